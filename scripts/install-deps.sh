@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages needed to build and test the project.
+# Idempotent; run as root. The README's dependency table says why each is here.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake g++ pkg-config python3
+  libfmt-dev libgtest-dev
+  libssl-dev libsasl2-dev libdb5.3-dev libpcre2-dev libmariadb-dev
+  liblmdb-dev libcdb-dev
+  clang libclang-rt-14-dev
+  patchelf
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

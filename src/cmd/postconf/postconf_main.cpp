@@ -1,0 +1,179 @@
+// postconf(1) main.cf display: -d, -n, the default listing and named
+// parameters, with -h, -H, -x, -f; the unused/undefined parameter warnings.
+#include "postconf.h"
+
+#include "util/msg.h"
+#include "util/strings.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+namespace pf::postconf {
+namespace {
+
+constexpr size_t kFoldWidth = 80;
+
+void load_master_services(State& st) {
+    if (st.master_loaded) return;
+    st.master = config::load_master_cf(st.config.master_cf_path());
+    st.master_loaded = true;
+    std::vector<std::pair<std::string, std::string>> services;
+    for (const auto& e : st.master) services.emplace_back(e.name, e.command);
+    st.config.register_services(services);
+}
+
+bool explicit_config_directory(const State& st) {
+    if (st.opts.have_config_dir) return true;
+    const char* env = std::getenv("MAIL_CONFIG");
+    return env && *env;
+}
+
+std::string expand_or_die(const State& st, std::string_view value) {
+    auto r = st.config.expand_text(value);
+    if (r.status != config::ExpandStatus::ok) util::msg_fatal("macro processing error");
+    return r.text;
+}
+
+}  // namespace
+
+void print_parameter(const Options& opts, std::string_view name, std::string_view value) {
+    std::string out;
+    if (opts.has(kNoValues)) {
+        out = std::string(name);
+    } else {
+        std::vector<std::string_view> words;
+        if (!opts.has(kNoNames)) {
+            words.push_back(name);
+            words.push_back("=");
+        }
+        for (auto w : util::split_tokens(value, " \t\r\n\v\f")) words.push_back(w);
+        if (!opts.has(kFold)) {
+            for (size_t i = 0; i < words.size(); ++i) {
+                if (i) out += ' ';
+                out += words[i];
+            }
+            if (!opts.has(kNoNames) && words.size() == 2) out = std::string(name) + " =";
+        } else {
+            size_t col = 0;
+            for (size_t i = 0; i < words.size(); ++i) {
+                if (i == 0) {
+                    out += words[i];
+                    col = words[i].size();
+                } else if (col + 1 + words[i].size() > kFoldWidth && col > 4) {
+                    out += "\n    ";
+                    out += words[i];
+                    col = 4 + words[i].size();
+                } else {
+                    out += ' ';
+                    out += words[i];
+                    col += 1 + words[i].size();
+                }
+            }
+        }
+    }
+    out += '\n';
+    std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+void analyse_user_parameters(State& st) {
+    const auto& entries = st.config.main_cf().entries();
+    std::vector<std::pair<std::string, std::string>> values;  // name, text
+    for (const auto& a : entries)
+        if (st.config.type_of(a.name) != config::ParamType::Raw) values.emplace_back(a.name, a.value);
+    for (const auto& e : st.master) {
+        for (size_t i = 0; i + 1 < e.args.size(); ++i) {
+            if (e.args[i] != "-o") continue;
+            std::string_view kv = e.args[i + 1];
+            if (kv.starts_with("{") && kv.ends_with("}")) kv = util::trim(kv.substr(1, kv.size() - 2));
+            auto eq = kv.find('=');
+            if (eq != std::string_view::npos)
+                values.emplace_back(std::string(util::trim(kv.substr(0, eq))), std::string(util::trim(kv.substr(eq + 1))));
+        }
+    }
+
+    // Pass 1: collect references; syntax errors are warnings.
+    config::ExpandHooks scan;
+    scan.scan_only = true;
+    scan.on_reference = [&](std::string_view n) {
+        if (!st.config.is_builtin_or_service(n)) st.user_defined.insert(std::string(n));
+    };
+    for (const auto& [name, text] : values) config::expand(text, scan);
+    if (const std::string* classes = st.config.main_cf().find("smtpd_restriction_classes")) {
+        for (auto c : util::split_tokens(*classes, util::kListSeparators)) st.user_defined.insert(std::string(c));
+    }
+
+    // Pass 2: report references to undefined parameters; errors are fatal now.
+    const std::string origin = st.config.main_cf_path();
+    config::ExpandHooks check;
+    check.scan_only = true;
+    check.on_reference = [&](std::string_view n) {
+        if (st.config.is_builtin_or_service(n)) return;
+        if (st.config.main_cf().find(n)) return;
+        util::msg_warn("{}: undefined parameter: {}", origin, n);
+    };
+    for (const auto& [name, text] : values) {
+        if (config::expand(text, check).status != config::ExpandStatus::ok) util::msg_fatal("macro processing error");
+    }
+}
+
+bool is_used_parameter(const State& st, std::string_view name) {
+    return st.config.is_builtin_or_service(name) || st.user_defined.count(name) > 0;
+}
+
+int show_main_parameters(State& st) {
+    const Options& o = st.opts;
+    auto& cfg = st.config;
+    if (!o.has(kDefaults)) {
+        cfg.load_main_cf(explicit_config_directory(st));
+        for (const auto& [k, v] : o.overrides) cfg.main_cf().set(k, v);
+    }
+    load_master_services(st);
+    if (!o.has(kDefaults)) analyse_user_parameters(st);
+
+    auto value_for = [&](std::string_view name) -> std::optional<std::string> {
+        std::optional<std::string> v = o.has(kDefaults) ? cfg.default_value(name) : cfg.raw_value(name);
+        if (!v) return v;
+        if (o.has(kExpand) && cfg.type_of(name) != config::ParamType::Raw) return expand_or_die(st, *v);
+        return v;
+    };
+
+    if (!o.args.empty()) {
+        for (const auto& name : o.args) {
+            bool known = cfg.is_builtin_or_service(name) ||
+                         (!o.has(kDefaults) && st.user_defined.count(name) && cfg.main_cf().find(name));
+            if (!known) {
+                util::msg_warn("{}: unknown parameter", name);
+                continue;
+            }
+            if (o.has(kNonDefault) && !cfg.main_cf().find(name)) continue;
+            auto v = value_for(name);
+            print_parameter(o, name, v.value_or(""));
+        }
+    } else {
+        std::map<std::string, bool> names;  // sorted
+        if (o.has(kNonDefault)) {
+            for (const auto& a : cfg.main_cf().entries())
+                if (is_used_parameter(st, a.name)) names[a.name] = true;
+        } else {
+            for (const auto& p : config::builtin_parameters()) names[std::string(p.name)] = true;
+            for (const auto& [n, d] : cfg.service_parameters()) names[n] = true;
+            if (!o.has(kDefaults))
+                for (const auto& a : cfg.main_cf().entries())
+                    if (st.user_defined.count(a.name)) names[a.name] = true;
+        }
+        for (const auto& [name, _] : names) {
+            auto v = value_for(name);
+            print_parameter(o, name, v.value_or(""));
+        }
+    }
+    if (!o.has(kDefaults)) {
+        const std::string origin = cfg.main_cf_path();
+        for (const auto& a : cfg.main_cf().entries())
+            if (!is_used_parameter(st, a.name)) util::msg_warn("{}: unused parameter: {}={}", origin, a.name, a.value);
+    }
+    std::fflush(stdout);
+    return 0;
+}
+
+}  // namespace pf::postconf

@@ -1,0 +1,311 @@
+// Parameter expansion; see expand.h for the syntax. Each nested call is a new
+// Expander frame; the depth counter bounds recursion through parameter values.
+#include "config/expand.h"
+
+#include "util/msg.h"
+#include "util/strings.h"
+
+#include <cctype>
+#include <charconv>
+
+namespace pf::config {
+namespace {
+
+constexpr int kMaxDepth = 100;
+
+bool is_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+struct Failure {
+    ExpandStatus status;
+};
+
+class Expander {
+public:
+    explicit Expander(const ExpandHooks& hooks) : hooks_(hooks) {}
+
+    std::string run(std::string_view text, int depth) {
+        std::string out;
+        size_t i = 0;
+        while (i < text.size()) {
+            size_t dollar = text.find('$', i);
+            if (dollar == std::string_view::npos) {
+                out.append(text.substr(i));
+                break;
+            }
+            out.append(text.substr(i, dollar - i));
+            i = dollar + 1;
+            if (i >= text.size()) {
+                util::msg_warn("empty macro name: \"{}\"", text);
+                throw Failure{ExpandStatus::syntax_error};
+            }
+            char c = text[i];
+            if (c == '$') {
+                out += '$';
+                ++i;
+            } else if (c == '{' || c == '(') {
+                char close = c == '{' ? '}' : ')';
+                size_t level = 1;
+                size_t j = i + 1;
+                for (; j < text.size(); ++j) {
+                    if (text[j] == c) ++level;
+                    else if (text[j] == close && --level == 0) break;
+                }
+                if (j >= text.size()) {
+                    util::msg_warn("truncated macro reference: \"{}\"", text);
+                    throw Failure{ExpandStatus::syntax_error};
+                }
+                std::string_view inner = text.substr(i + 1, j - i - 1);
+                i = j + 1;
+                if (inner.empty()) {
+                    util::msg_warn("empty macro name: \"{}\"", text);
+                    throw Failure{ExpandStatus::syntax_error};
+                }
+                if (inner.front() == '{') out += relational(inner, depth);
+                else out += conditional(inner, text, depth);
+            } else if (is_name_char(c)) {
+                size_t j = i;
+                while (j < text.size() && is_name_char(text[j])) ++j;
+                out += reference(text.substr(i, j - i), depth);
+                i = j;
+            } else {
+                util::msg_warn("empty macro name: \"{}\"", text);
+                throw Failure{ExpandStatus::syntax_error};
+            }
+        }
+        return out;
+    }
+
+private:
+    // Value of a referenced parameter; nullopt when undefined.
+    std::optional<std::string> value_of(std::string_view name) {
+        if (hooks_.on_reference) hooks_.on_reference(name);
+        if (hooks_.scan_only) return std::string();
+        std::optional<std::string> v = hooks_.lookup ? hooks_.lookup(name) : std::nullopt;
+        if (!v && hooks_.on_undefined) hooks_.on_undefined(name);
+        return v;
+    }
+
+    std::string reference(std::string_view name, int depth) {
+        auto v = value_of(name);
+        if (!v || hooks_.scan_only) return {};
+        if (!hooks_.recurse) return *v;
+        if (depth + 1 > kMaxDepth) {
+            util::msg_warn("unreasonable macro call nesting: \"{}\"", name);
+            throw Failure{ExpandStatus::nesting_error};
+        }
+        return run(*v, depth + 1);
+    }
+
+    // ${name}, ${name?text}, ${name:text}, ${name?{a}:{b}}, ${name:{a}}.
+    std::string conditional(std::string_view inner, std::string_view whole, int depth) {
+        size_t op = inner.find_first_of("?:");
+        std::string_view name = inner.substr(0, op);
+        if (name.empty()) {
+            util::msg_warn("empty macro name: \"{}\"", whole);
+            throw Failure{ExpandStatus::syntax_error};
+        }
+        if (op == std::string_view::npos) return reference(name, depth);
+
+        auto v = value_of(name);
+        bool non_empty = v && !v->empty();
+        bool want_value = inner[op] == '?';
+        std::string_view rest = inner.substr(op + 1);
+        std::string_view when_true = rest;
+        std::string_view when_false;
+        bool has_false = false;
+
+        std::string_view lead = util::trim_left(rest);
+        if (!lead.empty() && lead.front() == '{') {
+            size_t pos = rest.size() - lead.size();
+            when_true = braced(rest, pos);
+            pos = skip_space(rest, pos);
+            if (pos < rest.size()) {
+                if (want_value && rest[pos] == ':') {
+                    pos = skip_space(rest, pos + 1);
+                    if (pos >= rest.size() || rest[pos] != '{') unexpected(rest, pos);
+                    when_false = braced(rest, pos);
+                    has_false = true;
+                    pos = skip_space(rest, pos);
+                    if (pos < rest.size()) unexpected(rest, pos);
+                } else {
+                    unexpected(rest, pos);
+                }
+            }
+        }
+        if (hooks_.scan_only) {
+            run(when_true, depth);
+            if (has_false) run(when_false, depth);
+            return {};
+        }
+        bool pick_true = want_value ? non_empty : !non_empty;
+        if (pick_true) return run(when_true, depth);
+        if (has_false) return run(when_false, depth);
+        return {};
+    }
+
+    // ${{a} OP {b} ? {t} : {f}}
+    std::string relational(std::string_view inner, int depth) {
+        size_t pos = 0;
+        std::string_view left = braced(inner, pos);
+        pos = skip_space(inner, pos);
+        static constexpr std::string_view ops[] = {"==level", "!=level", "<=level", ">=level", "<level",
+                                                   ">level",  "==",      "!=",      "<=",      ">=",
+                                                   "<",       ">"};
+        std::string_view op;
+        for (auto candidate : ops) {
+            if (inner.substr(pos).starts_with(candidate)) {
+                op = candidate;
+                break;
+            }
+        }
+        if (op.empty()) {
+            util::msg_warn("\"==\" or \"!=\"\" or \"<\"\" or \"<=\"\" or \">=\"\" or \">\" expected at: \"{}\"",
+                           context(inner, pos));
+            throw Failure{ExpandStatus::syntax_error};
+        }
+        pos = skip_space(inner, pos + op.size());
+        if (pos >= inner.size() || inner[pos] != '{') {
+            util::msg_warn("\"{{expression}}\" expected at: \"{}\"", context(inner, pos));
+            throw Failure{ExpandStatus::syntax_error};
+        }
+        std::string_view right = braced(inner, pos);
+        pos = skip_space(inner, pos);
+        if (pos >= inner.size() || inner[pos] != '?') {
+            util::msg_warn("\"?\" expected at: \"{}\"", context(inner, pos));
+            throw Failure{ExpandStatus::syntax_error};
+        }
+        pos = skip_space(inner, pos + 1);
+        if (pos >= inner.size() || inner[pos] != '{') {
+            util::msg_warn("\"{{expression}}\" expected at: \"{}\"", context(inner, pos));
+            throw Failure{ExpandStatus::syntax_error};
+        }
+        std::string_view when_true = braced(inner, pos);
+        std::string_view when_false;
+        bool has_false = false;
+        pos = skip_space(inner, pos);
+        if (pos < inner.size()) {
+            if (inner[pos] != ':') unexpected(inner, pos);
+            pos = skip_space(inner, pos + 1);
+            if (pos >= inner.size() || inner[pos] != '{') {
+                util::msg_warn("\"{{expression}}\" expected at: \"{}\"", context(inner, pos));
+                throw Failure{ExpandStatus::syntax_error};
+            }
+            when_false = braced(inner, pos);
+            has_false = true;
+            pos = skip_space(inner, pos);
+            if (pos < inner.size()) unexpected(inner, pos);
+        }
+        std::string a = run(left, depth);
+        std::string b = run(right, depth);
+        if (hooks_.scan_only) {
+            run(when_true, depth);
+            if (has_false) run(when_false, depth);
+            return {};
+        }
+        bool result = evaluate(a, op, b);
+        if (result) return run(when_true, depth);
+        if (has_false) return run(when_false, depth);
+        return {};
+    }
+
+    static bool evaluate(const std::string& a, std::string_view op, const std::string& b) {
+        int cmp;
+        if (op.ends_with("level")) {
+            auto c = compare_compat_levels(a, b);
+            if (!c) {
+                util::msg_warn("invalid compatibility level in \"{}\" or \"{}\"", a, b);
+                throw Failure{ExpandStatus::syntax_error};
+            }
+            cmp = *c;
+            op = op.substr(0, op.size() - 5);
+        } else {
+            long long x = 0, y = 0;
+            auto rx = std::from_chars(a.data(), a.data() + a.size(), x);
+            auto ry = std::from_chars(b.data(), b.data() + b.size(), y);
+            bool numeric = !a.empty() && !b.empty() && rx.ec == std::errc() && ry.ec == std::errc() &&
+                           rx.ptr == a.data() + a.size() && ry.ptr == b.data() + b.size();
+            if (numeric) cmp = x < y ? -1 : (x > y ? 1 : 0);
+            else cmp = a.compare(b) < 0 ? -1 : (a.compare(b) > 0 ? 1 : 0);
+        }
+        if (op == "==") return cmp == 0;
+        if (op == "!=") return cmp != 0;
+        if (op == "<") return cmp < 0;
+        if (op == "<=") return cmp <= 0;
+        if (op == ">") return cmp > 0;
+        return cmp >= 0;
+    }
+
+    static size_t skip_space(std::string_view s, size_t pos) {
+        while (pos < s.size() && util::is_space(s[pos])) ++pos;
+        return pos;
+    }
+
+    // s[pos] is '{': returns the text up to the matching '}' and moves pos past it.
+    std::string_view braced(std::string_view s, size_t& pos) {
+        size_t level = 0;
+        for (size_t j = pos; j < s.size(); ++j) {
+            if (s[j] == '{') ++level;
+            else if (s[j] == '}' && --level == 0) {
+                std::string_view body = s.substr(pos + 1, j - pos - 1);
+                pos = j + 1;
+                return body;
+            }
+        }
+        util::msg_warn("missing '}}' at: \"{}\"", context(s, pos));
+        throw Failure{ExpandStatus::syntax_error};
+    }
+
+    static std::string context(std::string_view s, size_t pos) {
+        std::string before(util::trim_right(s.substr(0, pos)));
+        return "..." + before + ">>>" + std::string(s.substr(pos));
+    }
+
+    [[noreturn]] void unexpected(std::string_view s, size_t pos) {
+        util::msg_warn("unexpected input at: \"{}\"", context(s, pos));
+        throw Failure{ExpandStatus::syntax_error};
+    }
+
+    const ExpandHooks& hooks_;
+};
+
+// Splits a level into its numeric parts; false when malformed.
+bool parse_level(std::string_view s, long (&parts)[3]) {
+    parts[0] = parts[1] = parts[2] = 0;
+    int n = 0;
+    size_t i = 0;
+    while (true) {
+        if (n == 3 || i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+        long v = 0;
+        auto r = std::from_chars(s.data() + i, s.data() + s.size(), v);
+        if (r.ec != std::errc()) return false;
+        parts[n++] = v;
+        i = static_cast<size_t>(r.ptr - s.data());
+        if (i == s.size()) return true;
+        if (s[i] != '.') return false;
+        ++i;
+    }
+}
+
+}  // namespace
+
+std::optional<int> compare_compat_levels(std::string_view a, std::string_view b) {
+    long pa[3], pb[3];
+    if (!parse_level(util::trim(a), pa) || !parse_level(util::trim(b), pb)) return std::nullopt;
+    for (int k = 0; k < 3; ++k) {
+        if (pa[k] != pb[k]) return pa[k] < pb[k] ? -1 : 1;
+    }
+    return 0;
+}
+
+ExpandResult expand(std::string_view text, const ExpandHooks& hooks) {
+    Expander e(hooks);
+    try {
+        return {e.run(text, 0), ExpandStatus::ok};
+    } catch (const Failure& f) {
+        return {std::string(), f.status};
+    }
+}
+
+}  // namespace pf::config

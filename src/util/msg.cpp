@@ -1,0 +1,47 @@
+// Diagnostics to stderr in the reference's "program: severity: text" form.
+#include "util/msg.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace pf::util {
+namespace {
+std::string g_program = "postfix";
+bool g_fatal_throws = false;
+
+void emit(std::string_view severity, std::string_view text) {
+    std::fflush(stdout);
+    std::string line = g_program;
+    line += ": ";
+    if (!severity.empty()) {
+        line += severity;
+        line += ": ";
+    }
+    line += text;
+    line += '\n';
+    (void)!::write(2, line.data(), line.size());
+}
+}  // namespace
+
+void msg_set_program(std::string_view argv0) { g_program = std::string(argv0); }
+const std::string& msg_program() { return g_program; }
+void msg_fatal_throws(bool on) { g_fatal_throws = on; }
+
+void msg_warn_text(std::string_view text) { emit("warning", text); }
+void msg_info_text(std::string_view text) { emit("", text); }
+
+void msg_fatal_text(std::string_view text) {
+    if (g_fatal_throws) throw FatalError{std::string(text)};
+    emit("fatal", text);
+    std::fflush(stdout);
+    std::exit(1);
+}
+
+void msg_panic_text(std::string_view text) {
+    if (g_fatal_throws) throw FatalError{std::string(text)};
+    emit("panic", text);
+    std::abort();
+}
+
+}  // namespace pf::util

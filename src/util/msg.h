@@ -1,0 +1,45 @@
+// Diagnostics in the reference's format: "<argv0>: warning: text",
+// "<argv0>: fatal: text" (exit 1). The program name is argv[0] exactly as the
+// reference prints it, not its basename.
+#pragma once
+
+#include <fmt/core.h>
+
+#include <string>
+#include <string_view>
+
+namespace pf::util {
+
+void msg_set_program(std::string_view argv0);
+const std::string& msg_program();
+
+void msg_warn_text(std::string_view text);
+void msg_info_text(std::string_view text);
+[[noreturn]] void msg_fatal_text(std::string_view text);
+[[noreturn]] void msg_panic_text(std::string_view text);
+
+template <typename... Args>
+void msg_warn(fmt::format_string<Args...> f, Args&&... args) {
+    msg_warn_text(fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void msg_info(fmt::format_string<Args...> f, Args&&... args) {
+    msg_info_text(fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+[[noreturn]] void msg_fatal(fmt::format_string<Args...> f, Args&&... args) {
+    msg_fatal_text(fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+[[noreturn]] void msg_panic(fmt::format_string<Args...> f, Args&&... args) {
+    msg_panic_text(fmt::format(f, std::forward<Args>(args)...));
+}
+
+// Thrown by msg_fatal when a test installs a fatal hook; otherwise fatal exits.
+struct FatalError {
+    std::string text;
+};
+// In unit tests, make msg_fatal throw FatalError instead of exiting.
+void msg_fatal_throws(bool on);
+
+}  // namespace pf::util
