@@ -118,6 +118,11 @@ int main(int argc, char** argv) {
     }
     for (int i = optind; i < argc; ++i) opts.args.emplace_back(argv[i]);
 
+    // "postconf name=value" edits main.cf as -e does.
+    if (!opts.has(kMaster | kFields | kMasterParams) && !opts.args.empty() &&
+        opts.args.front().find('=') != std::string::npos)
+        opts.flags |= kEdit;
+
     // What may not be combined.
     const unsigned commands = kShowSaslServer | kShowSaslClient | kBounceTemplates | kBounceTemplatesT | kLockTypes |
                               kMapTypes | kTls | kMaster | kFields | kMasterParams | kMainCf;
@@ -125,6 +130,8 @@ int main(int argc, char** argv) {
     check_exclusive(opts.flags, kDefaults | kNonDefault);
     check_exclusive(opts.flags, kEdit | kNonDefault);
     check_exclusive(opts.flags, kEdit | kExclude | kCommentOut);
+    if (opts.has(kEdit) && !opts.has(kMaster | kFields | kMasterParams) && opts.args.empty())
+        util::msg_fatal("-e requires name=value argument");
     check_exclusive(opts.flags, kNoNames | kNoValues);
     if (opts.has(kDefaults) && !opts.overrides.empty()) util::msg_fatal("specify one of -d -o");
 
