@@ -92,11 +92,13 @@ std::string default_mynetworks(std::string_view style, std::string_view inet_pro
         }
     }
     ::freeifaddrs(list);
+    // Each entry is followed by a space, as in the reference's value (which
+    // shows when the value is expanded inside another list).
     std::string out;
     for (const auto& list_part : {v4, v6})
         for (const auto& n : list_part) {
-            if (!out.empty()) out += ' ';
             out += n;
+            out += ' ';
         }
     return out;
 }

@@ -68,6 +68,11 @@ int edit_master(State& st);
 void analyse_user_parameters(State& st);
 bool is_used_parameter(const State& st, std::string_view name);
 
+// Finds database tables (ldap, mysql, pgsql, sqlite, memcache) named in main.cf
+// and master.cf values; warns about their unknown settings, and marks the
+// main.cf parameters of "type:name" tables (name_setting) as used.
+void check_database_tables(State& st);
+
 // Prints "name = value" (or the -h/-H forms), folding with -f.
 void print_parameter(const Options& opts, std::string_view name, std::string_view value);
 

@@ -99,6 +99,10 @@ void analyse_user_parameters(State& st) {
         if (!st.config.is_builtin_or_service(n)) st.user_defined.insert(std::string(n));
     };
     for (const auto& [name, text] : values) config::expand(text, scan);
+    // Names that built-in defaults refer to (legacy names such as virtual_maps)
+    // count as used too.
+    for (const auto& p : config::builtin_parameters())
+        if (p.type != config::ParamType::Raw && p.type != config::ParamType::Host) config::expand(p.default_value, scan);
     if (const std::string* classes = st.config.main_cf().find("smtpd_restriction_classes")) {
         for (auto c : util::split_tokens(*classes, util::kListSeparators)) st.user_defined.insert(std::string(c));
     }
@@ -129,7 +133,10 @@ int show_main_parameters(State& st) {
         for (const auto& [k, v] : o.overrides) cfg.main_cf().set(k, v);
     }
     load_master_services(st);
-    if (!o.has(kDefaults)) analyse_user_parameters(st);
+    if (!o.has(kDefaults)) {
+        analyse_user_parameters(st);
+        check_database_tables(st);
+    }
 
     auto value_for = [&](std::string_view name) -> std::optional<std::string> {
         std::optional<std::string> v = o.has(kDefaults) ? cfg.default_value(name) : cfg.raw_value(name);

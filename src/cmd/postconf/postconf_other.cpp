@@ -1,0 +1,46 @@
+// postconf(1) listings that are not parameters: -l (mailbox lock methods),
+// -a/-A (SASL server/client implementations), -T (TLS library facts).
+// -m (table types) and -b/-t (bounce templates) come with the lookup-table
+// and bounce work.
+#include "postconf.h"
+
+#include "util/msg.h"
+
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
+#include <cstdio>
+
+namespace pf::postconf {
+
+int show_other(State& st) {
+    const Options& o = st.opts;
+    if (o.has(kLockTypes)) {
+        std::fputs("flock\nfcntl\ndotlock\n", stdout);
+        return 0;
+    }
+    if (o.has(kShowSaslServer)) {
+        std::fputs("cyrus\ndovecot\n", stdout);
+        return 0;
+    }
+    if (o.has(kShowSaslClient)) {
+        std::fputs("cyrus\n", stdout);
+        return 0;
+    }
+    if (o.has(kTls)) {
+        if (o.tls_mode == "compile-version") {
+            std::printf("%s\n", OPENSSL_VERSION_TEXT);
+        } else if (o.tls_mode == "run-version") {
+            std::printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
+        } else if (o.tls_mode == "public-key-algorithms") {
+            std::fputs("dsa\necdsa\nrsa\n", stdout);
+        } else {
+            util::msg_warn("unknown 'postconf -T' mode: {}", o.tls_mode);
+            return 1;
+        }
+        return 0;
+    }
+    util::msg_fatal("this listing is not implemented yet");
+}
+
+}  // namespace pf::postconf
