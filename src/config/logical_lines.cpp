@@ -49,6 +49,11 @@ std::vector<LogicalLine> read_logical_lines(std::string_view content, std::strin
         }
     }
     flush_orphan();
+    // Text after a NUL byte is invisible to the reference's C strings.
+    for (auto& l : out) {
+        auto nul = l.text.find('\0');
+        if (nul != std::string::npos) l.text.resize(nul);
+    }
     return out;
 }
 
