@@ -9,8 +9,10 @@ namespace pf::util {
 namespace {
 std::string g_program = "postfix";
 bool g_fatal_throws = false;
+bool g_quiet = false;
 
 void emit(std::string_view severity, std::string_view text) {
+    if (g_quiet) return;
     std::fflush(stdout);
     std::string line = g_program;
     line += ": ";
@@ -27,6 +29,7 @@ void emit(std::string_view severity, std::string_view text) {
 void msg_set_program(std::string_view argv0) { g_program = std::string(argv0); }
 const std::string& msg_program() { return g_program; }
 void msg_fatal_throws(bool on) { g_fatal_throws = on; }
+void msg_set_quiet(bool on) { g_quiet = on; }
 
 void msg_warn_text(std::string_view text) { emit("warning", text); }
 void msg_info_text(std::string_view text) { emit("", text); }

@@ -41,5 +41,7 @@ struct FatalError {
 };
 // In unit tests, make msg_fatal throw FatalError instead of exiting.
 void msg_fatal_throws(bool on);
+// Discard warnings and informational messages (fuzzing harnesses).
+void msg_set_quiet(bool on);
 
 }  // namespace pf::util
