@@ -77,9 +77,13 @@ int main(int argc, char** argv) {
             break;
         case 'C': {
             std::string_view v = optarg;
+            opts.class_builtin = opts.class_service = opts.class_user = false;
             for (auto c : util::split_tokens(v, ", \t")) {
-                if (c != "builtin" && c != "service" && c != "user" && c != "all")
-                    util::msg_fatal("unknown -C option value \"{}\" in \"{}\"", c, v);
+                if (c == "builtin") opts.class_builtin = true;
+                else if (c == "service") opts.class_service = true;
+                else if (c == "user") opts.class_user = true;
+                else if (c == "all") opts.class_builtin = opts.class_service = opts.class_user = true;
+                else util::msg_fatal("unknown -C option value \"{}\" in \"{}\"", c, v);
             }
             break;
         }

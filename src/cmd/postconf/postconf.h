@@ -42,6 +42,8 @@ struct Options {
     bool have_config_dir = false;
     std::vector<std::pair<std::string, std::string>> overrides;  // -o
     std::string tls_mode;  // -T
+    // -C: which parameter classes to show (builtin, service, user).
+    bool class_builtin = true, class_service = true, class_user = true;
     std::vector<std::string> args;
     bool has(unsigned f) const { return (flags & f) != 0; }
 };

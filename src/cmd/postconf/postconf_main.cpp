@@ -145,6 +145,15 @@ int show_main_parameters(State& st) {
         return v;
     };
 
+    auto in_classes = [&](std::string_view name) {
+        // The reference files these two built-ins under the "service" class.
+        if (name == "local_destination_concurrency_limit" || name == "local_destination_recipient_limit")
+            return o.class_service;
+        if (config::find_builtin(name)) return o.class_builtin;
+        if (cfg.service_parameters().count(name)) return o.class_service;
+        return o.class_user;
+    };
+
     if (!o.args.empty()) {
         for (const auto& name : o.args) {
             bool known = cfg.is_builtin_or_service(name) ||
@@ -170,6 +179,7 @@ int show_main_parameters(State& st) {
                     if (st.user_defined.count(a.name)) names[a.name] = true;
         }
         for (const auto& [name, _] : names) {
+            if (!in_classes(name)) continue;
             auto v = value_for(name);
             print_parameter(o, name, v.value_or(""));
         }
