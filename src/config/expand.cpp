@@ -23,7 +23,7 @@ struct Failure {
 
 class Expander {
 public:
-    explicit Expander(const ExpandHooks& hooks) : hooks_(hooks) {}
+    explicit Expander(const ExpandHooks& hooks) : hooks_(hooks), scanning_(hooks.scan_only) {}
 
     std::string run(std::string_view text, int depth) {
         std::string out;
@@ -81,7 +81,7 @@ private:
     // Value of a referenced parameter; nullopt when undefined.
     std::optional<std::string> value_of(std::string_view name) {
         if (hooks_.on_reference) hooks_.on_reference(name);
-        if (hooks_.scan_only) return std::string();
+        if (scanning_) return std::string();
         std::optional<std::string> v = hooks_.lookup ? hooks_.lookup(name) : std::nullopt;
         if (!v && hooks_.on_undefined) hooks_.on_undefined(name);
         return v;
@@ -89,7 +89,7 @@ private:
 
     std::string reference(std::string_view name, int depth) {
         auto v = value_of(name);
-        if (!v || hooks_.scan_only) return {};
+        if (!v || scanning_) return {};
         if (!hooks_.recurse) return *v;
         if (depth + 1 > kMaxDepth) {
             util::msg_warn("unreasonable macro call nesting: \"{}\"", name);
@@ -134,7 +134,7 @@ private:
                 }
             }
         }
-        if (hooks_.scan_only) {
+        if (scanning_) {
             run(when_true, depth);
             if (has_false) run(when_false, depth);
             return {};
@@ -197,13 +197,25 @@ private:
             pos = skip_space(inner, pos);
             if (pos < inner.size()) unexpected(inner, pos);
         }
-        std::string a = run(left, depth);
-        std::string b = run(right, depth);
-        if (hooks_.scan_only) {
+        if (scanning_) {
+            // Operands are evaluated for real when values can be looked up,
+            // so a malformed comparison is caught while scanning too.
+            if (hooks_.lookup) {
+                scanning_ = false;
+                std::string a = run(left, depth);
+                std::string b = run(right, depth);
+                scanning_ = true;
+                (void)evaluate(a, op, b);
+            } else {
+                run(left, depth);
+                run(right, depth);
+            }
             run(when_true, depth);
             if (has_false) run(when_false, depth);
             return {};
         }
+        std::string a = run(left, depth);
+        std::string b = run(right, depth);
         bool result = evaluate(a, op, b);
         if (result) return run(when_true, depth);
         if (has_false) return run(when_false, depth);
@@ -215,7 +227,8 @@ private:
         if (op.ends_with("level")) {
             auto c = compare_compat_levels(a, b);
             if (!c) {
-                util::msg_warn("invalid compatibility level in \"{}\" or \"{}\"", a, b);
+                bool a_ok = compare_compat_levels(a, "0").has_value();
+                util::msg_warn("malformed compatibility level syntax: \"{}\"", a_ok ? b : a);
                 throw Failure{ExpandStatus::syntax_error};
             }
             cmp = *c;
@@ -268,6 +281,7 @@ private:
     }
 
     const ExpandHooks& hooks_;
+    bool scanning_;  // scan mode, switched off while relational operands are evaluated
 };
 
 // Splits a level into its numeric parts; false when malformed.

@@ -24,8 +24,8 @@ struct ExpandHooks {
     std::function<void(std::string_view name)> on_reference;
     // Expand the values of referenced parameters recursively.
     bool recurse = true;
-    // Scan mode: visit every branch, report references, produce no text and
-    // do not look values up.
+    // Scan mode: visit every branch, report references and produce no text.
+    // Values are looked up only for the operands of relational expressions.
     bool scan_only = false;
 };
 

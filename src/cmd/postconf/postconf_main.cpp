@@ -93,6 +93,7 @@ void analyse_user_parameters(State& st) {
     }
 
     // Pass 1: collect references; syntax errors are warnings.
+    auto lookup = [&](std::string_view n) { return st.config.raw_value(n); };
     config::ExpandHooks scan;
     scan.scan_only = true;
     scan.on_reference = [&](std::string_view n) {
@@ -111,6 +112,7 @@ void analyse_user_parameters(State& st) {
     const std::string origin = st.config.main_cf_path();
     config::ExpandHooks check;
     check.scan_only = true;
+    check.lookup = lookup;
     check.on_reference = [&](std::string_view n) {
         if (st.config.is_builtin_or_service(n)) return;
         if (st.config.main_cf().find(n)) return;
@@ -121,7 +123,15 @@ void analyse_user_parameters(State& st) {
     }
 }
 
+namespace {
+// Parameters a program sets for itself; main.cf cannot change them.
+bool is_read_only(std::string_view name) {
+    return name == "process_id" || name == "process_name" || name == "service_name";
+}
+}  // namespace
+
 bool is_used_parameter(const State& st, std::string_view name) {
+    if (is_read_only(name)) return false;
     return st.config.is_builtin_or_service(name) || st.user_defined.count(name) > 0;
 }
 
@@ -134,6 +144,12 @@ int show_main_parameters(State& st) {
     }
     load_master_services(st);
     if (!o.has(kDefaults)) {
+        // The reference evaluates the compatibility level up front; a
+        // malformed one is fatal whatever is being shown.
+        if (auto level = cfg.raw_value("compatibility_level")) {
+            auto r = cfg.expand_text("${{$compatibility_level} <level {0} ? {} : {}}");
+            if (r.status != config::ExpandStatus::ok) util::msg_fatal("macro processing error");
+        }
         analyse_user_parameters(st);
         check_database_tables(st);
     }
@@ -186,8 +202,12 @@ int show_main_parameters(State& st) {
     }
     if (!o.has(kDefaults)) {
         const std::string origin = cfg.main_cf_path();
-        for (const auto& a : cfg.main_cf().entries())
-            if (!is_used_parameter(st, a.name)) util::msg_warn("{}: unused parameter: {}={}", origin, a.name, a.value);
+        for (const auto& a : cfg.main_cf().entries()) {
+            if (is_read_only(a.name))
+                util::msg_warn("{}: read-only parameter assignment: {}={}", origin, a.name, a.value);
+            else if (!is_used_parameter(st, a.name))
+                util::msg_warn("{}: unused parameter: {}={}", origin, a.name, a.value);
+        }
     }
     std::fflush(stdout);
     return 0;
