@@ -37,7 +37,8 @@ MainCf MainCf::parse(std::string_view content, std::string_view origin, const st
         auto it = cf.index_.find(nv->name);
         if (it != cf.index_.end()) {
             auto& old = cf.entries_[it->second];
-            util::msg_warn("{}, line {}: overriding earlier entry: {}={}", origin, line.first_line, old.name,
+            if (old.value != nv->value)
+                util::msg_warn("{}, line {}: overriding earlier entry: {}={}", origin, line.first_line, old.name,
                            old.value);
             cf.entries_.erase(cf.entries_.begin() + static_cast<long>(it->second));
             cf.index_.clear();

@@ -20,7 +20,8 @@ void emit(std::string_view severity, std::string_view text) {
         line += severity;
         line += ": ";
     }
-    line += text;
+    // Bytes outside printable ASCII show as '?', as in the reference.
+    for (char c : text) line += (c >= 0x20 && c < 0x7f) ? c : '?';
     line += '\n';
     (void)!::write(2, line.data(), line.size());
 }

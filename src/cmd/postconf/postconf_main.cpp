@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 namespace pf::postconf {
 namespace {
@@ -77,49 +78,57 @@ void print_parameter(const Options& opts, std::string_view name, std::string_vie
 }
 
 void analyse_user_parameters(State& st) {
-    const auto& entries = st.config.main_cf().entries();
-    std::vector<std::pair<std::string, std::string>> values;  // name, text
-    for (const auto& a : entries)
-        if (st.config.type_of(a.name) != config::ParamType::Raw) values.emplace_back(a.name, a.value);
+    // Names that built-in defaults refer to (legacy names such as virtual_maps)
+    // count as used, and as defined.
+    std::set<std::string, std::less<>> default_refs;
+    config::ExpandHooks defaults_scan;
+    defaults_scan.scan_only = true;
+    defaults_scan.on_reference = [&](std::string_view n) {
+        if (st.config.is_builtin_or_service(n)) return;
+        st.user_defined.insert(std::string(n));
+        default_refs.insert(std::string(n));
+    };
+    for (const auto& p : config::builtin_parameters())
+        if (p.type != config::ParamType::Raw && p.type != config::ParamType::Host)
+            config::expand(p.default_value, defaults_scan);
+
+    // One scan per value: references make names used; a reference to a name
+    // defined nowhere is reported; syntax errors are warnings only (the fatal
+    // error comes from check_database_tables' expansion of built-in values).
+    auto scan_value = [&](std::string_view text, const std::string& origin,
+                          const std::set<std::string, std::less<>>* local) {
+        config::ExpandHooks scan;
+        scan.scan_only = true;
+        scan.on_reference = [&](std::string_view n) {
+            if (st.config.is_builtin_or_service(n)) return;
+            st.user_defined.insert(std::string(n));
+            if (local && local->count(n)) return;
+            if (st.config.main_cf().find(n) || default_refs.count(n)) return;
+            util::msg_warn("{}: undefined parameter: {}", origin, n);
+        };
+        config::expand(text, scan);
+    };
+    const std::string main_origin = st.config.main_cf_path();
+    for (const auto& a : st.config.main_cf().entries())
+        if (st.config.type_of(a.name) != config::ParamType::Raw) scan_value(a.value, main_origin, nullptr);
+    const std::string master_origin = st.config.master_cf_path();
     for (const auto& e : st.master) {
+        std::vector<std::pair<std::string, std::string>> settings;
+        std::set<std::string, std::less<>> names;
         for (size_t i = 0; i + 1 < e.args.size(); ++i) {
             if (e.args[i] != "-o") continue;
             std::string_view kv = e.args[i + 1];
             if (kv.starts_with("{") && kv.ends_with("}")) kv = util::trim(kv.substr(1, kv.size() - 2));
             auto eq = kv.find('=');
-            if (eq != std::string_view::npos)
-                values.emplace_back(std::string(util::trim(kv.substr(0, eq))), std::string(util::trim(kv.substr(eq + 1))));
+            if (eq == std::string_view::npos) continue;
+            settings.emplace_back(std::string(util::trim(kv.substr(0, eq))), std::string(util::trim(kv.substr(eq + 1))));
+            names.insert(settings.back().first);
         }
+        for (const auto& [name, text] : settings)
+            if (st.config.type_of(name) != config::ParamType::Raw) scan_value(text, master_origin, &names);
     }
-
-    // Pass 1: collect references; syntax errors are warnings.
-    auto lookup = [&](std::string_view n) { return st.config.raw_value(n); };
-    config::ExpandHooks scan;
-    scan.scan_only = true;
-    scan.on_reference = [&](std::string_view n) {
-        if (!st.config.is_builtin_or_service(n)) st.user_defined.insert(std::string(n));
-    };
-    for (const auto& [name, text] : values) config::expand(text, scan);
-    // Names that built-in defaults refer to (legacy names such as virtual_maps)
-    // count as used too.
-    for (const auto& p : config::builtin_parameters())
-        if (p.type != config::ParamType::Raw && p.type != config::ParamType::Host) config::expand(p.default_value, scan);
     if (const std::string* classes = st.config.main_cf().find("smtpd_restriction_classes")) {
         for (auto c : util::split_tokens(*classes, util::kListSeparators)) st.user_defined.insert(std::string(c));
-    }
-
-    // Pass 2: report references to undefined parameters; errors are fatal now.
-    const std::string origin = st.config.main_cf_path();
-    config::ExpandHooks check;
-    check.scan_only = true;
-    check.lookup = lookup;
-    check.on_reference = [&](std::string_view n) {
-        if (st.config.is_builtin_or_service(n)) return;
-        if (st.config.main_cf().find(n)) return;
-        util::msg_warn("{}: undefined parameter: {}", origin, n);
-    };
-    for (const auto& [name, text] : values) {
-        if (config::expand(text, check).status != config::ExpandStatus::ok) util::msg_fatal("macro processing error");
     }
 }
 
