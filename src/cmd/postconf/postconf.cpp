@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     Options opts;
     int ch;
     opterr = 1;
-    while ((ch = ::getopt(argc, argv, "aAbc:C:deEfFhHlmMno:pPtT:vxX#")) != -1) {
+    while ((ch = ::getopt(argc, argv, "+aAbc:C:deEfFhHlmMno:pPtT:vxX#")) != -1) {
         switch (ch) {
         case 'a': opts.flags |= kShowSaslServer; break;
         case 'A': opts.flags |= kShowSaslClient; break;
@@ -122,18 +122,20 @@ int main(int argc, char** argv) {
     }
     for (int i = optind; i < argc; ++i) opts.args.emplace_back(argv[i]);
 
-    // "postconf name=value" edits main.cf as -e does.
-    if (!opts.has(kMaster | kFields | kMasterParams) && !opts.args.empty() &&
-        opts.args.front().find('=') != std::string::npos)
-        opts.flags |= kEdit;
+    // "postconf name=value" edits main.cf as -e does (master.cf with -M/-F/-P).
+    if (!opts.args.empty() && opts.args.front().find('=') != std::string::npos) opts.flags |= kEdit;
 
     // What may not be combined.
     const unsigned commands = kShowSaslServer | kShowSaslClient | kBounceTemplates | kBounceTemplatesT | kLockTypes |
                               kMapTypes | kTls | kMaster | kFields | kMasterParams | kMainCf;
     check_exclusive(opts.flags, commands & ~kMainCf);
-    check_exclusive(opts.flags, kDefaults | kNonDefault);
-    check_exclusive(opts.flags, kEdit | kNonDefault);
-    check_exclusive(opts.flags, kEdit | kExclude | kCommentOut);
+    // The reference's groups of modifiers of which at most one may be given.
+    const unsigned edits = kEdit | kExclude | kCommentOut;
+    check_exclusive(opts.flags, kDefaults | kNonDefault | edits);
+    check_exclusive(opts.flags, kFold | edits);
+    check_exclusive(opts.flags, kExpand | edits);
+    check_exclusive(opts.flags, kNoNames | kNoValues | edits);
+    check_master_options(opts);
     if (opts.has(kEdit) && !opts.has(kMaster | kFields | kMasterParams) && opts.args.empty())
         util::msg_fatal("-e requires name=value argument");
     check_exclusive(opts.flags, kNoNames | kNoValues);

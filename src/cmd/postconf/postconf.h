@@ -64,6 +64,12 @@ int edit_main_cf(State& st);
 // master.cf: -M, -F, -P, display and edits.
 int show_master(State& st);
 int edit_master(State& st);
+// Option checks of the reference after its groups of exclusive options:
+// "-o" with -d/-e/-X/-#, what -M/-F/-P do not take, missing arguments.
+void check_master_options(const Options& opts);
+// "master.cf: unused parameter" warnings (needs analyse_user_parameters and
+// check_database_tables first).
+void warn_unused_master_parameters(const State& st);
 
 // Scans main.cf (and master.cf -o) values for parameter references; returns
 // names of user-defined parameters. Warns about undefined references.
