@@ -26,15 +26,19 @@ public:
     explicit Expander(const ExpandHooks& hooks) : hooks_(hooks), scanning_(hooks.scan_only) {}
 
     std::string run(std::string_view text, int depth) {
+        // Past the nesting limit the reference reports every later piece of
+        // text it meets (at any level) until the expansion unwinds; a piece of
+        // literal text after the last macro is dropped without a word.
+        if (depth > kMaxDepth) nesting_failed_ = true;
         std::string out;
         size_t i = 0;
         while (i < text.size()) {
             size_t dollar = text.find('$', i);
             if (dollar == std::string_view::npos) {
-                out.append(text.substr(i));
+                if (!nesting_failed_) out.append(text.substr(i));
                 break;
             }
-            out.append(text.substr(i, dollar - i));
+            if (dollar > i) literal(out, text.substr(i, dollar - i));
             i = dollar + 1;
             if (i >= text.size()) {
                 util::msg_warn("empty macro name: \"{}\"", text);
@@ -42,7 +46,7 @@ public:
             }
             char c = text[i];
             if (c == '$') {
-                out += '$';
+                literal(out, "$");
                 ++i;
             } else if (c == '{' || c == '(') {
                 char close = c == '{' ? '}' : ')';
@@ -62,12 +66,19 @@ public:
                     util::msg_warn("empty macro name: \"{}\"", text);
                     throw Failure{ExpandStatus::syntax_error};
                 }
-                if (inner.front() == '{') out += relational(inner, depth);
-                else out += conditional(inner, text, depth);
+                if (nesting_failed_) {
+                    too_deep(inner.substr(0, inner.find_first_of("?:")));
+                } else if (inner.front() == '{') {
+                    out += relational(inner, depth);
+                } else {
+                    out += conditional(inner, text, depth);
+                }
             } else if (is_name_char(c)) {
                 size_t j = i;
                 while (j < text.size() && is_name_char(text[j])) ++j;
-                out += reference(text.substr(i, j - i), depth);
+                std::string_view name = text.substr(i, j - i);
+                if (nesting_failed_) too_deep(name);
+                else out += reference(name, depth);
                 i = j;
             } else {
                 util::msg_warn("empty macro name: \"{}\"", text);
@@ -76,6 +87,8 @@ public:
         }
         return out;
     }
+
+    bool nesting_failed() const { return nesting_failed_; }
 
 private:
     // Value of a referenced parameter; nullopt when undefined.
@@ -91,10 +104,6 @@ private:
         auto v = value_of(name);
         if (!v || scanning_) return {};
         if (!hooks_.recurse) return *v;
-        if (depth + 1 > kMaxDepth) {
-            util::msg_warn("unreasonable macro call nesting: \"{}\"", name);
-            throw Failure{ExpandStatus::nesting_error};
-        }
         return run(*v, depth + 1);
     }
 
@@ -280,7 +289,17 @@ private:
         throw Failure{ExpandStatus::syntax_error};
     }
 
+    void literal(std::string& out, std::string_view piece) {
+        if (nesting_failed_) too_deep(piece);
+        else out.append(piece);
+    }
+
+    static void too_deep(std::string_view piece) {
+        util::msg_warn("unreasonable macro call nesting: \"{}\"", piece);
+    }
+
     const ExpandHooks& hooks_;
+    bool nesting_failed_ = false;
     bool scanning_;  // scan mode, switched off while relational operands are evaluated
 };
 
@@ -316,7 +335,9 @@ std::optional<int> compare_compat_levels(std::string_view a, std::string_view b)
 ExpandResult expand(std::string_view text, const ExpandHooks& hooks) {
     Expander e(hooks);
     try {
-        return {e.run(text, 0), ExpandStatus::ok};
+        std::string out = e.run(text, 0);
+        if (e.nesting_failed()) return {std::string(), ExpandStatus::nesting_error};
+        return {std::move(out), ExpandStatus::ok};
     } catch (const Failure& f) {
         return {std::string(), f.status};
     }

@@ -52,10 +52,7 @@ MainCf MainCf::parse(std::string_view content, std::string_view origin, const st
 
 MainCf MainCf::load(const std::string& path, const std::vector<Assignment>& seed) {
     std::string content;
-    if (!util::read_file(path, content)) {
-        if (errno != ENOENT) util::msg_fatal("open {}: {}", path, std::strerror(errno));
-        content.clear();
-    }
+    if (!util::read_file(path, content)) util::msg_fatal("open {}: {}", path, std::strerror(errno));
     return parse(content, path, seed);
 }
 

@@ -26,7 +26,7 @@ public:
     // in the reference.
     // seed holds entries that precede the file (config_directory from -c).
     static MainCf parse(std::string_view content, std::string_view origin, const std::vector<Assignment>& seed = {});
-    // Reads path; a missing file is an empty configuration. Other errors fatal.
+    // Reads path; a file that cannot be read is fatal, as in the reference.
     static MainCf load(const std::string& path, const std::vector<Assignment>& seed = {});
 
     const std::vector<Assignment>& entries() const { return entries_; }  // last wins, in file order

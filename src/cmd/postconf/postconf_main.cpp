@@ -48,7 +48,8 @@ void print_parameter(const Options& opts, std::string_view name, std::string_vie
             words.push_back(name);
             words.push_back("=");
         }
-        for (auto w : util::split_tokens(value, " \t\r\n\v\f")) words.push_back(w);
+        // Only these separate words here; \v and \f are printed as they are.
+        for (auto w : util::split_tokens(value, " \t\r\n")) words.push_back(w);
         if (!opts.has(kFold)) {
             for (size_t i = 0; i < words.size(); ++i) {
                 if (i) out += ' ';
