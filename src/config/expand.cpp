@@ -125,6 +125,7 @@ private:
         std::string_view when_false;
         bool has_false = false;
 
+        bool pick_true = want_value ? non_empty : !non_empty;
         std::string_view lead = util::trim_left(rest);
         if (!lead.empty() && lead.front() == '{') {
             size_t pos = rest.size() - lead.size();
@@ -133,13 +134,15 @@ private:
             if (pos < rest.size()) {
                 if (want_value && rest[pos] == ':') {
                     pos = skip_space(rest, pos + 1);
-                    if (pos >= rest.size() || rest[pos] != '{') unexpected(rest, pos);
+                    if (pos >= rest.size() || rest[pos] != '{') unexpected(when_true, rest, pos);
                     when_false = braced(rest, pos);
                     has_false = true;
                     pos = skip_space(rest, pos);
-                    if (pos < rest.size()) unexpected(rest, pos);
+                    if (pos < rest.size()) unexpected(when_false, rest, pos);
+                } else if (want_value) {
+                    fail_at("\":\" expected", when_true, rest, pos);
                 } else {
-                    unexpected(rest, pos);
+                    unexpected(when_true, rest, pos);
                 }
             }
         }
@@ -148,7 +151,6 @@ private:
             if (has_false) run(when_false, depth);
             return {};
         }
-        bool pick_true = want_value ? non_empty : !non_empty;
         if (pick_true) return run(when_true, depth);
         if (has_false) return run(when_false, depth);
         return {};
@@ -162,49 +164,56 @@ private:
         static constexpr std::string_view ops[] = {"==level", "!=level", "<=level", ">=level", "<level",
                                                    ">level",  "==",      "!=",      "<=",      ">=",
                                                    "<",       ">"};
+        // The operator is the whole run of comparison characters (plus a
+        // "level" suffix); "<>" is one bad operator, not "<" and junk.
+        size_t op_end = pos;
+        while (op_end < inner.size() && std::string_view("!<=>").find(inner[op_end]) != std::string_view::npos) ++op_end;
+        if (inner.substr(op_end).starts_with("level")) op_end += 5;
         std::string_view op;
         for (auto candidate : ops) {
-            if (inner.substr(pos).starts_with(candidate)) {
+            if (inner.substr(pos, op_end - pos) == candidate) {
                 op = candidate;
                 break;
             }
         }
-        if (op.empty()) {
-            util::msg_warn("\"==\" or \"!=\"\" or \"<\"\" or \"<=\"\" or \">=\"\" or \">\" expected at: \"{}\"",
-                           context(inner, pos));
-            throw Failure{ExpandStatus::syntax_error};
-        }
-        pos = skip_space(inner, pos + op.size());
+        if (op.empty())
+            fail_at("\"==\" or \"!=\"\" or \"<\"\" or \"<=\"\" or \">=\"\" or \">\" expected", left, inner, pos);
+        size_t after_op = pos + op.size();
+        pos = skip_space(inner, after_op);
         if (pos >= inner.size() || inner[pos] != '{') {
-            util::msg_warn("\"{{expression}}\" expected at: \"{}\"", context(inner, pos));
+            util::msg_warn("\"{{expression}}\" expected at: \"...{{{}}} {}>>>{}\"", left, op, inner.substr(after_op));
             throw Failure{ExpandStatus::syntax_error};
         }
         std::string_view right = braced(inner, pos);
         pos = skip_space(inner, pos);
-        if (pos >= inner.size() || inner[pos] != '?') {
-            util::msg_warn("\"?\" expected at: \"{}\"", context(inner, pos));
-            throw Failure{ExpandStatus::syntax_error};
-        }
-        pos = skip_space(inner, pos + 1);
-        if (pos >= inner.size() || inner[pos] != '{') {
-            util::msg_warn("\"{{expression}}\" expected at: \"{}\"", context(inner, pos));
-            throw Failure{ExpandStatus::syntax_error};
-        }
-        std::string_view when_true = braced(inner, pos);
-        std::string_view when_false;
+        // Then "? true-branch", ": false-branch", both, or neither; a branch
+        // is {text} or the plain rest of the expression.
+        std::string_view when_true, when_false;
         bool has_false = false;
-        pos = skip_space(inner, pos);
-        if (pos < inner.size()) {
-            if (inner[pos] != ':') unexpected(inner, pos);
+        auto branch = [&](std::string_view& into) {
             pos = skip_space(inner, pos + 1);
-            if (pos >= inner.size() || inner[pos] != '{') {
-                util::msg_warn("\"{{expression}}\" expected at: \"{}\"", context(inner, pos));
-                throw Failure{ExpandStatus::syntax_error};
+            if (pos < inner.size() && inner[pos] == '{') {
+                into = braced(inner, pos);
+                pos = skip_space(inner, pos);
+                return true;
             }
-            when_false = braced(inner, pos);
-            has_false = true;
-            pos = skip_space(inner, pos);
-            if (pos < inner.size()) unexpected(inner, pos);
+            into = inner.substr(pos);
+            pos = inner.size();
+            return false;
+        };
+        if (pos < inner.size()) {
+            if (inner[pos] == '?') {
+                if (branch(when_true) && pos < inner.size()) {
+                    if (inner[pos] != ':') fail_at("\":\" expected", when_true, inner, pos);
+                    has_false = true;
+                    if (branch(when_false) && pos < inner.size()) unexpected(when_false, inner, pos);
+                }
+            } else if (inner[pos] == ':') {
+                has_false = true;
+                if (branch(when_false) && pos < inner.size()) unexpected(when_false, inner, pos);
+            } else {
+                fail_at("\"?\" or \":\" expected", "", inner, pos);
+            }
         }
         if (scanning_) {
             // Operands are evaluated for real when values can be looked up,
@@ -275,18 +284,18 @@ private:
                 return body;
             }
         }
-        util::msg_warn("missing '}}' at: \"{}\"", context(s, pos));
+        util::msg_warn("missing '}}' at: \"...>>>{}\"", s.substr(pos));
         throw Failure{ExpandStatus::syntax_error};
     }
 
-    static std::string context(std::string_view s, size_t pos) {
-        std::string before(util::trim_right(s.substr(0, pos)));
-        return "..." + before + ">>>" + std::string(s.substr(pos));
+    // "...<last {text} without its opening brace>>>><rest>", as the reference shows it.
+    [[noreturn]] static void fail_at(std::string_view what, std::string_view last, std::string_view s, size_t pos) {
+        util::msg_warn("{} at: \"...{}}}>>>{}\"", what, last, s.substr(pos));
+        throw Failure{ExpandStatus::syntax_error};
     }
 
-    [[noreturn]] void unexpected(std::string_view s, size_t pos) {
-        util::msg_warn("unexpected input at: \"{}\"", context(s, pos));
-        throw Failure{ExpandStatus::syntax_error};
+    [[noreturn]] static void unexpected(std::string_view last, std::string_view s, size_t pos) {
+        fail_at("unexpected input", last, s, pos);
     }
 
     void literal(std::string& out, std::string_view piece) {

@@ -62,6 +62,7 @@ TEST(Expand, Forms) {
 }
 
 TEST(Expand, Errors) {
+    util::msg_set_quiet(true);
     auto h = hooks_for({{"a", "$b"}, {"b", "$a"}});
     EXPECT_EQ(expand("${abc", h).status, ExpandStatus::syntax_error);
     EXPECT_EQ(expand("x$", h).status, ExpandStatus::syntax_error);
@@ -69,6 +70,8 @@ TEST(Expand, Errors) {
     EXPECT_EQ(expand("${a:{x}:{y}}", h).status, ExpandStatus::syntax_error);
     EXPECT_EQ(expand("${{1} <> {2} ? {x} : {y}}", h).status, ExpandStatus::syntax_error);
     EXPECT_EQ(expand("$a", h).status, ExpandStatus::nesting_error);
+    EXPECT_EQ(expand("${{1} <> {2} ? {x} : {y}}", h).status, ExpandStatus::syntax_error);
+    util::msg_set_quiet(false);
 }
 
 TEST(Expand, CompatLevels) {
