@@ -110,10 +110,16 @@ private:
     // ${name}, ${name?text}, ${name:text}, ${name?{a}:{b}}, ${name:{a}}.
     std::string conditional(std::string_view inner, std::string_view whole, int depth) {
         size_t op = inner.find_first_of("?:");
-        std::string_view name = inner.substr(0, op);
+        std::string_view name = util::trim(inner.substr(0, op));
         if (name.empty()) {
             util::msg_warn("empty macro name: \"{}\"", whole);
             throw Failure{ExpandStatus::syntax_error};
+        }
+        for (size_t k = 0; k < name.size(); ++k) {
+            if (!is_name_char(name[k])) {
+                util::msg_warn("attribute name syntax error at: \"...{}>>>{}\"", name.substr(0, k), name.substr(k));
+                throw Failure{ExpandStatus::syntax_error};
+            }
         }
         if (op == std::string_view::npos) return reference(name, depth);
 
@@ -201,6 +207,7 @@ private:
             pos = inner.size();
             return false;
         };
+        bool bare = pos >= inner.size();  // no branches: "true" or nothing
         if (pos < inner.size()) {
             if (inner[pos] == '?') {
                 if (branch(when_true) && pos < inner.size()) {
@@ -235,6 +242,7 @@ private:
         std::string a = run(left, depth);
         std::string b = run(right, depth);
         bool result = evaluate(a, op, b);
+        if (bare) return result ? "true" : "";
         if (result) return run(when_true, depth);
         if (has_false) return run(when_false, depth);
         return {};

@@ -52,7 +52,8 @@ MainCf MainCf::parse(std::string_view content, std::string_view origin, const st
 
 MainCf MainCf::load(const std::string& path, const std::vector<Assignment>& seed) {
     std::string content;
-    if (!util::read_file(path, content)) util::msg_fatal("open {}: {}", path, std::strerror(errno));
+    const char* step = "open";
+    if (!util::read_file(path, content, &step)) util::msg_fatal("{} {}: {}", step, path, std::strerror(errno));
     return parse(content, path, seed);
 }
 

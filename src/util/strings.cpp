@@ -63,9 +63,11 @@ std::string to_lower(std::string_view s) {
     return out;
 }
 
-bool read_file(const std::string& path, std::string& out) {
+bool read_file(const std::string& path, std::string& out, const char** failed_step) {
+    if (failed_step) *failed_step = "open";
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
+    if (failed_step) *failed_step = "read";
     out.clear();
     char buf[65536];
     for (;;) {

@@ -26,7 +26,8 @@ bool is_space(char c);
 bool iequals(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view s);
 
-// Reads a whole file; returns false with errno set on failure.
-bool read_file(const std::string& path, std::string& out);
+// Reads a whole file; returns false with errno set on failure, and names the
+// step that failed ("open" or "read") in failed_step when given.
+bool read_file(const std::string& path, std::string& out, const char** failed_step = nullptr);
 
 }  // namespace pf::util

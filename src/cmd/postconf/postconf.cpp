@@ -99,11 +99,10 @@ int main(int argc, char** argv) {
         case 'M': opts.flags |= kMaster; break;
         case 'n': opts.flags |= kNonDefault; break;
         case 'o': {
-            std::string_view kv = optarg;
-            auto eq = kv.find('=');
-            if (eq == std::string_view::npos) util::msg_fatal("bad parameter override: {}", kv);
-            opts.overrides.emplace_back(std::string(util::trim(kv.substr(0, eq))),
-                                        std::string(util::trim(kv.substr(eq + 1))));
+            std::string error;
+            auto nv = config::split_name_value(optarg, error);
+            if (!nv) util::msg_fatal("invalid parameter override: {}: {}", optarg, error);
+            opts.overrides.emplace_back(std::move(nv->name), std::move(nv->value));
             break;
         }
         case 'p': opts.flags |= kMainCf; break;
