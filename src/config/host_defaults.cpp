@@ -1,6 +1,7 @@
 // Host-dependent defaults; see host_defaults.h.
 #include "config/host_defaults.h"
 
+#include "util/msg.h"
 #include "util/strings.h"
 
 #include <arpa/inet.h>
@@ -59,7 +60,12 @@ std::string default_mynetworks(std::string_view style, std::string_view inet_pro
         else if (util::iequals(p, "ipv4")) want4 = true;
         else if (util::iequals(p, "ipv6")) want6 = true;
     }
+    if (util::msg_verbose) {
+        util::msg_info("name_mask: {}", inet_protocols);
+        util::msg_info("name_mask: {}", style);
+    }
     std::vector<std::string> v4, v6;
+    int count4 = 0, count6 = 0;
     ifaddrs* list = nullptr;
     if (::getifaddrs(&list) != 0) return "127.0.0.0/8";
     for (ifaddrs* ifa = list; ifa; ifa = ifa->ifa_next) {
@@ -69,6 +75,7 @@ std::string default_mynetworks(std::string_view style, std::string_view inet_pro
             auto* sin = reinterpret_cast<sockaddr_in*>(ifa->ifa_addr);
             auto* msk = reinterpret_cast<sockaddr_in*>(ifa->ifa_netmask);
             unsigned char a[4], m[4];
+            ++count4;
             std::memcpy(a, &sin->sin_addr, 4);
             std::memcpy(m, &msk->sin_addr, 4);
             int prefix = prefix_length(m, 4);
@@ -82,6 +89,7 @@ std::string default_mynetworks(std::string_view style, std::string_view inet_pro
             auto* sin6 = reinterpret_cast<sockaddr_in6*>(ifa->ifa_addr);
             auto* msk6 = reinterpret_cast<sockaddr_in6*>(ifa->ifa_netmask);
             unsigned char a[16], m[16];
+            ++count6;
             std::memcpy(a, &sin6->sin6_addr, 16);
             std::memcpy(m, &msk6->sin6_addr, 16);
             int prefix = style == "host" ? 128 : prefix_length(m, 16);
@@ -92,6 +100,12 @@ std::string default_mynetworks(std::string_view style, std::string_view inet_pro
         }
     }
     ::freeifaddrs(list);
+    if (util::msg_verbose) {
+        if (want4) util::msg_info("inet_addr_local: configured {} IPv4 addresses", count4);
+        if (want6) util::msg_info("inet_addr_local: configured {} IPv6 addresses", count6);
+        for (const auto& list_part : {v4, v6})
+            for (const auto& n : list_part) util::msg_info("been_here: {}: 0", n);
+    }
     // Each entry is followed by a space, as in the reference's value (which
     // shows when the value is expanded inside another list).
     std::string out;
@@ -100,6 +114,7 @@ std::string default_mynetworks(std::string_view style, std::string_view inet_pro
             out += n;
             out += ' ';
         }
+    if (util::msg_verbose) util::msg_info("mynetworks_core: {}", out);
     return out;
 }
 

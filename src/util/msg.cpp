@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 namespace pf::util {
+
+int msg_verbose = 0;
+
 namespace {
 std::string g_program = "postfix";
 bool g_fatal_throws = false;

@@ -41,6 +41,9 @@ struct FatalError {
 };
 // In unit tests, make msg_fatal throw FatalError instead of exiting.
 void msg_fatal_throws(bool on);
+// Verbose logging level (-v); messages at this level go out as "info".
+extern int msg_verbose;
+
 // Discard warnings and informational messages (fuzzing harnesses).
 void msg_set_quiet(bool on);
 

@@ -112,7 +112,10 @@ int main(int argc, char** argv) {
             opts.flags |= kTls;
             opts.tls_mode = optarg;
             break;
-        case 'v': opts.verbose++; break;
+        case 'v':
+            opts.verbose++;
+            util::msg_verbose++;
+            break;
         case 'x': opts.flags |= kExpand; break;
         case 'X': opts.flags |= kExclude; break;
         case '#': opts.flags |= kCommentOut; break;

@@ -153,6 +153,9 @@ int show_main_parameters(State& st) {
         for (const auto& [k, v] : o.overrides) cfg.main_cf().set(k, v);
     }
     load_master_services(st);
+    // The reference computes the local networks at start-up; with -v that
+    // shows in its log.
+    if (util::msg_verbose) (void)cfg.default_value("mynetworks");
     if (!o.has(kDefaults)) {
         // The reference evaluates the compatibility level up front; a
         // malformed one is fatal whatever is being shown.
