@@ -105,15 +105,16 @@ std::string expand_in_service(const State& st, const MasterDicts& dicts, const c
     return r.text;
 }
 
-std::vector<std::string> display_args(const State* st, const MasterDicts* dicts, const config::MasterEntry& e) {
-    std::vector<std::string> out;
+std::vector<ShownArg> display_args(const State* st, const MasterDicts* dicts, const config::MasterEntry& e) {
+    std::vector<ShownArg> out;
     out.reserve(e.args.size());
     for (size_t i = 0; i < e.args.size(); ++i) {
         std::string a = e.args[i];
         if (st && dicts && is_option_value(e, i)) a = expand_in_service(*st, *dicts, e, a);
+        size_t width = a.size();
         bool blank = a.find_first_of(" \t\r\n") != std::string::npos;
         if (blank && i != e.options_end) a = "{" + a + "}";
-        out.push_back(std::move(a));
+        out.push_back(ShownArg{std::move(a), width});
     }
     return out;
 }
@@ -132,7 +133,7 @@ bool is_option_value(const config::MasterEntry& e, size_t index) {
     return false;
 }
 
-std::string format_arguments(std::string line, const config::MasterEntry& e, const std::vector<std::string>& shown,
+std::string format_arguments(std::string line, const config::MasterEntry& e, const std::vector<ShownArg>& shown,
                              bool fold) {
     // A word follows a blank only when the line holds more than the
     // continuation indent (so "postconf -Fh" joins "smtp" and "x": "smtpx").
@@ -144,15 +145,15 @@ std::string format_arguments(std::string line, const config::MasterEntry& e, con
         for (size_t i = 0; i < n; ++i) {
             if (is_pair(i)) {
                 line += ' ';
-                line += shown[i];
+                line += shown[i].text;
                 if (i + 1 < n) {
                     line += ' ';
-                    line += shown[++i];
+                    line += shown[++i].text;
                 }
                 continue;
             }
             if (line.size() > kIndent) line += ' ';
-            line += shown[i];
+            line += shown[i].text;
         }
         return line + "\n";
     }
@@ -163,12 +164,12 @@ std::string format_arguments(std::string line, const config::MasterEntry& e, con
         line = std::move(next);
     };
     for (size_t i = 0; i < n; ++i) {
-        const std::string& a = shown[i];
+        const std::string& a = shown[i].text;
         if (is_pair(i)) {
             std::string l = "    " + a;
             if (i + 1 < n) {
                 l += ' ';
-                l += shown[++i];
+                l += shown[++i].text;
             }
             flush(std::move(l));
             pending_break = true;
@@ -177,7 +178,8 @@ std::string format_arguments(std::string line, const config::MasterEntry& e, con
         if (pending_break) {
             flush("    " + a);
             pending_break = false;
-        } else if (line.size() > kIndent && line.size() + 1 + a.size() > kFoldLimit) {
+        } else if (line.size() > kIndent && line.size() + 1 + shown[i].width > kFoldLimit) {
+            // The reference measures a word without the braces it adds.
             flush("    " + a);
         } else {
             if (line.size() > kIndent) line += ' ';
@@ -189,7 +191,7 @@ std::string format_arguments(std::string line, const config::MasterEntry& e, con
     return out;
 }
 
-std::string format_master_entry(const config::MasterEntry& e, const std::vector<std::string>& shown, bool fold) {
+std::string format_master_entry(const config::MasterEntry& e, const std::vector<ShownArg>& shown, bool fold) {
     static constexpr size_t kColumns[config::kMasterFields] = {0, 11, 17, 25, 33, 41, 49, 57};
     std::string line;
     for (int i = 0; i < config::kMasterFields; ++i) {

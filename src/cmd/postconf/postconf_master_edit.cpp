@@ -26,6 +26,7 @@
 #include "util/strings.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -77,13 +78,6 @@ std::vector<Request> parse_requests(const State& st, Mode mode) {
             auto [key, value] = split_assignment(arg);
             r.pattern = service_pattern(key, 2, "-Me, -MX or -M# requires service_name/type");
             r.value = value;
-            auto e = config::parse_master_entry(value);
-            if (!e) {
-                if (e.error().kind == config::MasterError::field_count)
-                    util::msg_fatal("bad field count: \"{}\"", arg);
-                util::msg_fatal_text(e.error().message);
-            }
-            r.entry = std::move(*e);
             break;
         }
         case Mode::entry_remove:
@@ -98,7 +92,6 @@ std::vector<Request> parse_requests(const State& st, Mode mode) {
             r.field = *f;
             if (r.field != config::kMasterFields - 1 && value.find_first_of(" \t\r\n") != std::string::npos)
                 util::msg_fatal("-Fe does not accept whitespace in non-command field");
-            if (auto err = config::check_master_field(r.field, value, value)) util::msg_fatal_text(*err);
             r.value = value;
             break;
         }
@@ -117,6 +110,33 @@ std::vector<Request> parse_requests(const State& st, Mode mode) {
         out.push_back(std::move(r));
     }
     return out;
+}
+
+// The checks of request values the reference makes after it has created
+// master.cf.tmp (a failure leaves that file behind, as there).
+void check_request_values(std::vector<Request>& requests, Mode mode) {
+    for (auto& r : requests) {
+        if (mode == Mode::entry_set) {
+            auto e = config::parse_master_entry(r.value);
+            if (!e) {
+                if (e.error().kind == config::MasterError::field_count)
+                    util::msg_fatal("bad field count: \"{}\"", r.arg);
+                util::msg_fatal_text(e.error().message);
+            }
+            r.entry = std::move(*e);
+        } else if (mode == Mode::field_set) {
+            if (auto err = config::check_master_field(r.field, r.value, r.value)) util::msg_fatal_text(*err);
+        }
+    }
+    // A later whole-entry request for the same service replaces an earlier one.
+    if (mode == Mode::entry_set) {
+        for (size_t i = 0; i < requests.size();) {
+            bool replaced = false;
+            for (size_t j = i + 1; j < requests.size(); ++j) replaced = replaced || requests[j].pattern == requests[i].pattern;
+            if (replaced) requests.erase(requests.begin() + static_cast<long>(i));
+            else ++i;
+        }
+    }
 }
 
 // The parameter name an argument "name=value" sets, or empty.
@@ -162,22 +182,43 @@ std::pair<std::string_view, std::string_view> name_and_type(std::string_view lin
     return {name, type};
 }
 
-void write_file(const std::string& path, const std::string& content) {
-    const std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
-    if (fd < 0) util::msg_fatal("open {}: {}", tmp, std::strerror(errno));
-    size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            util::msg_fatal("write {}: {}", tmp, std::strerror(errno));
-        }
-        done += static_cast<size_t>(n);
+// master.cf.tmp, created before the request values are checked and renamed
+// over master.cf when the new text is complete.
+class TempFile {
+public:
+    explicit TempFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {
+        fd_ = ::open(tmp_.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+        if (fd_ < 0) util::msg_fatal("open {}: {}", tmp_, std::strerror(errno));
     }
-    if (::fsync(fd) < 0 || ::close(fd) < 0) util::msg_fatal("close {}: {}", tmp, std::strerror(errno));
-    if (::rename(tmp.c_str(), path.c_str()) < 0) util::msg_fatal("rename {} to {}: {}", tmp, path, std::strerror(errno));
-}
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    ~TempFile() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    void commit(const std::string& content) {
+        size_t done = 0;
+        while (done < content.size()) {
+            ssize_t n = ::write(fd_, content.data() + done, content.size() - done);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                util::msg_fatal("write {}: {}", tmp_, std::strerror(errno));
+            }
+            done += static_cast<size_t>(n);
+        }
+        if (::fchmod(fd_, 0644) < 0 || ::fsync(fd_) < 0) util::msg_fatal("write {}: {}", tmp_, std::strerror(errno));
+        int fd = fd_;
+        fd_ = -1;
+        if (::close(fd) < 0) util::msg_fatal("close {}: {}", tmp_, std::strerror(errno));
+        if (::rename(tmp_.c_str(), path_.c_str()) < 0)
+            util::msg_fatal("rename {} to {}: {}", tmp_, path_, std::strerror(errno));
+    }
+
+private:
+    std::string path_;
+    std::string tmp_;
+    int fd_ = -1;
+};
 
 }  // namespace
 
@@ -193,7 +234,9 @@ int edit_master(State& st) {
 
     const std::string path = st.config.master_cf_path();
     std::string content;
-    if (!util::read_file(path, content)) util::msg_fatal("open {}: {}", path, std::strerror(errno));
+    if (!util::read_file(path, content)) util::msg_fatal("open {} for reading: {}", path, std::strerror(errno));
+    TempFile tmp(path);
+    check_request_values(requests, mode);
 
     enum class State { copy, skip, comment_out, collect } state = State::copy;
     std::string out;
@@ -308,7 +351,7 @@ int edit_master(State& st) {
         for (const auto& r : requests)
             if (!r.matched) util::msg_warn("unmatched service_name/type: \"{}\"", r.arg);
     }
-    write_file(path, out);
+    tmp.commit(out);
     return 0;
 }
 

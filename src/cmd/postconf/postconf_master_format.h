@@ -34,20 +34,25 @@ std::string expand_in_service(const State& st, const MasterDicts& dicts, const c
 // Whether e.args[index] is the value of a "-o" among the leading options.
 bool is_option_value(const config::MasterEntry& e, size_t index);
 
-// The arguments as shown: "-o" values expanded when st is given, words with
-// white space in braces (except the word that ends the options).
-std::vector<std::string> display_args(const State* st, const MasterDicts* dicts, const config::MasterEntry& e);
+// One argument as shown: "-o" values expanded when asked, words with white
+// space in braces (except the word that ends the options). width is the
+// length the reference folds by: without those braces.
+struct ShownArg {
+    std::string text;
+    size_t width;
+};
+std::vector<ShownArg> display_args(const State* st, const MasterDicts* dicts, const config::MasterEntry& e);
 
 // Appends the shown arguments to line (which holds the fields, "name =
 // command" or, with -h, the command alone), folding with fold. A word gets a
 // blank before it only when the line is longer than the four-blank indent
 // (the reference's "postconf -Fh" shows "smtp x" as "smtpx"). Returns the
 // text with its final newline.
-std::string format_arguments(std::string line, const config::MasterEntry& e, const std::vector<std::string>& shown,
+std::string format_arguments(std::string line, const config::MasterEntry& e, const std::vector<ShownArg>& shown,
                              bool fold);
 
 // An entry as postconf -M (fold: -Mf) prints it, and as the editor writes it.
-std::string format_master_entry(const config::MasterEntry& e, const std::vector<std::string>& shown, bool fold);
+std::string format_master_entry(const config::MasterEntry& e, const std::vector<ShownArg>& shown, bool fold);
 
 // Warns "master.cf: unused parameter: name=value" for settings no value
 // refers to (after analyse_user_parameters and check_database_tables).
