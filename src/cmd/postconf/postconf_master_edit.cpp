@@ -277,8 +277,10 @@ int edit_master(State& st) {
         size_t end = nl == std::string::npos ? content.size() : nl + 1;
         std::string_view line(content.data() + pos, end - pos);
         pos = end;
-        // What follows a NUL byte is invisible to the reference.
+        // What follows a NUL byte is invisible to the reference, which also
+        // copies such a line without its newline.
         std::string_view text = line.substr(0, line.find('\0'));
+        if (text.size() != line.size()) line = text;
         std::string_view body = util::trim_left(text, " \t\r\n\v\f");
         if (body.empty() || body.front() == '#') {
             out += line;
@@ -298,6 +300,7 @@ int edit_master(State& st) {
         finish();
         ++lineno;
         auto [name, type] = name_and_type(text);
+        if (type.empty()) util::msg_fatal("file {}: line {}: specify service name and type on the same line", path, lineno);
         state = State::copy;
         switch (mode) {
         case Mode::entry_set:
