@@ -19,3 +19,11 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The accounts a Postfix installation has (Debian's postinst makes the same):
+# mail_owner "postfix" and setgid_group "postdrop". Tests and the demo need them.
+getent group postdrop >/dev/null || groupadd --system postdrop
+getent group postfix >/dev/null || groupadd --system postfix
+getent passwd postfix >/dev/null || \
+  useradd --system --gid postfix --home-dir /var/spool/postfix --no-create-home \
+          --shell /usr/sbin/nologin postfix

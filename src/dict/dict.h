@@ -1,0 +1,126 @@
+// The lookup-table interface shared by every table type (hash, btree, lmdb,
+// cdb, texthash, inline, static, fail, environ, randmap, pcre, regexp, cidr,
+// unionmap, pipemap, socketmap, tcp, mysql, proxy, ...), as the reference's
+// programs see tables: "type:name", opened with the caller's flags, answering
+// lookups with one of three outcomes (found, not found, error) that callers
+// never confuse.
+//
+// Trust: keys come from the network and from files; every implementation
+// treats them as arbitrary bytes.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pf::dict {
+
+// Behaviour flags, as the reference's programs pass them to a table.
+enum Flag : uint32_t {
+    kDupWarn = 1u << 0,       // warn about duplicate keys (update)
+    kDupIgnore = 1u << 1,     // keep the first of duplicate keys
+    kDupReplace = 1u << 2,    // the last of duplicate keys wins
+    kTryNul = 1u << 3,        // keys may be stored with a trailing NUL
+    kTryNoNul = 1u << 4,      // keys may be stored without a trailing NUL
+    kFoldFixed = 1u << 5,     // fold keys to lower case (indexed tables)
+    kFoldMulti = 1u << 6,     // fold keys to lower case (pattern tables)
+    kLock = 1u << 7,          // lock the file for each access
+    kSync = 1u << 8,          // sync updates to disk
+    kPattern = 1u << 9,       // set by the table: a pattern table (pcre, regexp, cidr)
+    kFixed = 1u << 10,        // set by the table: exact-match keys
+    kUtf8Request = 1u << 11,  // check keys and values for valid UTF-8
+    kBulkUpdate = 1u << 12,   // postmap/postalias building a whole table
+    kParanoid = 1u << 13,     // refuse unsafe table names from untrusted sources
+    kNoProxy = 1u << 14,
+    kNoUnauth = 1u << 15,
+    kMulWriter = 1u << 16,
+    kNoRegSub = 1u << 17,     // no $1.. substitution in pattern results
+    kSrcRhsIsFile = 1u << 18, // postmap -F: values name files
+};
+using Flags = uint32_t;
+
+// Why a lookup, update or open did not succeed.
+struct Error {
+    enum class Kind {
+        retry,   // temporary: a server is down, a file is locked; becomes 4xx / deferral
+        config,  // permanent: bad table configuration; never "not found"
+    };
+    Kind kind = Kind::retry;
+    std::string text;
+};
+
+// The answer of a lookup: a value, nothing, or an error.
+class LookupResult {
+public:
+    static LookupResult found(std::string value) { return LookupResult(std::move(value)); }
+    static LookupResult not_found() { return LookupResult(); }
+    static LookupResult failed(Error e) { return LookupResult(std::move(e)); }
+
+    bool is_found() const { return value_.has_value(); }
+    bool is_not_found() const { return !value_ && !error_; }
+    bool is_error() const { return error_.has_value(); }
+    const std::string& value() const { return *value_; }
+    const Error& error() const { return *error_; }
+
+private:
+    LookupResult() = default;
+    explicit LookupResult(std::string v) : value_(std::move(v)) {}
+    explicit LookupResult(Error e) : error_(std::move(e)) {}
+    std::optional<std::string> value_;
+    std::optional<Error> error_;
+};
+
+// Result of update/remove: done, not found (remove), or an error.
+enum class ChangeStatus { done, not_found, failed };
+
+// One step of a sequential walk (postmap -s).
+struct Entry {
+    std::string key;
+    std::string value;
+};
+enum class SequenceStart { first, next };
+
+class Dict {
+public:
+    Dict(std::string type, std::string name, int open_flags, Flags flags)
+        : type_(std::move(type)), name_(std::move(name)), open_flags_(open_flags), flags_(flags) {}
+    virtual ~Dict() = default;
+    Dict(const Dict&) = delete;
+    Dict& operator=(const Dict&) = delete;
+
+    virtual LookupResult lookup(std::string_view key) = 0;
+    // Tables that cannot change answer failed with last_error() set.
+    virtual ChangeStatus update(std::string_view key, std::string_view value);
+    virtual ChangeStatus remove(std::string_view key);
+    // Walks the table; nullopt at the end, or on error (last_error() set).
+    virtual std::optional<Entry> sequence(SequenceStart where);
+    // Flushes pending updates (bulk builds rename the new file into place here).
+    virtual std::expected<void, Error> close() { return {}; }
+
+    const std::string& type() const { return type_; }
+    const std::string& name() const { return name_; }
+    std::string type_name() const { return type_ + ":" + name_; }
+    int open_flags() const { return open_flags_; }
+    Flags flags() const { return flags_; }
+    void set_flags(Flags f) { flags_ = f; }
+    const Error& last_error() const { return last_error_; }
+
+protected:
+    void set_error(Error e) { last_error_ = std::move(e); }
+    // Folds a key to lower case when the table's flags ask for it.
+    std::string fold_key(std::string_view key) const;
+
+private:
+    std::string type_;
+    std::string name_;
+    int open_flags_;
+    Flags flags_;
+    Error last_error_;
+};
+
+using DictPtr = std::unique_ptr<Dict>;
+
+}  // namespace pf::dict

@@ -1,0 +1,40 @@
+// Table-type registry and "type:name" opening; see dict_registry.h.
+#include "dict/dict_registry.h"
+
+#include <algorithm>
+#include <map>
+
+namespace pf::dict {
+namespace {
+
+std::map<std::string, Opener, std::less<>>& registry() {
+    static std::map<std::string, Opener, std::less<>> types;
+    return types;
+}
+
+}  // namespace
+
+void register_type(std::string_view type, Opener opener) { registry()[std::string(type)] = std::move(opener); }
+
+bool is_registered(std::string_view type) { return registry().count(type) > 0; }
+
+std::vector<std::string> registered_types() {
+    std::vector<std::string> names;
+    for (const auto& [name, _] : registry()) names.push_back(name);
+    return names;
+}
+
+OpenResult open(std::string_view type_name, int open_flags, Flags flags) {
+    register_builtin_types();
+    auto colon = type_name.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == type_name.size())
+        return std::unexpected(Error{Error::Kind::config, "open dictionary: expecting \"type:name\" form instead of \"" +
+                                                              std::string(type_name) + "\""});
+    std::string_view type = type_name.substr(0, colon);
+    auto it = registry().find(type);
+    if (it == registry().end())
+        return std::unexpected(Error{Error::Kind::config, "unsupported dictionary type: " + std::string(type)});
+    return it->second(type_name.substr(colon + 1), open_flags, flags);
+}
+
+}  // namespace pf::dict
