@@ -79,18 +79,21 @@ std::vector<std::string> split_service_pattern(std::string_view arg) {
 MasterDicts build_master_dicts(const std::vector<config::MasterEntry>& entries) {
     MasterDicts dicts;
     for (const auto& e : entries) {
-        auto& d = dicts[e.name + "/" + e.type];
-        for (const auto& p : e.params) d[p.name] = p.value;
+        std::string key = e.name + "/" + e.type;
+        auto it = dicts.by_key.find(key);
+        if (it == dicts.by_key.end()) {
+            if (e.params.empty()) continue;
+            it = dicts.by_key.emplace(key, MasterDicts::Dict{}).first;
+        }
+        for (const auto& p : e.params) it->second[p.name] = p.value;
+        dicts.of_entry[&e] = &it->second;
     }
     return dicts;
 }
 
 std::string expand_in_service(const State& st, const MasterDicts& dicts, const config::MasterEntry& e,
                               std::string_view text) {
-    const auto* dict = [&]() -> const std::map<std::string, std::string, std::less<>>* {
-        auto it = dicts.find(e.name + "/" + e.type);
-        return it == dicts.end() ? nullptr : &it->second;
-    }();
+    const auto* dict = dicts.find(e);
     config::ExpandHooks hooks;
     hooks.lookup = [&](std::string_view n) -> std::optional<std::string> {
         if (dict) {
@@ -140,7 +143,10 @@ std::string format_arguments(std::string line, const config::MasterEntry& e, con
     constexpr size_t kIndent = 4;
     std::string out;
     const size_t n = shown.size();
-    auto is_pair = [&](size_t i) { return i < e.options_end && (e.args[i] == "-o" || e.args[i] == "-"); };
+    // "-o" starts a line of its own; so does a lone "-" that has a word to take.
+    auto is_pair = [&](size_t i) {
+        return i < e.options_end && (e.args[i] == "-o" || (e.args[i] == "-" && i + 1 < n));
+    };
     if (!fold) {
         for (size_t i = 0; i < n; ++i) {
             if (is_pair(i)) {
@@ -230,7 +236,9 @@ void warn_unused_master_parameters(const State& st) {
     const std::string origin = st.config.master_cf_path();
     for (size_t k = 0; k < st.master.size(); ++k) {
         const auto& e = st.master[k];
-        const auto& dict = dicts.at(e.name + "/" + e.type);
+        const auto* found = dicts.find(e);
+        if (!found) continue;
+        const auto& dict = *found;
         std::set<std::string, std::less<>> local_refs;
         config::ExpandHooks local;
         local.scan_only = true;
@@ -333,9 +341,10 @@ int show_master(State& st) {
         print_text(format_arguments(std::move(line), e, display_args(expand ? &st : nullptr, &dicts, e), fold));
     };
     auto show_params = [&](const config::MasterEntry& e, const Pattern* p) {
-        const auto& dict = dicts.at(e.name + "/" + e.type);
+        const auto* dict = dicts.find(e);
+        if (!dict) return false;
         bool any = false;
-        for (const auto& [name, value] : dict) {
+        for (const auto& [name, value] : *dict) {
             if (p && !part_matches(p->parts, 2, name)) continue;
             any = true;
             std::string v = expand ? expand_in_service(st, dicts, e, value) : value;

@@ -21,9 +21,20 @@ inline constexpr size_t kFoldLimit = 79;
 // are kept ("smtp//chroot" has an empty type). Empty when arg is.
 std::vector<std::string> split_service_pattern(std::string_view arg);
 
-// Settings per "name/type": services with the same name and type share one
-// set, later settings replacing earlier ones, as in the reference.
-using MasterDicts = std::map<std::string, std::map<std::string, std::string, std::less<>>>;
+// Settings per "name/type", as the reference keeps them: services with the
+// same name and type share one set (later settings replace earlier ones); a
+// service without "-o" settings shares the set only when an earlier service
+// of that name and type made one, else it has none.
+struct MasterDicts {
+    using Dict = std::map<std::string, std::string, std::less<>>;
+    std::map<std::string, Dict> by_key;
+    std::map<const config::MasterEntry*, const Dict*> of_entry;
+    // The settings of an entry of the vector the dicts were built from.
+    const Dict* find(const config::MasterEntry& e) const {
+        auto it = of_entry.find(&e);
+        return it == of_entry.end() ? nullptr : it->second;
+    }
+};
 MasterDicts build_master_dicts(const std::vector<config::MasterEntry>& entries);
 
 // Expands text in a service's scope: its settings, then service_name and
