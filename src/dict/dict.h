@@ -25,6 +25,9 @@ enum Flag : uint32_t {
     kDupReplace = 1u << 2,    // the last of duplicate keys wins
     kTryNul = 1u << 3,        // keys may be stored with a trailing NUL
     kTryNoNul = 1u << 4,      // keys may be stored without a trailing NUL
+                              // (neither set: the table tries both on lookup, and
+                              // stores in its type's default form on update:
+                              // hash/btree/lmdb with NUL, cdb without)
     kFoldFixed = 1u << 5,     // fold keys to lower case (indexed tables)
     kFoldMulti = 1u << 6,     // fold keys to lower case (pattern tables)
     kLock = 1u << 7,          // lock the file for each access
@@ -74,7 +77,11 @@ private:
 };
 
 // Result of update/remove: done, not found (remove), or an error.
-enum class ChangeStatus { done, not_found, failed };
+// restart: a bulk build (kBulkUpdate) must start over: the table has dropped
+// what it had (e.g. an LMDB file outgrew lmdb_map_size and was enlarged); the
+// caller rewinds its source and calls update() again for every entry,
+// repeating its own warnings as the reference does.
+enum class ChangeStatus { done, not_found, failed, restart };
 
 // One step of a sequential walk (postmap -s).
 struct Entry {
