@@ -314,6 +314,11 @@ int show_master(State& st) {
     else if (fields) patterns = parse_patterns(st, 3, "-F option requires service_name[/type[/field]]");
     else patterns = parse_patterns(st, 3, "-P option requires service_name[/type[/parameter]]");
 
+    // The reference reads master.cf before main.cf here (its errors come first).
+    if (!st.master_loaded) {
+        st.master = config::load_master_cf(st.config.master_cf_path(), true);
+        st.master_loaded = true;
+    }
     st.config.load_main_cf(explicit_config_directory(st));
     for (const auto& [k, v] : o.overrides) st.config.main_cf().set(k, v);
     load_master_for_display(st);
@@ -361,8 +366,9 @@ int show_master(State& st) {
             else show_params(e, nullptr);
         }
     } else {
-        for (auto& p : patterns) {
-            for (const auto& e : st.master) {
+        // Entries in file order, each shown for every pattern it matches.
+        for (const auto& e : st.master) {
+            for (auto& p : patterns) {
                 if (!part_matches(p.parts, 0, e.name) || !part_matches(p.parts, 1, e.type)) continue;
                 if (entries) {
                     show_entry(e);
@@ -377,8 +383,9 @@ int show_master(State& st) {
                     p.matched = true;
                 }
             }
-            if (!p.matched) util::msg_warn("unmatched request: \"{}\"", p.arg);
         }
+        for (const auto& p : patterns)
+            if (!p.matched) util::msg_warn("unmatched request: \"{}\"", p.arg);
     }
     warn_unused_master_parameters(st);
     std::fflush(stdout);
