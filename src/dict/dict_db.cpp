@@ -1,0 +1,321 @@
+// hash:/path and btree:/path: Berkeley DB 5.3 files /path.db, as the
+// reference's hash_table/btree tables make and read them, through the same
+// library with the same settings, so either side reads the other's files and
+// the library's own diagnostics (e.g. "BDB3037 ./x.db: file size not a
+// multiple of the pagesize") come out the same:
+//  - a private environment (DB_CREATE|DB_INIT_MPOOL|DB_PRIVATE) whose home is
+//    the file's directory; its cache is berkeley_db_create_buffer_size when
+//    the file is opened with O_CREAT, the library's default otherwise;
+//  - hash files get 4096 as the expected element count; the page size and
+//    hash function are the library's defaults;
+//  - the file is created mode 0644 (less the umask), truncated in place by a
+//    bulk build (DB_TRUNCATE), never renamed;
+//  - locks are flock(2) locks on the .db file: shared while opening for
+//    reading and around each lookup (kLock), exclusive for a whole bulk
+//    build, exclusive around each change otherwise;
+//  - keys and values are stored with a trailing NUL (see dict_indexed.h);
+//    errors read "open database X.db: <strerror>".
+//
+// Trust: the .db file is outside input; Berkeley DB checks its own pages.
+#include "dict/dict_db_handles.h"
+#include "dict/dict_indexed.h"
+#include "dict/dict_registry.h"
+#include "util/msg.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace pf::dict {
+namespace {
+
+constexpr u_int32_t kHashElements = 4096;
+
+// An fd held only for its flock(2) lock; unlocked by closing.
+class LockFd {
+public:
+    LockFd() = default;
+    explicit LockFd(int fd) : fd_(fd) {}
+    LockFd(LockFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    LockFd& operator=(LockFd&& o) noexcept {
+        if (this != &o) {
+            reset();
+            fd_ = std::exchange(o.fd_, -1);
+        }
+        return *this;
+    }
+    ~LockFd() { reset(); }
+    void reset() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_ = -1;
+};
+
+// flock(2) that retries on EINTR.
+bool lock_fd(int fd, int op) {
+    while (::flock(fd, op) != 0) {
+        if (errno != EINTR) return false;
+    }
+    return true;
+}
+
+class DbDict final : public Dict {
+public:
+    DbDict(std::string type, std::string db_path, std::string source_path, int open_flags, Flags flags)
+        : Dict(std::move(type), db_path, open_flags, flags),
+          db_path_(std::move(db_path)),
+          source_path_(std::move(source_path)) {}
+
+    std::expected<void, Error> open(DBTYPE db_type);
+
+    LookupResult lookup(std::string_view key) override;
+    ChangeStatus update(std::string_view key, std::string_view value) override;
+    ChangeStatus remove(std::string_view key) override;
+    std::optional<Entry> sequence(SequenceStart where) override;
+    std::expected<void, Error> close() override;
+
+private:
+    bool bulk() const { return flags() & kBulkUpdate; }
+    // Per-operation lock (kLock), unless a bulk build holds one already.
+    bool op_lock(int op) { return bulk() || !(flags() & kLock) || lock_fd(db_fd_, op); }
+    void op_unlock() {
+        if (!bulk() && (flags() & kLock)) lock_fd(db_fd_, LOCK_UN);
+    }
+    Error io_error(const char* what, int err) const {
+        return Error{Error::Kind::retry, fmt::format("{} {}: {}", what, db_path_, db::error_text(err))};
+    }
+
+    std::string db_path_;
+    std::string source_path_;
+    db::Env env_;
+    db::Db db_;
+    db::Cursor cursor_;
+    int db_fd_ = -1;
+    LockFd bulk_lock_;
+};
+
+std::expected<void, Error> DbDict::open(DBTYPE db_type) {
+    const int acc = open_flags() & O_ACCMODE;
+    const bool creating = open_flags() & O_CREAT;
+    auto open_error = [&](int err) {
+        return std::unexpected(Error{Error::Kind::retry, fmt::format("open database {}: {}", db_path_, db::error_text(err))});
+    };
+
+    // The open lock: on the existing file, before the library opens it.
+    LockFd open_lock;
+    if (acc == O_RDONLY) {
+        int fd = ::open(db_path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return open_error(errno);
+        open_lock = LockFd(fd);
+        if ((flags() & kLock) && !lock_fd(fd, LOCK_SH)) return open_error(errno);
+    } else {
+        int fd = ::open(db_path_.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd >= 0) {
+            open_lock = LockFd(fd);
+            if (!lock_fd(fd, LOCK_EX)) return open_error(errno);
+        } else if (errno != ENOENT || !creating) {
+            return open_error(errno);
+        }
+    }
+
+    auto [home, file] = db::split_path(db_path_);
+    auto env = db::Env::create(home, creating ? indexed_table_params().berkeley_db_create_buffer_size : 0);
+    if (!env) return open_error(env.error());
+    env_ = std::move(*env);
+    auto handle = db::Db::create(env_);
+    if (!handle) return open_error(handle.error());
+    db_ = std::move(*handle);
+    if (db_type == DB_HASH) {
+        if (int err = db_->set_h_nelem(db_.get(), kHashElements); err != 0) return open_error(err);
+    }
+    u_int32_t db_flags = DB_FCNTL_LOCKING;
+    if (acc == O_RDONLY) db_flags |= DB_RDONLY;
+    if (creating) db_flags |= DB_CREATE;
+    if (open_flags() & O_TRUNC) db_flags |= DB_TRUNCATE;
+    if (int err = db_->open(db_.get(), nullptr, file.c_str(), nullptr, db_type, db_flags, 0644); err != 0)
+        return open_error(err);
+    if (int err = db_->fd(db_.get(), &db_fd_); err != 0) return open_error(err);
+
+    if (bulk() && acc != O_RDONLY) {
+        // The whole build runs under an exclusive lock on the file.
+        if (open_lock.get() < 0) {
+            int fd = ::open(db_path_.c_str(), O_RDWR | O_CLOEXEC);
+            if (fd < 0) return open_error(errno);
+            open_lock = LockFd(fd);
+            if (!lock_fd(fd, LOCK_EX)) return open_error(errno);
+        }
+        bulk_lock_ = std::move(open_lock);
+    }
+    open_lock.reset();
+    if (!creating) warn_if_older_than_source(db_path_, source_path_);
+    return {};
+}
+
+LookupResult DbDict::lookup(std::string_view key) {
+    std::string folded = fold_key(c_string(key));
+    if (!op_lock(LOCK_SH)) return LookupResult::failed(io_error("lock database", errno));
+    Flags f = flags();
+    LookupResult r = lookup_nul_forms(f, folded, [&](std::string_view k) -> Probe {
+        DBT dk{};
+        DBT dv{};
+        dk.data = const_cast<char*>(k.data());
+        dk.size = static_cast<u_int32_t>(k.size());
+        int err = db_->get(db_.get(), nullptr, &dk, &dv, 0);
+        if (err == DB_NOTFOUND) return std::optional<std::string>();
+        if (err != 0) return std::unexpected(io_error("error reading", err));
+        return std::optional<std::string>(std::string(static_cast<const char*>(dv.data), dv.size));
+    });
+    op_unlock();
+    set_flags(f);
+    if (r.is_error()) set_error(r.error());
+    return r;
+}
+
+ChangeStatus DbDict::update(std::string_view key, std::string_view value) {
+    std::string k = fold_key(c_string(key));
+    std::string v(c_string(value));
+    Flags f = flags();
+    if (update_with_nul(f, true)) {
+        k.push_back('\0');
+        v.push_back('\0');
+    }
+    set_flags(f);
+    DupAction dup = dup_action(f);
+    DBT dk{};
+    DBT dv{};
+    dk.data = k.data();
+    dk.size = static_cast<u_int32_t>(k.size());
+    dv.data = v.data();
+    dv.size = static_cast<u_int32_t>(v.size());
+    if (!op_lock(LOCK_EX)) {
+        set_error(io_error("lock database", errno));
+        return ChangeStatus::failed;
+    }
+    int err = db_->put(db_.get(), nullptr, &dk, &dv, dup == DupAction::replace ? 0 : DB_NOOVERWRITE);
+    op_unlock();
+    if (err == DB_KEYEXIST) {
+        std::string shown = shown_key(k);
+        if (dup == DupAction::warn) util::msg_warn("{}: duplicate entry: \"{}\"", db_path_, shown);
+        if (dup == DupAction::fail) {
+            set_error({Error::Kind::config, fmt::format("{}: duplicate entry: \"{}\"", db_path_, shown)});
+            return ChangeStatus::failed;
+        }
+        return ChangeStatus::done;
+    }
+    if (err != 0) {
+        set_error(io_error("error writing", err));
+        return ChangeStatus::failed;
+    }
+    return ChangeStatus::done;
+}
+
+ChangeStatus DbDict::remove(std::string_view key) {
+    std::string folded = fold_key(c_string(key));
+    if (!op_lock(LOCK_EX)) {
+        set_error(io_error("lock database", errno));
+        return ChangeStatus::failed;
+    }
+    Flags f = flags();
+    ChangeStatus status = ChangeStatus::not_found;
+    for (bool with_nul : {true, false}) {
+        if (!(f & (with_nul ? kTryNul : kTryNoNul))) continue;
+        std::string k = folded;
+        if (with_nul) k.push_back('\0');
+        DBT dk{};
+        dk.data = k.data();
+        dk.size = static_cast<u_int32_t>(k.size());
+        int err = db_->del(db_.get(), nullptr, &dk, 0);
+        if (err == 0) {
+            f &= with_nul ? ~kTryNoNul : ~kTryNul;
+            status = ChangeStatus::done;
+            break;
+        }
+        if (err != DB_NOTFOUND) {
+            set_error(io_error("error deleting from", err));
+            status = ChangeStatus::failed;
+            break;
+        }
+    }
+    op_unlock();
+    set_flags(f);
+    return status;
+}
+
+std::optional<Entry> DbDict::sequence(SequenceStart where) {
+    if (where == SequenceStart::first || !cursor_) {
+        cursor_.reset();
+        auto c = db::Cursor::open(db_);
+        if (!c) {
+            set_error(io_error("error reading", c.error()));
+            return std::nullopt;
+        }
+        cursor_ = std::move(*c);
+        where = SequenceStart::first;
+    }
+    DBT dk{};
+    DBT dv{};
+    if (!op_lock(LOCK_SH)) {
+        set_error(io_error("lock database", errno));
+        return std::nullopt;
+    }
+    int err = cursor_->get(cursor_.get(), &dk, &dv, where == SequenceStart::first ? DB_FIRST : DB_NEXT);
+    op_unlock();
+    if (err == DB_NOTFOUND) {
+        cursor_.reset();
+        set_error({});
+        return std::nullopt;
+    }
+    if (err != 0) {
+        cursor_.reset();
+        set_error(io_error("error reading", err));
+        return std::nullopt;
+    }
+    Entry e;
+    e.key = std::string(c_string(std::string_view(static_cast<const char*>(dk.data), dk.size)));
+    e.value = std::string(c_string(std::string_view(static_cast<const char*>(dv.data), dv.size)));
+    return e;
+}
+
+std::expected<void, Error> DbDict::close() {
+    cursor_.reset();
+    if (!db_) return {};
+    int err = db_->sync(db_.get(), 0);
+    int close_err = db_.close();
+    int env_err = env_.close();
+    bulk_lock_.reset();
+    if (err == 0) err = close_err;
+    if (err == 0) err = env_err;
+    if (err != 0) return std::unexpected(io_error("close database", err));
+    return {};
+}
+
+OpenResult open_db(const char* type, DBTYPE db_type, std::string_view name, int open_flags, Flags flags) {
+    std::string source(name);
+    auto dict = std::make_unique<DbDict>(type, source + ".db", source, open_flags, default_nul_flags(flags) | kFixed);
+    if (auto r = dict->open(db_type); !r) return std::unexpected(r.error());
+    return dict;
+}
+
+}  // namespace
+
+void register_hash_type() {
+    register_type("hash", [](std::string_view name, int open_flags, Flags flags) {
+        return open_db("hash", DB_HASH, name, open_flags, flags);
+    });
+}
+
+void register_btree_type() {
+    register_type("btree", [](std::string_view name, int open_flags, Flags flags) {
+        return open_db("btree", DB_BTREE, name, open_flags, flags);
+    });
+}
+
+}  // namespace pf::dict

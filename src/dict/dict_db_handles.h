@@ -1,0 +1,141 @@
+// Move-only owners of Berkeley DB 5.3 objects (DB_ENV, DB, DBC) for the
+// hash and btree tables (dict_db.cpp). Destructor policy: each handle closes
+// its object with flags 0 when it still owns it; close() reports the
+// library's result. A Db must be closed before the Env it was created in
+// (members are declared env first, so destruction order does this).
+//
+// Trust: none needed; these only wrap library calls.
+#pragma once
+
+#include <db.h>
+
+#include <cstring>
+#include <expected>
+#include <string>
+#include <utility>
+
+namespace pf::dict::db {
+
+// Text of a library or errno result, as the reference prints it with %m.
+inline std::string error_text(int err) { return std::strerror(err); }
+
+// "dir/file.db" -> {"dir", "file.db"}; "file.db" -> {".", "file.db"}.
+inline std::pair<std::string, std::string> split_path(const std::string& path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return {".", path};
+    if (slash == 0) return {"/", path.substr(1)};
+    return {path.substr(0, slash), path.substr(slash + 1)};
+}
+
+class Env {
+public:
+    Env() = default;
+    Env(Env&& o) noexcept : env_(std::exchange(o.env_, nullptr)) {}
+    Env& operator=(Env&& o) noexcept {
+        if (this != &o) {
+            close();
+            env_ = std::exchange(o.env_, nullptr);
+        }
+        return *this;
+    }
+    ~Env() { close(); }
+
+    // A private environment in home with a memory pool; cache_bytes 0 keeps
+    // the library's default cache size.
+    static std::expected<Env, int> create(const std::string& home, long cache_bytes) {
+        Env e;
+        if (int err = db_env_create(&e.env_, 0); err != 0) {
+            e.env_ = nullptr;
+            return std::unexpected(err);
+        }
+        if (cache_bytes > 0) {
+            if (int err = e.env_->set_cachesize(e.env_, 0, static_cast<u_int32_t>(cache_bytes), 1); err != 0)
+                return std::unexpected(err);
+        }
+        if (int err = e.env_->open(e.env_, home.c_str(), DB_CREATE | DB_INIT_MPOOL | DB_PRIVATE, 0); err != 0)
+            return std::unexpected(err);
+        return e;
+    }
+
+    DB_ENV* get() const { return env_; }
+    int close() {
+        if (!env_) return 0;
+        DB_ENV* e = std::exchange(env_, nullptr);
+        return e->close(e, 0);
+    }
+
+private:
+    DB_ENV* env_ = nullptr;
+};
+
+class Db {
+public:
+    Db() = default;
+    Db(Db&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}
+    Db& operator=(Db&& o) noexcept {
+        if (this != &o) {
+            close();
+            db_ = std::exchange(o.db_, nullptr);
+        }
+        return *this;
+    }
+    ~Db() { close(); }
+
+    static std::expected<Db, int> create(const Env& env) {
+        Db d;
+        if (int err = db_create(&d.db_, env.get(), 0); err != 0) {
+            d.db_ = nullptr;
+            return std::unexpected(err);
+        }
+        return d;
+    }
+
+    DB* get() const { return db_; }
+    DB* operator->() const { return db_; }
+    explicit operator bool() const { return db_ != nullptr; }
+    int close() {
+        if (!db_) return 0;
+        DB* d = std::exchange(db_, nullptr);
+        return d->close(d, 0);
+    }
+
+private:
+    DB* db_ = nullptr;
+};
+
+class Cursor {
+public:
+    Cursor() = default;
+    Cursor(Cursor&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+    Cursor& operator=(Cursor&& o) noexcept {
+        if (this != &o) {
+            reset();
+            c_ = std::exchange(o.c_, nullptr);
+        }
+        return *this;
+    }
+    ~Cursor() { reset(); }
+
+    static std::expected<Cursor, int> open(const Db& db) {
+        Cursor c;
+        if (int err = db->cursor(db.get(), nullptr, &c.c_, 0); err != 0) {
+            c.c_ = nullptr;
+            return std::unexpected(err);
+        }
+        return c;
+    }
+
+    DBC* get() const { return c_; }
+    DBC* operator->() const { return c_; }
+    explicit operator bool() const { return c_ != nullptr; }
+    void reset() {
+        if (!c_) return;
+        DBC* c = std::exchange(c_, nullptr);
+        c->close(c);
+    }
+
+private:
+    DBC* c_ = nullptr;
+};
+
+}  // namespace pf::dict::db

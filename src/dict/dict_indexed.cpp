@@ -1,0 +1,112 @@
+// Rules shared by the indexed file tables; see dict_indexed.h.
+#include "dict/dict_indexed.h"
+
+#include "config/config.h"
+#include "util/msg.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+namespace pf::dict {
+namespace {
+
+IndexedTableParams& params_store() {
+    static IndexedTableParams params;
+    return params;
+}
+
+// A positive long as the reference's main.cf reader accepts it: decimal
+// digits with an optional sign, nothing else, within range.
+long numeric_param(const config::Config& config, const char* name, long fallback) {
+    std::optional<std::string> raw = config.raw_value(name);
+    if (!raw) return fallback;
+    std::string value = config.get(name);
+    errno = 0;
+    char* end = nullptr;
+    long v = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno == ERANGE || end == value.c_str())
+        util::msg_fatal("bad numerical configuration: {} = {}", name, value);
+    if (v < 1) util::msg_fatal("invalid {} parameter value {} < 1", name, v);
+    return v;
+}
+
+}  // namespace
+
+const IndexedTableParams& indexed_table_params() { return params_store(); }
+
+void set_indexed_table_params(const IndexedTableParams& params) { params_store() = params; }
+
+void load_indexed_table_params(const config::Config& config) {
+    IndexedTableParams p;
+    p.berkeley_db_create_buffer_size =
+        numeric_param(config, "berkeley_db_create_buffer_size", p.berkeley_db_create_buffer_size);
+    p.berkeley_db_read_buffer_size = numeric_param(config, "berkeley_db_read_buffer_size", p.berkeley_db_read_buffer_size);
+    p.lmdb_map_size = numeric_param(config, "lmdb_map_size", p.lmdb_map_size);
+    params_store() = p;
+}
+
+Flags default_nul_flags(Flags flags) {
+    if ((flags & (kTryNul | kTryNoNul)) == 0) flags |= kTryNul | kTryNoNul;
+    return flags;
+}
+
+std::string_view c_string(std::string_view s) {
+    auto nul = s.find('\0');
+    return nul == std::string_view::npos ? s : s.substr(0, nul);
+}
+
+LookupResult lookup_nul_forms(Flags& flags, std::string_view key, const std::function<Probe(std::string_view)>& fetch) {
+    if (flags & kTryNul) {
+        std::string with_nul(key);
+        with_nul.push_back('\0');
+        Probe p = fetch(with_nul);
+        if (!p) return LookupResult::failed(p.error());
+        if (*p) {
+            flags &= ~kTryNoNul;
+            return LookupResult::found(std::string(c_string(**p)));
+        }
+    }
+    if (flags & kTryNoNul) {
+        Probe p = fetch(key);
+        if (!p) return LookupResult::failed(p.error());
+        if (*p) {
+            flags &= ~kTryNul;
+            return LookupResult::found(std::string(c_string(**p)));
+        }
+    }
+    return LookupResult::not_found();
+}
+
+bool update_with_nul(Flags& flags, bool with_nul_default) {
+    bool nul = flags & kTryNul;
+    bool no_nul = flags & kTryNoNul;
+    if (nul && no_nul) {
+        nul = with_nul_default;
+    } else if (!nul && !no_nul) {
+        nul = with_nul_default;
+    }
+    flags = (flags & ~(kTryNul | kTryNoNul)) | (nul ? kTryNul : kTryNoNul);
+    return nul;
+}
+
+DupAction dup_action(Flags flags) {
+    if (flags & kDupReplace) return DupAction::replace;
+    if (flags & kDupIgnore) return DupAction::ignore;
+    if (flags & kDupWarn) return DupAction::warn;
+    return DupAction::fail;
+}
+
+void warn_if_older_than_source(const std::string& db_path, const std::string& source_path) {
+    struct stat db_st {};
+    struct stat src_st {};
+    if (::stat(db_path.c_str(), &db_st) != 0 || ::stat(source_path.c_str(), &src_st) != 0) return;
+    if (src_st.st_mtime > db_st.st_mtime)
+        util::msg_warn("database {} is older than source file {}", db_path, source_path);
+}
+
+std::string shown_key(std::string_view key) { return std::string(c_string(key)); }
+
+}  // namespace pf::dict
