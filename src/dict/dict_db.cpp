@@ -106,6 +106,7 @@ std::expected<void, Error> DbDict::open(DBTYPE db_type) {
     const int acc = open_flags() & O_ACCMODE;
     const bool creating = open_flags() & O_CREAT;
     auto open_error = [&](int err) {
+        env_.quiet();
         return std::unexpected(Error{Error::Kind::retry, fmt::format("open database {}: {}", db_path_, db::error_text(err))});
     };
 

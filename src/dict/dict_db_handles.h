@@ -58,6 +58,11 @@ public:
     }
 
     DB_ENV* get() const { return env_; }
+    // No more library messages (used when giving up after a failed open:
+    // the reference exits there without closing, so says nothing more).
+    void quiet() {
+        if (env_) env_->set_errcall(env_, [](const DB_ENV*, const char*, const char*) {});
+    }
     int close() {
         if (!env_) return 0;
         DB_ENV* e = std::exchange(env_, nullptr);
