@@ -1,7 +1,7 @@
 // Fuzzes parameter expansion: the input is split into a value and a set of
 // parameter definitions so recursion and every conditional form get exercised.
 #include "config/expand.h"
-#include "util/msg.h"
+#include "fuzz_support.h"
 
 #include <cstdint>
 #include <map>
@@ -9,13 +9,8 @@
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static bool init = [] {
-        pf::util::msg_fatal_throws(true);
-        pf::util::msg_set_quiet(true);
-        return true;
-    }();
-    (void)init;
-    std::string_view in(reinterpret_cast<const char*>(data), size);
+    pf::fuzz::init_once();
+    std::string_view in = pf::fuzz::as_text(data, size);
     // Lines after the first define a, b, c, ... in turn.
     std::map<std::string, std::string, std::less<>> vars;
     std::string_view text = in.substr(0, in.find('\n'));
