@@ -51,31 +51,34 @@ void normalise_option_value(Word& w) {
     }
 }
 
-// Splits option clusters and "-oname=value" words of the leading options.
+// Whether an option word takes the next word along: "-o..." or a lone "-"
+// (the reference tests the letter after the '-' against "o", and a lone "-"
+// passes that test with its terminating null).
+bool takes_value(std::string_view a) { return a.size() == 1 || a[1] == 'o'; }
+
+// Splits option clusters and "-oname=value" words of the leading options;
+// words written in braces are options too but are not split.
 void normalise_options(std::vector<Word>& words) {
     size_t i = 0;
     while (i < words.size()) {
         std::string a = words[i].text;
         if (a.empty() || a[0] != '-' || a == "--") break;
-        // "-stuffo..." becomes "-stuff" and "-o...".
-        if (size_t p = a.find('o', 2); p != std::string::npos) {
-            words.insert(words.begin() + static_cast<long>(i) + 1, Word{"-" + a.substr(p), false});
-            a.resize(p);
-            words[i].text = a;
-        }
-        if (a.starts_with("-o")) {
-            if (a.size() > 2) {
-                Word value = extract(std::string_view(a).substr(2));
-                words[i].text = "-o";
-                words.insert(words.begin() + static_cast<long>(i) + 1, std::move(value));
-                ++i;
-                normalise_option_value(words[i]);
-            } else if (i + 1 < words.size()) {
-                ++i;
-                normalise_option_value(words[i]);
+        if (!words[i].braced) {
+            // "-stuffo..." becomes "-stuff" and "-o...".
+            if (size_t p = a.find('o', 2); p != std::string::npos) {
+                words.insert(words.begin() + static_cast<long>(i) + 1, Word{"-" + a.substr(p), false});
+                a.resize(p);
+                words[i].text = a;
             }
-        } else if (a == "-" && i + 1 < words.size()) {
-            ++i;  // the reference takes the next word along, unchanged
+            if (a.starts_with("-o") && a.size() > 2) {
+                Word value = extract(std::string_view(a).substr(2));
+                words[i].text = a = "-o";
+                words.insert(words.begin() + static_cast<long>(i) + 1, std::move(value));
+            }
+        }
+        if (takes_value(a) && i + 1 < words.size()) {
+            ++i;
+            if (a == "-o") normalise_option_value(words[i]);
         }
         ++i;
     }
@@ -144,12 +147,11 @@ void rescan_master_options(MasterEntry& e) {
     while (i < args.size()) {
         const std::string& a = args[i];
         if (a.empty() || a[0] != '-' || a == "--") break;
-        if (a == "-o" && i + 1 < args.size()) {
+        if (takes_value(a) && i + 1 < args.size()) {
             ++i;
             std::string error;
-            if (auto nv = split_name_value(args[i], error)) e.params.push_back(MasterParam{nv->name, nv->value});
-        } else if (a == "-" && i + 1 < args.size()) {
-            ++i;
+            if (a == "-o")
+                if (auto nv = split_name_value(args[i], error)) e.params.push_back(MasterParam{nv->name, nv->value});
         }
         ++i;
     }

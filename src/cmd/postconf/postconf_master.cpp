@@ -115,25 +115,43 @@ std::vector<ShownArg> display_args(const State* st, const MasterDicts* dicts, co
         std::string a = e.args[i];
         if (st && dicts && is_option_value(e, i)) a = expand_in_service(*st, *dicts, e, a);
         size_t width = a.size();
+        // Braces come back around a value taken by "-o" (or "-") and around
+        // words after the one that ended the options.
         bool blank = a.find_first_of(" \t\r\n") != std::string::npos;
-        if (blank && i != e.options_end) a = "{" + a + "}";
+        if (blank && (i > e.options_end || (i < e.options_end && is_taken_value(e, i)))) a = "{" + a + "}";
         out.push_back(ShownArg{std::move(a), width});
     }
     return out;
 }
 
-bool is_option_value(const config::MasterEntry& e, size_t index) {
+namespace {
+
+// Whether an option word takes the next word along ("-o...", or a lone "-").
+bool takes_value(std::string_view a) { return !a.empty() && a[0] == '-' && (a.size() == 1 || a[1] == 'o'); }
+
+}  // namespace
+
+// The index of the option word whose value args[index] is, or npos.
+size_t value_owner(const config::MasterEntry& e, size_t index) {
     size_t i = 0;
     while (i < e.options_end && i < e.args.size()) {
-        const std::string& a = e.args[i];
-        if ((a == "-o" || a == "-") && i + 1 < e.args.size()) {
-            if (i + 1 == index) return a == "-o";
+        if (takes_value(e.args[i]) && i + 1 < e.args.size()) {
+            if (i + 1 == index) return i;
             i += 2;
             continue;
         }
         ++i;
     }
-    return false;
+    return std::string::npos;
+}
+
+bool is_option_value(const config::MasterEntry& e, size_t index) {
+    size_t owner = value_owner(e, index);
+    return owner != std::string::npos && e.args[owner] == "-o";
+}
+
+bool is_taken_value(const config::MasterEntry& e, size_t index) {
+    return value_owner(e, index) != std::string::npos;
 }
 
 std::string format_arguments(std::string line, const config::MasterEntry& e, const std::vector<ShownArg>& shown,
@@ -145,7 +163,9 @@ std::string format_arguments(std::string line, const config::MasterEntry& e, con
     const size_t n = shown.size();
     // "-o" starts a line of its own; so does a lone "-" that has a word to take.
     auto is_pair = [&](size_t i) {
-        return i < e.options_end && (e.args[i] == "-o" || (e.args[i] == "-" && i + 1 < n));
+        if (i >= e.options_end || value_owner(e, i) != std::string::npos) return false;
+        const std::string& a = e.args[i];
+        return a.size() > 1 ? a[1] == 'o' : (a == "-" && i + 1 < n);
     };
     if (!fold) {
         for (size_t i = 0; i < n; ++i) {

@@ -42,8 +42,10 @@ MasterDicts build_master_dicts(const std::vector<config::MasterEntry>& entries);
 std::string expand_in_service(const State& st, const MasterDicts& dicts, const config::MasterEntry& e,
                               std::string_view text);
 
-// Whether e.args[index] is the value of a "-o" among the leading options.
+// Whether e.args[index] is the value of a "-o" among the leading options;
+// is_taken_value: of any option word that takes one ("-o...", a lone "-").
 bool is_option_value(const config::MasterEntry& e, size_t index);
+bool is_taken_value(const config::MasterEntry& e, size_t index);
 
 // One argument as shown: "-o" values expanded when asked, words with white
 // space in braces (except the word that ends the options). width is the
