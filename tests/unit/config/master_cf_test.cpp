@@ -106,6 +106,9 @@ TEST(MasterCf, ArgumentNormalisation) {
         {"- { x = y }", {"-", "x = y"}, 2},
         {"{-o} c=d", {"-o", "c=d"}, 2},
         {"a {} b", {"a", "", "b"}, 0},
+        // Braced option words are options, not split; "-o..." takes a word.
+        {"{ -o c=d } -o e=f", {"-o c=d", "-o", "e=f"}, 3},
+        {"{-vo c=d} -o e=f", {"-vo c=d", "-o", "e=f"}, 3},
     };
     for (const auto& c : cases) {
         auto e = parse_ok(std::string("b inet - - n - - smtp ") + c.args);
