@@ -112,8 +112,9 @@ std::vector<Request> parse_requests(const State& st, Mode mode) {
     return out;
 }
 
-// The checks of request values the reference makes after it has created
-// master.cf.tmp (a failure leaves that file behind, as there).
+// The checks of -Me entries the reference makes after it has created
+// master.cf.tmp (a failure leaves that file behind, as there). An -Fe value
+// is checked only when it is applied to a matching entry.
 void check_request_values(std::vector<Request>& requests, Mode mode) {
     for (auto& r : requests) {
         if (mode == Mode::entry_set) {
@@ -124,17 +125,6 @@ void check_request_values(std::vector<Request>& requests, Mode mode) {
                 util::msg_fatal_text(e.error().message);
             }
             r.entry = std::move(*e);
-        } else if (mode == Mode::field_set) {
-            if (auto err = config::check_master_field(r.field, r.value, r.value)) util::msg_fatal_text(*err);
-        }
-    }
-    // A later whole-entry request for the same service replaces an earlier one.
-    if (mode == Mode::entry_set) {
-        for (size_t i = 0; i < requests.size();) {
-            bool replaced = false;
-            for (size_t j = i + 1; j < requests.size(); ++j) replaced = replaced || requests[j].pattern == requests[i].pattern;
-            if (replaced) requests.erase(requests.begin() + static_cast<long>(i));
-            else ++i;
         }
     }
 }
@@ -255,6 +245,7 @@ int edit_master(State& st) {
         }
         for (Request* r : buffer_requests) {
             if (mode == Mode::field_set) {
+                if (auto err = config::check_master_field(r->field, r->value, r->value)) util::msg_fatal_text(*err);
                 if (r->field == config::kMasterFields - 1) {
                     if (!config::set_master_command(*e, r->value)) util::msg_fatal("-Fe requires a command");
                 } else {
@@ -303,21 +294,25 @@ int edit_master(State& st) {
         if (type.empty()) util::msg_fatal("file {}: line {}: specify service name and type on the same line", path, lineno);
         state = State::copy;
         switch (mode) {
-        case Mode::entry_set:
+        case Mode::entry_set: {
+            // The first entry a request matches gets its text (the last such
+            // request wins); later entries it matches are dropped.
+            Request* writer = nullptr;
             for (auto& r : requests) {
-                bool hit = state == State::copy &&
-                           (matches(r.pattern, name, type) || (r.entry->name == name && r.entry->type == type));
+                bool hit = matches(r.pattern, name, type) || (r.entry->name == name && r.entry->type == type);
                 if (!hit) {
                     // The reference reads the new entry again for every
                     // entry it does not replace (its warnings repeat).
                     (void)config::parse_master_entry(r.value);
                     continue;
                 }
-                if (!r.matched) out += format_master_entry(*r.entry, display_args(nullptr, nullptr, *r.entry), true);
+                if (!r.matched) writer = &r;
                 r.matched = true;
                 state = State::skip;
             }
+            if (writer) out += format_master_entry(*writer->entry, display_args(nullptr, nullptr, *writer->entry), true);
             break;
+        }
         case Mode::entry_remove:
         case Mode::entry_comment:
             for (auto& r : requests) {
