@@ -107,7 +107,7 @@ TEST(MasterCf, ArgumentNormalisation) {
         {"{-o} c=d", {"-o", "c=d"}, 2},
         {"a {} b", {"a", "", "b"}, 0},
         // Braced option words are options, not split; "-o..." takes a word.
-        {"{ -o c=d } -o e=f", {"-o c=d", "-o", "e=f"}, 3},
+        {"{ -o c=d } -o e=f", {"-o c=d", "-o", "e=f"}, 2},
         {"{-vo c=d} -o e=f", {"-vo c=d", "-o", "e=f"}, 3},
     };
     for (const auto& c : cases) {
