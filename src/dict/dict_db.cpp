@@ -127,6 +127,8 @@ std::expected<void, Error> DbDict::open(DBTYPE db_type) {
         }
     }
 
+    if (open_lock.get() >= 0 && !db::header_is_sane(open_lock.get()))
+        return std::unexpected(Error{Error::Kind::retry, fmt::format("open database {}: {}", db_path_, db::kCorruptText)});
     auto [home, file] = db::split_path(db_path_);
     auto env = db::Env::create(home, creating ? indexed_table_params().berkeley_db_create_buffer_size : 0);
     if (!env) return open_error(env.error());
@@ -144,6 +146,11 @@ std::expected<void, Error> DbDict::open(DBTYPE db_type) {
     if (int err = db_->open(db_.get(), nullptr, file.c_str(), nullptr, db_type, db_flags, 0644); err != 0)
         return open_error(err);
     if (int err = db_->fd(db_.get(), &db_fd_); err != 0) return open_error(err);
+    // Berkeley DB trusts the pages it reads; a damaged page can make it read
+    // outside its buffers. Before reading, the library's own verifier walks
+    // the file (quietly); a file that fails is not used.
+    if (acc == O_RDONLY && !db::verify_quietly(db_path_))
+        return std::unexpected(Error{Error::Kind::retry, fmt::format("open database {}: {}", db_path_, db::kCorruptText)});
 
     if (bulk() && acc != O_RDONLY) {
         // The whole build runs under an exclusive lock on the file.

@@ -140,7 +140,6 @@ private:
     int begin_bulk();
     // Begins a read transaction, following a map the writer has grown.
     int begin_read(Txn& txn);
-    std::expected<void, Error> check_file();
 
     std::string db_path_;
     std::string source_path_;
@@ -164,13 +163,23 @@ std::expected<void, Error> LmdbDict::open() {
     if (::stat(db_path_.c_str(), &st) == 0 && static_cast<size_t>(st.st_size) + kMapSlack > map_size_)
         map_size_ = static_cast<size_t>(st.st_size) + kMapSlack;
 
+    // Checked before the library sees it: LMDB divides by the page size its
+    // header gives and maps pages its header promises.
+    if (st.st_size > 0) {
+        int fd = ::open(db_path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            auto verdict = lmdb_check::check_fd(fd);
+            ::close(fd);
+            if (!verdict)
+                return std::unexpected(Error{Error::Kind::retry, fmt::format("open database {}: {}", db_path_, verdict.error())});
+        }
+    }
     if (int rc = env_.create(); rc != 0) return std::unexpected(error("open database", rc));
     if (int rc = mdb_env_set_mapsize(env_.get(), map_size_); rc != 0) return std::unexpected(error("open database", rc));
     unsigned env_flags = MDB_NOSUBDIR | MDB_NOLOCK | (read_only ? MDB_RDONLY : 0u);
     if (int rc = mdb_env_open(env_.get(), db_path_.c_str(), env_flags, 0644); rc != 0)
         return std::unexpected(error("open database", rc));
     if (int rc = mdb_env_get_fd(env_.get(), &fd_); rc != 0) return std::unexpected(error("open database", rc));
-    if (auto r = check_file(); !r) return r;
 
     Txn txn;
     if (int rc = txn.begin(env_.get(), read_only ? MDB_RDONLY : 0u); rc != 0)
@@ -186,12 +195,6 @@ std::expected<void, Error> LmdbDict::open() {
         if (int rc = begin_bulk(); rc != 0) return std::unexpected(error("open database", rc));
     }
     if (!(open_flags() & O_CREAT)) warn_if_older_than_source(db_path_, source_path_);
-    return {};
-}
-
-std::expected<void, Error> LmdbDict::check_file() {
-    auto verdict = lmdb_check::check_fd(fd_);
-    if (!verdict) return std::unexpected(Error{Error::Kind::retry, fmt::format("open database {}: {}", db_path_, verdict.error())});
     return {};
 }
 

@@ -38,6 +38,7 @@ struct Meta {
     uint64_t last_pg = 0;
     uint64_t txnid = 0;
     bool valid = false;
+    bool version_ok = true;
 };
 
 // Meta record offsets after the page header.
@@ -46,7 +47,9 @@ Meta read_meta(const unsigned char* page, size_t avail) {
     if (avail < kPageHeader + 136) return m;
     const unsigned char* r = page + kPageHeader;
     if (!(get<uint16_t>(page + 10) & kMeta)) return m;
-    if (get<uint32_t>(r) != kMagic || get<uint32_t>(r + 4) != kVersion) return m;
+    if (get<uint32_t>(r) != kMagic) return m;
+    m.version_ok = get<uint32_t>(r + 4) == kVersion;
+    if (!m.version_ok) return m;
     // MDB_db records at r+24 (free) and r+72 (main): md_pad is the page
     // size in the free record; md_root is the last field (offset 40).
     m.psize = get<uint32_t>(r + 24);
@@ -134,6 +137,7 @@ std::expected<void, std::string> check_bytes(const unsigned char* data, size_t s
     const std::string invalid = mdb_strerror(MDB_INVALID);
     const std::string corrupt = mdb_strerror(MDB_CORRUPTED);
     Meta m0 = read_meta(data, size);
+    if (!m0.version_ok) return std::unexpected(std::string(mdb_strerror(MDB_VERSION_MISMATCH)));
     if (!m0.valid) return std::unexpected(invalid);
     if (m0.psize < 512 || m0.psize > 65536 || (m0.psize & (m0.psize - 1))) return std::unexpected(invalid);
     if (size < 2 * size_t{m0.psize}) return std::unexpected(corrupt);
