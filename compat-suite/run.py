@@ -73,6 +73,7 @@ class Case:
         self.symlinks = []            # [(name, target template)]
         self.dirs = []                # [name]
         self.runs = []                # [[argv...]]
+        self.pins = {}                # run index -> "reference" | "ours" (run@SIDE:)
         self.stdin = None             # list of sources or None
         self.env = {}
         self.compare = []             # file names compared byte for byte
@@ -121,6 +122,8 @@ def parse_source(text):
         return ("bytes", b"")
     if kind in ("share", "corpus") and len(words) == 2:
         return (kind, words[1])
+    if kind == "reference-dynamicmaps" and len(words) == 1:
+        return ("reference-dynamicmaps", None)
     if kind == "text":
         rest = text.split(None, 1)[1] if len(words) > 1 else ""
         return ("bytes", decode_escapes(rest.encode("utf-8", "surrogateescape")))
@@ -192,10 +195,12 @@ def parse_case(path, area):
                 case.symlinks.append((lname.strip(), target.strip()))
             elif key == "mkdir" and sep:
                 case.dirs.extend(value.split())
-            elif key == "run" and sep:
+            elif key in ("run", "run@reference", "run@ours") and sep:
                 argv = shlex.split(value)
                 if not argv:
                     raise CaseError("run: needs a program")
+                if key != "run":
+                    case.pins[len(case.runs)] = key.split("@", 1)[1]
                 case.runs.append(argv)
             elif key == "compare" and sep:
                 case.compare.extend(value.split())
@@ -384,6 +389,7 @@ class Inputs:
 
     def __init__(self, reference, corpus):
         self.share = os.path.join(reference, "usr", "share", "postfix")
+        self.reference_lib = os.path.join(reference, "usr", "lib", "postfix")
         self.corpus = corpus
         self._cache = {}
         self._lock = threading.Lock()
@@ -394,6 +400,13 @@ class Inputs:
             return arg
         if kind == "expand":
             return arg.replace(b"{config}", config.encode())
+        if kind == "reference-dynamicmaps":
+            # The reference's table plugins by absolute path, so that a
+            # main.cf with meta_directory = {config} loads them from the
+            # cache (its compiled-in meta_directory is /etc/postfix).
+            lines = [f"{t}\t{self.reference_lib}/postfix-{t}.so\tdict_{t}_open" + (f"\tmkmap_{t}_open" if t in ("cdb", "lmdb") else "")
+                     for t in ("cdb", "lmdb", "mysql", "pcre")]
+            return "".join(ln + "\n" for ln in lines).encode()
         key = (kind, arg)
         with self._lock:
             if key not in self._cache:
@@ -514,8 +527,12 @@ def blob(title, data):
     return b"".join(parts)
 
 
-def run_case_on(case, side, config, inputs):
-    """(transcript bytes, whether a pid was normalised) of one case on one side."""
+def run_case_on(case, side, config, inputs, sides=None):
+    """(transcript bytes, whether a pid was normalised) of one case on one side.
+
+    A command written run@reference: or run@ours: runs that side's program
+    whichever side the case runs for (sides maps the names to Sides), so a
+    file made by one side can be read by the other."""
     try:
         prepare(case, config, side, inputs)
     except CaseError:
@@ -527,9 +544,15 @@ def run_case_on(case, side, config, inputs):
         stdin_data = b"".join(inputs.data(s, config) for s in case.stdin)
     parts = []
     saw_pid = False
-    for argv in case.runs:
-        status, out, err, pid = run_program(argv, side, case, config, stdin_data)
-        shown = " ".join(shlex.quote(a) for a in argv)
+    for index, argv in enumerate(case.runs):
+        pin = case.pins.get(index)
+        run_side = side
+        if pin:
+            run_side = (sides or {}).get(pin)
+            if run_side is None:
+                raise CaseError(f"run@{pin}: that side is not available in this mode")
+        status, out, err, pid = run_program(argv, run_side, case, config, stdin_data)
+        shown = (f"[{pin}] " if pin else "") + " ".join(shlex.quote(a) for a in argv)
         parts.append(f"$ {shown}\n{status}\n".encode())
         out, r1 = normalise(out, config, pid)
         err, r2 = normalise(err, config, pid)
@@ -564,8 +587,9 @@ def run_case(case, ref, ours, inputs):
     config = os.path.join(parent, "config")
     try:
         for attempt in (1, 2):
-            t_ref, pid_ref = run_case_on(case, ref, config, inputs)
-            t_ours, pid_ours = run_case_on(case, ours, config, inputs)
+            sides = {"reference": ref, "ours": ours}
+            t_ref, pid_ref = run_case_on(case, ref, config, inputs, sides)
+            t_ours, pid_ours = run_case_on(case, ours, config, inputs, sides)
             # A pid may by chance equal another number of the output; then the
             # pid rule of the normalisation changed that too. New pids next time.
             if t_ref == t_ours or not (pid_ref or pid_ours):
@@ -615,7 +639,7 @@ def print_reference(cases, ref, inputs):
     for c in cases:
         parent = tempfile.mkdtemp(prefix="pf-compat-")
         try:
-            transcript, _ = run_case_on(c, ref, os.path.join(parent, "config"), inputs)
+            transcript, _ = run_case_on(c, ref, os.path.join(parent, "config"), inputs, {"reference": ref, "ours": ref})
         except CaseError as e:
             transcript = f"bad case: {e}\n".encode()
         finally:
