@@ -109,24 +109,19 @@ void analyse_user_parameters(State& st) {
         };
         config::expand(text, scan);
     };
+    // A name that some master.cf service sets with -o is defined for main.cf too.
+    std::set<std::string, std::less<>> master_names;
+    for (const auto& e : st.master)
+        for (const auto& p : e.params) master_names.insert(p.name);
     const std::string main_origin = st.config.main_cf_path();
     for (const auto& a : st.config.main_cf().entries())
-        if (st.config.type_of(a.name) != config::ParamType::Raw) scan_value(a.value, main_origin, nullptr);
+        if (st.config.type_of(a.name) != config::ParamType::Raw) scan_value(a.value, main_origin, &master_names);
     const std::string master_origin = st.config.master_cf_path();
     for (const auto& e : st.master) {
-        std::vector<std::pair<std::string, std::string>> settings;
         std::set<std::string, std::less<>> names;
-        for (size_t i = 0; i + 1 < e.args.size(); ++i) {
-            if (e.args[i] != "-o") continue;
-            std::string_view kv = e.args[i + 1];
-            if (kv.starts_with("{") && kv.ends_with("}")) kv = util::trim(kv.substr(1, kv.size() - 2));
-            auto eq = kv.find('=');
-            if (eq == std::string_view::npos) continue;
-            settings.emplace_back(std::string(util::trim(kv.substr(0, eq))), std::string(util::trim(kv.substr(eq + 1))));
-            names.insert(settings.back().first);
-        }
-        for (const auto& [name, text] : settings)
-            if (st.config.type_of(name) != config::ParamType::Raw) scan_value(text, master_origin, &names);
+        for (const auto& p : e.params) names.insert(p.name);
+        for (const auto& p : e.params)
+            if (st.config.type_of(p.name) != config::ParamType::Raw) scan_value(p.value, master_origin, &names);
     }
     if (const std::string* classes = st.config.main_cf().find("smtpd_restriction_classes")) {
         for (auto c : util::split_tokens(*classes, util::kListSeparators)) st.user_defined.insert(std::string(c));
@@ -165,6 +160,7 @@ int show_main_parameters(State& st) {
         }
         analyse_user_parameters(st);
         check_database_tables(st);
+        warn_unused_master_parameters(st);
     }
 
     auto value_for = [&](std::string_view name) -> std::optional<std::string> {
