@@ -69,17 +69,19 @@ int edit_main_cf(State& st) {
     std::map<std::string, std::string, std::less<>> wanted;  // name -> new value
     std::vector<std::string> order;
     for (const auto& arg : o.args) {
+        if (arg.find('\n') != std::string::npos) util::msg_fatal("-e, -X, or -# accepts no multi-line input");
         std::string name, value;
         if (mode == Mode::set) {
             std::string error;
             auto nv = config::split_name_value(arg, error);
-            if (!nv) util::msg_fatal("{}: \"{}\"", error, arg);
+            if (!nv) util::msg_fatal("{}: \"{}\"", error, util::trim_left(arg));
             name = std::move(nv->name);
             value = std::move(nv->value);
         } else {
             name = std::string(util::trim(arg));
         }
-        if (!wanted.count(name)) order.push_back(name);
+        if (auto it = wanted.find(name); it == wanted.end()) order.push_back(name);
+        else if (mode == Mode::set) util::msg_warn("ignoring earlier request: '{} = {}'", name, it->second);
         wanted[name] = value;
     }
 
@@ -112,7 +114,11 @@ int edit_main_cf(State& st) {
                 out.append(line);
             } else {
                 if (++seen[it->first] == 2) util::msg_warn("{}: multiple entries for \"{}\"", path, it->first);
-                if (mode == Mode::set) out.append(it->first).append(" = ").append(it->second);
+                if (mode == Mode::set) {
+                    // A rewritten line always ends in a newline.
+                    out.append(it->first).append(" = ").append(it->second).append("\n");
+                    keep_newline = false;
+                }
                 else if (mode == Mode::comment) out.append("#").append(line);
                 else keep_newline = false;
             }
