@@ -1,27 +1,28 @@
 // Default behaviour of the Dict interface; see dict.h.
 #include "dict/dict.h"
 
+#include "dict/dict_utf8.h"
 #include "util/strings.h"
 
 namespace pf::dict {
 
 ChangeStatus Dict::update(std::string_view, std::string_view) {
-    set_error({Error::Kind::config, "table " + type_name() + " does not support updates"});
+    set_error({Error::Kind::config, "table " + type_name() + ": update operation is not supported"});
     return ChangeStatus::failed;
 }
 
 ChangeStatus Dict::remove(std::string_view) {
-    set_error({Error::Kind::config, "table " + type_name() + " does not support delete"});
+    set_error({Error::Kind::config, "table " + type_name() + ": delete operation is not supported"});
     return ChangeStatus::failed;
 }
 
 std::optional<Entry> Dict::sequence(SequenceStart) {
-    set_error({Error::Kind::config, "table " + type_name() + " does not support sequential access"});
+    set_error({Error::Kind::config, "table " + type_name() + ": sequence operation is not supported"});
     return std::nullopt;
 }
 
 std::string Dict::fold_key(std::string_view key) const {
-    if (flags_ & (kFoldFixed | kFoldMulti)) return util::to_lower(key);
+    if (flags_ & (kFoldFixed | kFoldMulti)) return (flags_ & kUtf8Active) ? casefold_utf8(key) : util::to_lower(key);
     return std::string(key);
 }
 

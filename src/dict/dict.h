@@ -42,10 +42,19 @@ enum Flag : uint32_t {
     kMulWriter = 1u << 16,
     kNoRegSub = 1u << 17,     // no $1.. substitution in pattern results
     kSrcRhsIsFile = 1u << 18, // postmap -F: values name files
+    kUtf8Active = 1u << 19,   // set by open(): kUtf8Request honoured (see dict_utf8.h);
+                              // keys fold with Unicode case folding
 };
 using Flags = uint32_t;
 
-// Why a lookup, update or open did not succeed.
+// Why a lookup, update or open did not succeed. How programs report it, as
+// the reference does (postmap: "table T:N: query error", ...):
+//  - retry: text is the cause alone (an errno text such as "Connection
+//    refused", "Application error"); shown as "<what> error: <text>";
+//  - config: for a lookup, the details were warned already and the caller
+//    says only "query error"; for update/remove/sequence and for open, text
+//    is the whole message (e.g. "table static:x: sequence operation is not
+//    supported").
 struct Error {
     enum class Kind {
         retry,   // temporary: a server is down, a file is locked; becomes 4xx / deferral

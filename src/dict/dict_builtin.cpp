@@ -10,6 +10,12 @@ void register_hash_type();
 void register_btree_type();
 void register_lmdb_type();
 void register_cdb_type();
+void register_texthash_type();
+void register_inline_type();
+void register_environ_type();
+void register_randmap_type();
+void register_unionmap_type();
+void register_pipemap_type();
 
 void register_builtin_types() {
     static bool done = [] {
@@ -19,6 +25,12 @@ void register_builtin_types() {
         register_btree_type();
         register_lmdb_type();
         register_cdb_type();
+        register_texthash_type();
+        register_inline_type();
+        register_environ_type();
+        register_randmap_type();
+        register_unionmap_type();
+        register_pipemap_type();
         return true;
     }();
     (void)done;

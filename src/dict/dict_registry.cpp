@@ -1,6 +1,8 @@
 // Table-type registry and "type:name" opening; see dict_registry.h.
 #include "dict/dict_registry.h"
 
+#include "dict/dict_utf8.h"
+
 #include <algorithm>
 #include <map>
 
@@ -34,7 +36,14 @@ OpenResult open(std::string_view type_name, int open_flags, Flags flags) {
     auto it = registry().find(type);
     if (it == registry().end())
         return std::unexpected(Error{Error::Kind::config, "unsupported dictionary type: " + std::string(type)});
-    return it->second(type_name.substr(colon + 1), open_flags, flags);
+    if (utf8_support() && (flags & kUtf8Request)) flags |= kUtf8Active;
+    OpenResult r = it->second(type_name.substr(colon + 1), open_flags, flags);
+    if (r && (flags & kUtf8Active)) return wrap_utf8(std::move(*r));
+    return r;
+}
+
+bool supports_bulk_create(std::string_view type) {
+    return type == "hash" || type == "btree" || type == "lmdb" || type == "cdb" || type == "fail";
 }
 
 }  // namespace pf::dict

@@ -29,6 +29,16 @@ void register_builtin_types();
 // Opens "type:name". Errors use the reference's wording, e.g.
 // 'open dictionary: expecting "type:name" form instead of "x"' and
 // 'unsupported dictionary type: x'.
+// With UTF-8 support on (dict_utf8.h) and kUtf8Request in flags, the table
+// is opened with kUtf8Active and wrapped with the UTF-8 checks.
 OpenResult open(std::string_view type_name, int open_flags, Flags flags);
+
+// Whether postmap/postalias can build a table of this type from a source
+// file (the reference's list: hash, btree, lmdb, cdb, and fail, which fails
+// every write). Other types draw "unsupported dictionary type: T does not
+// support bulk-mode creation." A bulk build opens the table with
+// O_RDWR|O_CREAT|O_TRUNC and kBulkUpdate, calls update() per entry (starting
+// over when it answers ChangeStatus::restart) and commits with close().
+bool supports_bulk_create(std::string_view type);
 
 }  // namespace pf::dict

@@ -1,6 +1,8 @@
 // Diagnostics to stderr in the reference's "program: severity: text" form.
 #include "util/msg.h"
 
+#include "util/utf8.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -13,6 +15,7 @@ namespace {
 std::string g_program = "postfix";
 bool g_fatal_throws = false;
 bool g_quiet = false;
+bool g_utf8 = false;
 
 void emit(std::string_view severity, std::string_view text) {
     if (g_quiet) return;
@@ -23,8 +26,9 @@ void emit(std::string_view severity, std::string_view text) {
         line += severity;
         line += ": ";
     }
-    // Bytes outside printable ASCII show as '?', as in the reference.
-    for (char c : text) line += (c >= 0x20 && c < 0x7f) ? c : '?';
+    // Bytes outside printable ASCII show as '?', as in the reference; with
+    // UTF-8 support on, well-formed UTF-8 sequences stay.
+    line += printable(text, g_utf8);
     line += '\n';
     (void)!::write(2, line.data(), line.size());
 }
@@ -34,6 +38,7 @@ void msg_set_program(std::string_view argv0) { g_program = std::string(argv0); }
 const std::string& msg_program() { return g_program; }
 void msg_fatal_throws(bool on) { g_fatal_throws = on; }
 void msg_set_quiet(bool on) { g_quiet = on; }
+void msg_set_utf8(bool on) { g_utf8 = on; }
 
 void msg_warn_text(std::string_view text) { emit("warning", text); }
 void msg_info_text(std::string_view text) { emit("", text); }

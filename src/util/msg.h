@@ -46,5 +46,8 @@ extern int msg_verbose;
 
 // Discard warnings and informational messages (fuzzing harnesses).
 void msg_set_quiet(bool on);
+// With UTF-8 support on (smtputf8_enable), diagnostics keep well-formed
+// UTF-8 sequences instead of showing their bytes as '?'.
+void msg_set_utf8(bool on);
 
 }  // namespace pf::util

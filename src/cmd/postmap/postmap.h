@@ -1,0 +1,56 @@
+// postmap(1): shared declarations of the command's parts — start-up and
+// options (postmap.cpp), building tables from source files
+// (postmap_build.cpp), queries, deletions and walks (postmap_query.cpp), and
+// the header/body query modes (postmap_message.cpp). Every user-visible
+// string is the reference's (Postfix 3.7.11), as observed by running it.
+#pragma once
+
+#include "dict/dict.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pf::postmap {
+
+// What the command was asked to do, after option parsing.
+struct Options {
+    dict::Flags dict_flags = dict::kDupWarn | dict::kFoldFixed | dict::kUtf8Request;
+    int open_flags = 0;          // for building: O_RDWR|O_CREAT, plus O_TRUNC unless -i
+    bool as_owner = true;        // -o clears: build as the owner of the source file
+    bool save_perm = true;       // -p clears: new files inherit the source's read rights
+    bool header_mode = false;    // -h
+    bool body_mode = false;      // -b
+    bool mime_mode = false;      // -m
+    bool utf8_in_message = false;  // -U
+    const char* query = nullptr;   // -q
+    const char* delete_key = nullptr;  // -d
+    bool sequence = false;       // -s
+    std::string default_type;    // default_database_type
+    std::string meta_directory;  // where dynamicmaps.cf would be
+};
+
+// A "type:name" argument; without ':' the type is default_database_type.
+struct MapSpec {
+    std::string type;
+    std::string name;
+    std::string full() const { return type + ":" + name; }
+};
+MapSpec split_map(std::string_view arg, const std::string& default_type);
+
+// Opens a table for reading or changing; a failure is fatal.
+dict::DictPtr open_or_die(const MapSpec& map, int open_flags, dict::Flags flags);
+
+// -F values are base64: decodes one for output; nullopt after the warning.
+std::optional<std::string> decode_file_value(const dict::Dict& dict, std::string_view key, std::string_view value);
+
+void build_table(const MapSpec& map, const Options& opts);
+// Each returns the exit status.
+int query_key(char** maps, int count, const Options& opts);
+int query_stdin(char** maps, int count, const Options& opts);
+int delete_key(char** maps, int count, const Options& opts);
+int delete_stdin(char** maps, int count, const Options& opts);
+void show_table(const MapSpec& map, const Options& opts);
+int query_message(char** maps, int count, const Options& opts);
+
+}  // namespace pf::postmap

@@ -1,0 +1,74 @@
+// UTF-8 checks; see utf8.h.
+#include "util/utf8.h"
+
+namespace pf::util {
+
+size_t utf8_sequence_length(std::string_view s) {
+    if (s.empty()) return 0;
+    auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+    unsigned char c = b(0);
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;  // range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (s.size() < len) return 0;
+    if (b(1) < lo || b(1) > hi) return 0;
+    for (size_t i = 2; i < len; ++i)
+        if (b(i) < 0x80 || b(i) > 0xbf) return 0;
+    return len;
+}
+
+bool all_ascii(std::string_view s) {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) & 0x80) return false;
+    return true;
+}
+
+bool valid_utf8(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        if (!(static_cast<unsigned char>(s[i]) & 0x80)) {
+            ++i;
+            continue;
+        }
+        size_t n = utf8_sequence_length(s.substr(i));
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
+std::string printable(std::string_view s, bool utf8) {
+    std::string out;
+    out.reserve(s.size());
+    size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c & 0x80) {
+            size_t n = utf8 ? utf8_sequence_length(s.substr(i)) : 0;
+            if (n > 0) {
+                out.append(s.substr(i, n));
+                i += n;
+                continue;
+            }
+            out += '?';
+        } else {
+            out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+        }
+        ++i;
+    }
+    return out;
+}
+
+}  // namespace pf::util
