@@ -7,7 +7,7 @@ packages=(
   build-essential cmake g++ pkg-config python3
   libfmt-dev libgtest-dev
   libssl-dev libsasl2-dev libdb5.3-dev libpcre2-dev libmariadb-dev
-  liblmdb-dev libcdb-dev
+  liblmdb-dev libcdb-dev libicu-dev
   clang-16 libclang-rt-16-dev
   patchelf
 )
