@@ -553,7 +553,7 @@ def run_case_on(case, side, config, inputs, sides=None):
                 raise CaseError(f"run@{pin}: that side is not available in this mode")
         status, out, err, pid = run_program(argv, run_side, case, config, stdin_data)
         shown = (f"[{pin}] " if pin else "") + " ".join(shlex.quote(a) for a in argv)
-        parts.append(f"$ {shown}\n{status}\n".encode())
+        parts.append(f"$ {shown}\n{status}\n".encode("utf-8", "surrogateescape"))
         out, r1 = normalise(out, config, pid)
         err, r2 = normalise(err, config, pid)
         saw_pid = saw_pid or r1 or r2

@@ -119,7 +119,7 @@ void register_inline_type() {
         if (std::string err = dict->load(); !err.empty())
             return std::unexpected(Error{Error::Kind::config,
                                          fmt::format("{}: \"inline:{}\"; need \"inline:{{name={}...}}\"", err, name,
-                                                     (flags & kSrcRhsIsFile) ? "filename" : "value")});
+                                                     (flags & kSrcRhsIsFile) && err != "bad syntax" ? "filename" : "value")});
         return dict;
     });
 }

@@ -50,23 +50,29 @@ bool valid_utf8(std::string_view s) {
 }
 
 std::string printable(std::string_view s, bool utf8) {
+    // The reference's rule is looser than valid_utf8(): a byte from 0xC2 to
+    // 0xFE followed by at least one continuation byte stays, together with
+    // all the continuation bytes that follow it.
+    auto cont = [&](size_t k) {
+        return k < s.size() && static_cast<unsigned char>(s[k]) >= 0x80 && static_cast<unsigned char>(s[k]) < 0xc0;
+    };
     std::string out;
     out.reserve(s.size());
     size_t i = 0;
     while (i < s.size()) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c & 0x80) {
-            size_t n = utf8 ? utf8_sequence_length(s.substr(i)) : 0;
-            if (n > 0) {
-                out.append(s.substr(i, n));
-                i += n;
-                continue;
-            }
-            out += '?';
-        } else {
+        if (c < 0x80) {
             out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+            ++i;
+        } else if (utf8 && c >= 0xc2 && c <= 0xfe && cont(i + 1)) {
+            size_t j = i + 2;
+            while (cont(j)) ++j;
+            out.append(s.substr(i, j - i));
+            i = j;
+        } else {
+            out += '?';
+            ++i;
         }
-        ++i;
     }
     return out;
 }

@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
         return query_key(maps, count, opts);
     }
     if (opts.sequence) {
-        if (count <= 0) usage();
+        // As the reference: -s without a table lists nothing and fails.
+        if (count <= 0) return 1;
         show_table(split_map(maps[0], opts.default_type), opts);
         return 0;
     }
