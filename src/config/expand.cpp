@@ -102,6 +102,7 @@ private:
 
     std::string reference(std::string_view name, int depth) {
         auto v = value_of(name);
+        if (!v && !scanning_ && hooks_.on_undefined_plain) hooks_.on_undefined_plain(name);
         if (!v || scanning_) return {};
         if (!hooks_.recurse) return *v;
         return run(*v, depth + 1);
@@ -117,7 +118,9 @@ private:
         }
         for (size_t k = 0; k < name.size(); ++k) {
             if (!is_name_char(name[k])) {
-                util::msg_warn("attribute name syntax error at: \"...{}>>>{}\"", name.substr(0, k), name.substr(k));
+                // The reference shows all of the text inside the braces.
+                size_t at = static_cast<size_t>(name.data() - inner.data()) + k;
+                util::msg_warn("attribute name syntax error at: \"...{}>>>{}\"", inner.substr(0, at), inner.substr(at));
                 throw Failure{ExpandStatus::syntax_error};
             }
         }
@@ -174,7 +177,18 @@ private:
         // "level" suffix); "<>" is one bad operator, not "<" and junk.
         size_t op_end = pos;
         while (op_end < inner.size() && std::string_view("!<=>").find(inner[op_end]) != std::string_view::npos) ++op_end;
-        if (inner.substr(op_end).starts_with("level")) op_end += 5;
+        // Letters or digits right after the operator are its suffix, and
+        // "level" is the only one there is.
+        size_t suffix_end = op_end;
+        while (suffix_end < inner.size() && std::isalnum(static_cast<unsigned char>(inner[suffix_end]))) ++suffix_end;
+        if (suffix_end > op_end) {
+            std::string_view suffix = inner.substr(op_end, suffix_end - op_end);
+            if (suffix != "level") {
+                util::msg_warn("bad operator suffix at: \"...{}>>>{}\"", inner.substr(pos, op_end - pos), suffix);
+                throw Failure{ExpandStatus::syntax_error};
+            }
+            op_end = suffix_end;
+        }
         std::string_view op;
         for (auto candidate : ops) {
             if (inner.substr(pos, op_end - pos) == candidate) {

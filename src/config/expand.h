@@ -20,6 +20,9 @@ struct ExpandHooks {
     std::function<std::optional<std::string>(std::string_view name)> lookup;
     // Called once per reference to an undefined parameter (may be empty).
     std::function<void(std::string_view name)> on_undefined;
+    // Called for a plain reference ($name, ${name}, $(name)) to an undefined
+    // parameter, not for the tests ${name?..} and ${name:..} (may be empty).
+    std::function<void(std::string_view name)> on_undefined_plain;
     // Called for every parameter name the text refers to (scan mode and expand).
     std::function<void(std::string_view name)> on_reference;
     // Expand the values of referenced parameters recursively.
