@@ -181,7 +181,13 @@ std::optional<Account> lookup_user(const std::string& name) {
 }
 
 void check_accounts(const Config& cfg) {
+    // The reference looks up default_privs, mail_owner, then setgid_group,
+    // and compares them after all three are found.
     const std::string main_cf = cfg.main_cf_path();
+    const std::string privs = cfg.get("default_privs");
+    auto privs_acct = lookup_user(privs);
+    if (!privs_acct) util::msg_fatal("file {}: parameter default_privs: unknown user name value: {}", main_cf, privs);
+    if (privs_acct->uid == 0) util::msg_fatal("file {}: parameter default_privs: user {} has privileged user ID", main_cf, privs);
     const std::string owner = cfg.get("mail_owner");
     auto owner_acct = lookup_user(owner);
     if (!owner_acct) util::msg_fatal("file {}: parameter mail_owner: unknown user name value: {}", main_cf, owner);
@@ -191,12 +197,11 @@ void check_accounts(const Config& cfg) {
     if (!gr) util::msg_fatal("file {}: parameter setgid_group: unknown group name: {}", main_cf, group);
     gid_t sgid = gr->gr_gid;
     if (sgid == 0) util::msg_fatal("file {}: parameter setgid_group: group {} has privileged group ID", main_cf, group);
-    const std::string privs = cfg.get("default_privs");
-    auto privs_acct = lookup_user(privs);
-    if (!privs_acct) util::msg_fatal("file {}: parameter default_privs: unknown user name value: {}", main_cf, privs);
-    if (privs_acct->uid == 0) util::msg_fatal("file {}: parameter default_privs: user {} has privileged user ID", main_cf, privs);
     if (owner_acct->uid == privs_acct->uid)
         util::msg_fatal("file {}: parameters default_privs and mail_owner specify the same user {}", main_cf, privs);
+    if (owner_acct->gid == privs_acct->gid)
+        util::msg_fatal("file {}: parameters default_privs and mail_owner: users {} and {} have the same group ID: {}",
+                        main_cf, privs, owner, privs_acct->gid);
     if (owner_acct->gid == sgid)
         util::msg_fatal("file {}: parameters mail_owner and setgid_group: user {} and group {} have the same group ID: {}",
                         main_cf, owner, group, sgid);
