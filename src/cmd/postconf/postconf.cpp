@@ -124,13 +124,17 @@ int main(int argc, char** argv) {
     }
     for (int i = optind; i < argc; ++i) opts.args.emplace_back(argv[i]);
 
-    // "postconf name=value" edits main.cf as -e does (master.cf with -M/-F/-P).
-    if (!opts.args.empty() && opts.args.front().find('=') != std::string::npos) opts.flags |= kEdit;
+    // "postconf name=value" edits main.cf as -e does (master.cf with -M/-F/-P);
+    // with -b/-t the argument is a template file name.
+    if (!opts.has(kBounceTemplates | kBounceTemplatesT) && !opts.args.empty() &&
+        opts.args.front().find('=') != std::string::npos)
+        opts.flags |= kEdit;
 
     // What may not be combined.
+    if (opts.has(kBounceTemplates) && opts.has(kBounceTemplatesT)) util::msg_fatal("specify one of -b and -t");
     const unsigned commands = kShowSaslServer | kShowSaslClient | kBounceTemplates | kBounceTemplatesT | kLockTypes |
                               kMapTypes | kTls | kMaster | kFields | kMasterParams | kMainCf;
-    check_exclusive(opts.flags, commands & ~kMainCf);
+    check_exclusive(opts.flags, commands);
     // The reference's groups of modifiers of which at most one may be given.
     const unsigned edits = kEdit | kExclude | kCommentOut;
     check_exclusive(opts.flags, kDefaults | kNonDefault | edits);
@@ -138,7 +142,8 @@ int main(int argc, char** argv) {
     check_exclusive(opts.flags, kExpand | edits);
     check_exclusive(opts.flags, kNoNames | kNoValues | edits);
     check_master_options(opts);
-    if (opts.has(kEdit) && !opts.has(kMaster | kFields | kMasterParams) && opts.args.empty())
+    if (opts.has(kEdit) && !opts.has(kMaster | kFields | kMasterParams | kBounceTemplates | kBounceTemplatesT) &&
+        opts.args.empty())
         util::msg_fatal("-e requires name=value argument");
     check_exclusive(opts.flags, kNoNames | kNoValues);
     if (opts.has(kDefaults) && !opts.overrides.empty()) util::msg_fatal("specify one of -d -o");

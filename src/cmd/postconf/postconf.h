@@ -86,5 +86,7 @@ void print_parameter(const Options& opts, std::string_view name, std::string_vie
 
 // -a -A -l -m -b -t -T.
 int show_other(State& st);
+// -b, -t: runs the bounce daemon's template listing in place of postconf.
+[[noreturn]] int show_bounce_templates(State& st);
 
 }  // namespace pf::postconf

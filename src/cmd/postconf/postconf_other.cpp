@@ -1,7 +1,7 @@
 // postconf(1) listings that are not parameters: -l (mailbox lock methods),
 // -a/-A (SASL server/client implementations), -T (TLS library facts).
-// -m (table types) and -b/-t (bounce templates) come with the lookup-table
-// and bounce work.
+// -b/-t (bounce templates) are in postconf_bounce.cpp; -m (table types)
+// comes with the lookup-table work.
 #include "postconf.h"
 
 #include "util/msg.h"
@@ -23,6 +23,7 @@ int show_other(State& st) {
         std::fputs("cyrus\ndovecot\n", stdout);
         return 0;
     }
+    if (o.has(kBounceTemplates | kBounceTemplatesT)) return show_bounce_templates(st);
     if (o.has(kShowSaslClient)) {
         std::fputs("cyrus\n", stdout);
         return 0;
