@@ -86,6 +86,9 @@ std::optional<PatternReplacement> PatternReplacement::parse(std::string_view tex
             }
             name = text.substr(i + 1, j - i - 1);
             i = j + 1;
+            // The reference's scanner stops at a bracketed reference once
+            // an earlier reference was bad ("$0${1}$" says nothing more).
+            if (bad) break;
         } else {
             size_t j = i;
             while (j < n && name_char(text[j])) ++j;

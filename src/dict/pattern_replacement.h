@@ -8,7 +8,8 @@
 //   - "empty macro name: "<text>"" and "truncated macro reference:
 //     "<text>"" end the scan; a non-numeric name ("non-numeric replacement
 //     index") or index 0 ("out of range"/"out-of-range replacement index")
-//     is reported and the scan goes on; any of these makes the rule bad;
+//     is reported and the scan goes on, up to the next bracketed
+//     reference, where it ends silently; any of these makes the rule bad;
 //   - the index is the C library's atoi() of the digits, seen as a size_t
 //     (so "$4294967297" is group 1 and "$2147483648" is out of range).
 //
