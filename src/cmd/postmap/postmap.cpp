@@ -35,43 +35,11 @@
 
 namespace pf::postmap {
 
-MapSpec split_map(std::string_view arg, const std::string& default_type) {
-    auto colon = arg.find(':');
-    if (colon == std::string_view::npos) return {default_type, std::string(arg)};
-    return {std::string(arg.substr(0, colon)), std::string(arg.substr(colon + 1))};
-}
-
-dict::DictPtr open_or_die(const MapSpec& map, int open_flags, dict::Flags flags) {
-    if (util::msg_verbose) util::msg_info("dict_open: {}", map.full());
-    auto d = dict::open(map.full(), open_flags, flags);
-    if (!d) util::msg_fatal("{}", d.error().text);
-    return std::move(*d);
-}
-
 namespace {
 
 constexpr const char* kUsage = "usage: {} [-bfFhimnNoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...";
 
 [[noreturn]] void usage() { util::msg_fatal(kUsage, util::msg_program()); }
-
-// The reference makes sure descriptors 0, 1 and 2 are open.
-void open_standard_descriptors() {
-    for (int fd = 0; fd < 3; ++fd) {
-        if (::fcntl(fd, F_GETFD) >= 0) continue;
-        int nfd = ::open("/dev/null", O_RDWR);
-        if (nfd != fd) util::msg_fatal("open /dev/null: {}", std::strerror(errno));
-    }
-}
-
-void import_environment(const config::Config& cfg) {
-    for (auto word : util::split_tokens(cfg.get("import_environment"), util::kListSeparators)) {
-        auto eq = word.find('=');
-        if (eq == std::string_view::npos) continue;
-        std::string name(word.substr(0, eq));
-        std::string value(word.substr(eq + 1));
-        ::setenv(name.c_str(), value.c_str(), 1);
-    }
-}
 
 }  // namespace
 
@@ -139,6 +107,7 @@ int main(int argc, char** argv) {
     import_environment(cfg);
     opts.default_type = cfg.get("default_database_type");
     opts.meta_directory = cfg.get("meta_directory");
+    opts.header_size_limit = static_cast<size_t>(std::stoll(cfg.get("header_size_limit")));
     dict::register_builtin_types();
 
     const bool message_mode = opts.header_mode || opts.body_mode || opts.mime_mode;

@@ -7,9 +7,14 @@
 
 #include "dict/dict.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace pf::config {
+class Config;
+}
 
 namespace pf::postmap {
 
@@ -28,8 +33,16 @@ struct Options {
     bool sequence = false;       // -s
     std::string default_type;    // default_database_type
     std::string meta_directory;  // where dynamicmaps.cf would be
+    size_t header_size_limit = 102400;
+    const char* pair_separator = "\t";  // -q - and -s lines; postalias: ":\t"
 };
 
+// postmap_common.cpp, shared with postalias (which also uses
+// postmap_query.cpp):
+// The reference makes sure descriptors 0, 1 and 2 are open.
+void open_standard_descriptors();
+// import_environment: NAME=VALUE words are set in the environment.
+void import_environment(const config::Config& cfg);
 // A "type:name" argument; without ':' the type is default_database_type.
 struct MapSpec {
     std::string type;
@@ -44,7 +57,20 @@ dict::DictPtr open_or_die(const MapSpec& map, int open_flags, dict::Flags flags)
 // -F values are base64: decodes one for output; nullopt after the warning.
 std::optional<std::string> decode_file_value(const dict::Dict& dict, std::string_view key, std::string_view value);
 
+// Standard output as the reference buffers it (4096-byte blocks; what is
+// still buffered when a fatal error ends the program is lost).
+void print_output(std::string_view text);
+void flush_output();
+
 void build_table(const MapSpec& map, const Options& opts);
+// The building steps common to postmap and postalias (postmap_build.cpp):
+// opens the source (or standard input with -i) and the table, then calls
+// load with the table, the source text, its name for warnings and the
+// table's flags; closes the table after.
+using SourceLoader = std::function<void(dict::Dict& table, std::string content, const std::string& source_path, dict::Flags flags)>;
+void build_table_with(const MapSpec& map, const Options& opts, const SourceLoader& load);
+// One update of a build; a failure is fatal ("table T:N: write error: ...").
+dict::ChangeStatus update_or_die(dict::Dict& table, std::string_view key, std::string_view value);
 // Each returns the exit status.
 int query_key(char** maps, int count, const Options& opts);
 int query_stdin(char** maps, int count, const Options& opts);

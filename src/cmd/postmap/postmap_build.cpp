@@ -11,6 +11,8 @@
 //  - run by root on a source file owned by someone else, the build runs as
 //    that owner (-o: as root); the new file gets the source's group/other
 //    read and execute rights at most (-p: the umask alone);
+//  - build_table_with() does all this for postmap and postalias, with a
+//    loader for the source format between opening and closing the table;
 //  - each entry is one update(); an error is fatal ("table T:N: write
 //    error: <reason>"); a table that answers "restart" is fed again from the
 //    first line, warnings and all; close() commits.
@@ -90,7 +92,31 @@ void check_buildable(const std::string& type, const Options& opts) {
 
 }  // namespace
 
+// Stops the build on a failed update (restart is the caller's business).
+dict::ChangeStatus update_or_die(dict::Dict& table, std::string_view key, std::string_view value) {
+    dict::ChangeStatus s = table.update(key, value);
+    if (s == dict::ChangeStatus::failed) {
+        const dict::Error& e = table.last_error();
+        if (e.kind == dict::Error::Kind::retry)
+            util::msg_fatal("table {}: write error: {}", table.type_name(), e.text);
+        util::msg_fatal("{}", e.text);
+    }
+    return s;
+}
+
 void build_table(const MapSpec& map, const Options& opts) {
+    build_table_with(map, opts, [](dict::Dict& table, std::string content, const std::string& source_path, dict::Flags flags) {
+        dict::SourceOptions so;
+        so.utf8_check = table.flags() & dict::kUtf8Active;
+        so.rhs_is_file = flags & dict::kSrcRhsIsFile;
+        dict::TableSource source(std::move(content), source_path, so);
+        while (auto entry = source.next()) {
+            if (update_or_die(table, entry->key, entry->value) == dict::ChangeStatus::restart) source.rewind();
+        }
+    });
+}
+
+void build_table_with(const MapSpec& map, const Options& opts, const SourceLoader& load) {
     const bool incremental = !(opts.open_flags & O_TRUNC);
     dict::Flags flags = opts.dict_flags;
     std::string source_path;
@@ -126,23 +152,7 @@ void build_table(const MapSpec& map, const Options& opts) {
     // (a folder given as source makes an empty table).
     std::string content;
     (void)read_all(fd, content);
-    dict::SourceOptions so;
-    so.utf8_check = table->flags() & dict::kUtf8Active;
-    so.rhs_is_file = flags & dict::kSrcRhsIsFile;
-    dict::TableSource source(std::move(content), source_path, so);
-    while (auto entry = source.next()) {
-        dict::ChangeStatus s = table->update(entry->key, entry->value);
-        if (s == dict::ChangeStatus::restart) {
-            source.rewind();
-            continue;
-        }
-        if (s == dict::ChangeStatus::failed) {
-            const dict::Error& e = table->last_error();
-            if (e.kind == dict::Error::Kind::retry)
-                util::msg_fatal("table {}: write error: {}", table->type_name(), e.text);
-            util::msg_fatal("{}", e.text);
-        }
-    }
+    load(*table, std::move(content), source_path, flags);
     if (auto r = table->close(); !r) util::msg_fatal("{}", r.error().text);
 }
 

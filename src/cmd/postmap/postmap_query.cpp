@@ -8,6 +8,7 @@
 //  - -d key deletes the key from every table (exit 0 when one had it); -d -
 //    opens every table first, then deletes each line's key from all;
 //  - -s lists the first table as "key<TAB>value" lines;
+//  - postalias shares these with "key:<TAB>value" lines (pair_separator);
 //  - an empty value warns "table T:N: key K: empty string result is not
 //    allowed" and "table T:N should return NO RESULT in case of NOT FOUND"
 //    and is printed; with -F values are base64-decoded for output;
@@ -76,14 +77,21 @@ Output& out() {
 
 void print(std::string_view text) { out().put(text); }
 
+}  // namespace
+
+void print_output(std::string_view text) { out().put(text); }
+void flush_output() { out().flush(); }
+
+namespace {
+
 void print_line(std::string_view a) {
     print(c_string(a));
     print("\n");
 }
 
-void print_pair(std::string_view key, std::string_view value) {
+void print_pair(std::string_view key, std::string_view value, const Options& opts) {
     print(c_string(key));
-    print("\t");
+    print(opts.pair_separator);
     print(c_string(value));
     print("\n");
 }
@@ -198,7 +206,7 @@ int query_stdin(char** maps, int count, const Options& opts) {
             Answer a = ask(*d, key, opts);
             if (a.found) {
                 if (a.value.empty()) warn_empty(d->type_name(), key);
-                print_pair(key, a.value);
+                print_pair(key, a.value, opts);
                 found_any = true;
                 break;
             }
@@ -257,7 +265,7 @@ void show_table(const MapSpec& map, const Options& opts) {
             }
             value = std::move(*decoded);
         }
-        print_pair(e->key, value);
+        print_pair(e->key, value, opts);
     }
     const dict::Error& err = d->last_error();
     if (!err.text.empty()) {
@@ -266,10 +274,6 @@ void show_table(const MapSpec& map, const Options& opts) {
     }
     out().flush();
     close_or_die(*d);
-}
-
-int query_message(char**, int, const Options&) {
-    util::msg_fatal("message query mode is not built yet");
 }
 
 }  // namespace pf::postmap
