@@ -1,9 +1,11 @@
 // postconf(1) listings that are not parameters: -l (mailbox lock methods),
-// -a/-A (SASL server/client implementations), -T (TLS library facts).
-// -b/-t (bounce templates) are in postconf_bounce.cpp; -m (table types)
-// comes with the lookup-table work.
+// -a/-A (SASL server/client implementations), -T (TLS library facts), -m
+// (the lookup-table types built in, sorted, as the reference lists them with
+// every Debian table plugin installed).
+// -b/-t (bounce templates) are in postconf_bounce.cpp.
 #include "postconf.h"
 
+#include "dict/dict_registry.h"
 #include "util/msg.h"
 
 #include <openssl/crypto.h>
@@ -24,6 +26,11 @@ int show_other(State& st) {
         return 0;
     }
     if (o.has(kBounceTemplates | kBounceTemplatesT)) return show_bounce_templates(st);
+    if (o.has(kMapTypes)) {
+        dict::register_builtin_types();
+        for (const auto& type : dict::registered_types()) std::printf("%s\n", type.c_str());
+        return 0;
+    }
     if (o.has(kShowSaslClient)) {
         std::fputs("cyrus\n", stdout);
         return 0;
