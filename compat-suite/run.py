@@ -485,6 +485,8 @@ def run_program(argv, side, case, config, stdin_data):
 
 
 _HOST_PARAMS = re.compile(rb"^(myhostname|mydomain|mynetworks) = .*$")
+# postalias -s / -q - lines of the build time that postalias stores (rule 4).
+_BUILD_TIME = re.compile(rb"^(YP_LAST_MODIFIED:\t)[0-9]{10}$")
 
 
 def normalise(data, config, pid):
@@ -507,6 +509,8 @@ def normalise(data, config, pid):
             # A long value folded by 'postconf -f' goes on in indented lines.
             while i + 1 < len(lines) and lines[i + 1][:1] in (b" ", b"\t"):
                 i += 1
+        elif _BUILD_TIME.match(line):
+            out.append(_BUILD_TIME.match(line).group(1) + b"{build_time}")
         else:
             out.append(line)
         i += 1
