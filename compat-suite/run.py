@@ -378,7 +378,12 @@ def ours_side(bindir):
     daemon_dir = os.path.join(parent, "libexec")
     if not os.path.isdir(daemon_dir) and os.path.isdir(os.path.join(parent, "lib", "postfix", "sbin")):
         daemon_dir = os.path.join(parent, "lib", "postfix", "sbin")
-    return Side("ours", [bindir, daemon_dir], daemon_dir, dict(CHILD_ENV))
+    env = dict(CHILD_ENV)
+    # A sanitizer build of ours takes its options from the caller's environment.
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return Side("ours", [bindir, daemon_dir], daemon_dir, env)
 
 
 # ---------------------------------------------------------------------------
