@@ -49,10 +49,6 @@ public:
 
     void load(std::string_view content);
     LookupResult lookup(std::string_view key) override;
-    std::optional<Entry> sequence(SequenceStart) override {
-        set_error({Error::Kind::config, "table " + type_name() + ": sequence operation is not supported"});
-        return std::nullopt;
-    }
 
 private:
     RuleSite site(int lineno) const { return RuleSite{engine_->kind(), name(), lineno}; }
