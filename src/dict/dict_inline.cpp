@@ -16,6 +16,7 @@
 #include "dict/dict_registry.h"
 #include "dict/table_source.h"
 #include "util/brace_tokens.h"
+#include "util/msg.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
@@ -120,6 +121,8 @@ void register_inline_type() {
             return std::unexpected(Error{Error::Kind::config,
                                          fmt::format("{}: \"inline:{}\"; need \"inline:{{name={}...}}\"", err, name,
                                                      (flags & kSrcRhsIsFile) && err != "bad syntax" ? "filename" : "value")});
+        // The reference keeps the entries in an internal: table of its own.
+        if (util::msg_verbose) util::msg_info("dict_open: internal:{}", name);
         return dict;
     });
 }

@@ -2,6 +2,9 @@
 #include "dict/dict_registry.h"
 
 #include "dict/dict_utf8.h"
+#include "util/msg.h"
+
+#include <fcntl.h>
 
 #include <algorithm>
 #include <map>
@@ -38,7 +41,11 @@ OpenResult open(std::string_view type_name, int open_flags, Flags flags) {
         return std::unexpected(Error{Error::Kind::config, "unsupported dictionary type: " + std::string(type)});
     if (utf8_support() && (flags & kUtf8Request)) flags |= kUtf8Active;
     OpenResult r = it->second(type_name.substr(colon + 1), open_flags, flags);
-    if (r && (flags & kUtf8Active)) return wrap_utf8(std::move(*r));
+    if (!r) return r;
+    // -v: the reference logs every table it has opened, except the ones a
+    // build creates (those log "open <type> <name>", the builder's business).
+    if (util::msg_verbose && !(open_flags & O_CREAT)) util::msg_info("dict_open: {}", type_name);
+    if (flags & kUtf8Active) return wrap_utf8(std::move(*r));
     return r;
 }
 

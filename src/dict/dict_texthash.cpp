@@ -92,6 +92,8 @@ void register_texthash_type() {
             return std::unexpected(Error{Error::Kind::config, fmt::format("texthash:{} map requires O_RDONLY access mode", name)});
         auto dict = std::make_unique<TexthashDict>(name, open_flags, flags | kFixed);
         if (auto r = dict->load(); !r) return std::unexpected(r.error());
+        // The reference keeps the entries in an internal: table of its own.
+        if (util::msg_verbose) util::msg_info("dict_open: internal:{}", name);
         return dict;
     });
 }

@@ -3,6 +3,7 @@
 
 #include "dict/dict_braced.h"
 #include "dict/dict_registry.h"
+#include "util/msg.h"
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -78,6 +79,7 @@ OpenResult open_composite(const char* type, Mode mode, std::string_view name, in
         if (element.find(':') == std::string_view::npos) return bad();
     std::vector<DictPtr> parts;
     for (auto element : elements) {
+        if (util::msg_verbose) util::msg_info("{}: {}", mode == Mode::pipe ? "dict_pipe_open" : "dict_union_open", element);
         auto part = open(element, open_flags, flags & ~kUtf8Active);
         if (!part) return std::unexpected(part.error());
         parts.push_back(std::move(*part));

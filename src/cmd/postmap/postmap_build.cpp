@@ -145,6 +145,7 @@ void build_table_with(const MapSpec& map, const Options& opts, const SourceLoade
         become(st.st_uid, st.st_gid);
 
     check_buildable(map.type, opts);
+    if (util::msg_verbose) util::msg_info("open {} {}", map.type, map.name);
     dict::DictPtr table = open_or_die(map, opts.open_flags, flags);
     if (opts.save_perm && regular) ::umask(saved_umask);
 

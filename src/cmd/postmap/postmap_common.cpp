@@ -23,7 +23,6 @@ MapSpec split_map(std::string_view arg, const std::string& default_type) {
 }
 
 dict::DictPtr open_or_die(const MapSpec& map, int open_flags, dict::Flags flags) {
-    if (util::msg_verbose) util::msg_info("dict_open: {}", map.full());
     auto d = dict::open(map.full(), open_flags, flags);
     if (!d) util::msg_fatal("{}", d.error().text);
     return std::move(*d);
