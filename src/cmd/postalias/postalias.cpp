@@ -81,86 +81,25 @@ void load_aliases(dict::Dict& table, const std::string& content, const std::stri
 int main(int argc, char** argv) {
     using namespace pf::postmap;
 
-    ::umask(022);
-    open_standard_descriptors();
-    if (std::getenv("MAIL_VERBOSE")) util::msg_verbose = 1;
-    if (argc > 0 && argv[0]) {
-        if (const char* slash = std::strrchr(argv[0], '/'); slash && slash[1]) argv[0] = const_cast<char*>(slash + 1);
-    }
-    util::msg_set_program(argc > 0 && argv[0] ? argv[0] : "postalias");
+    start_program(argc, argv, "postalias");
 
     Options opts;
     opts.open_flags = O_RDWR | O_CREAT | O_TRUNC;
     opts.pair_separator = ":\t";
     int c;
-    while ((c = ::getopt(argc, argv, "+Nc:d:finopq:rsuvw")) > 0) {
-        switch (c) {
-        case 'c':
-            if (::setenv("MAIL_CONFIG", optarg, 1) < 0) util::msg_fatal("out of memory");
-            break;
-        case 'd':
-            if (opts.sequence || opts.query || opts.delete_key) util::msg_fatal("specify only one of -s -q or -d");
-            opts.delete_key = optarg;
-            break;
-        case 'f': opts.dict_flags &= ~dict::kFoldFixed; break;
-        case 'i': opts.open_flags &= ~O_TRUNC; break;
-        case 'n': opts.dict_flags = (opts.dict_flags & ~dict::kTryNul) | dict::kTryNoNul; break;
-        case 'N': opts.dict_flags = (opts.dict_flags & ~dict::kTryNoNul) | dict::kTryNul; break;
-        case 'o': opts.as_owner = false; break;
-        case 'p': opts.save_perm = false; break;
-        case 'q':
-            if (opts.sequence || opts.query || opts.delete_key) util::msg_fatal("specify only one of -s -q or -d");
-            opts.query = optarg;
-            break;
-        case 'r': opts.dict_flags = (opts.dict_flags & ~(dict::kDupWarn | dict::kDupIgnore)) | dict::kDupReplace; break;
-        case 's':
-            if (opts.query || opts.delete_key) util::msg_fatal("specify only one of -s or -q or -d");
-            opts.sequence = true;
-            break;
-        case 'u': opts.dict_flags &= ~dict::kUtf8Request; break;
-        case 'v': ++util::msg_verbose; break;
-        case 'w': opts.dict_flags = (opts.dict_flags & ~(dict::kDupWarn | dict::kDupReplace)) | dict::kDupIgnore; break;
-        default: usage();
-        }
-    }
+    while ((c = ::getopt(argc, argv, "+Nc:d:finopq:rsuvw")) > 0)
+        if (!common_option(c, opts)) usage();
 
-    const char* env_dir = std::getenv("MAIL_CONFIG");
-    config::Config cfg(config::resolve_config_directory(nullptr));
-    cfg.load_main_cf(env_dir && *env_dir);
-    config::check_mail_params(cfg);
-    if (util::msg_verbose) (void)cfg.get("mynetworks");
-    bool utf8 = util::iequals(cfg.get("smtputf8_enable"), "yes");
-    dict::set_utf8_support(utf8);
-    util::msg_set_utf8(utf8);
-    import_environment(cfg);
-    opts.default_type = cfg.get("default_database_type");
-    opts.meta_directory = cfg.get("meta_directory");
-    const std::string myhostname = cfg.get("myhostname");
-    dict::register_builtin_types();
+    load_configuration(opts);
 
     char** maps = argv + optind;
     int count = argc - optind;
-    if (opts.delete_key) {
-        if (count <= 0) usage();
-        if (std::strcmp(opts.delete_key, "-") == 0) return delete_stdin(maps, count, opts);
-        return delete_key(maps, count, opts);
-    }
-    if (opts.query) {
-        if (count <= 0) usage();
-        if (std::strcmp(opts.query, "-") == 0) return query_stdin(maps, count, opts);
-        return query_key(maps, count, opts);
-    }
-    if (opts.sequence) {
-        if (count <= 0) return 1;
-        show_table(split_map(maps[0], opts.default_type), opts);
-        return 0;
-    }
-    if (count <= 0) usage();
+    if (auto status = table_operation(maps, count, opts, usage)) return *status;
     const bool incremental = !(opts.open_flags & O_TRUNC);
     for (int i = 0; i < count; ++i) {
         build_table_with(split_map(maps[i], opts.default_type), opts,
                          [&](dict::Dict& table, std::string content, const std::string& path, dict::Flags) {
-                             load_aliases(table, content, path, incremental, myhostname);
+                             load_aliases(table, content, path, incremental, opts.myhostname);
                          });
     }
     return 0;

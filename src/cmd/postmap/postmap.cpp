@@ -49,13 +49,7 @@ int main(int argc, char** argv) {
     using namespace pf;
     using namespace pf::postmap;
 
-    ::umask(022);
-    open_standard_descriptors();
-    if (std::getenv("MAIL_VERBOSE")) util::msg_verbose = 1;
-    if (argc > 0 && argv[0]) {
-        if (const char* slash = std::strrchr(argv[0], '/'); slash && slash[1]) argv[0] = const_cast<char*>(slash + 1);
-    }
-    util::msg_set_program(argc > 0 && argv[0] ? argv[0] : "postmap");
+    start_program(argc, argv, "postmap");
 
     Options opts;
     opts.open_flags = O_RDWR | O_CREAT | O_TRUNC;
@@ -63,52 +57,16 @@ int main(int argc, char** argv) {
     while ((c = ::getopt(argc, argv, "+bc:d:fFhimnNopq:rsuUvw")) > 0) {
         switch (c) {
         case 'b': opts.body_mode = true; break;
-        case 'c':
-            if (::setenv("MAIL_CONFIG", optarg, 1) < 0) util::msg_fatal("out of memory");
-            break;
-        case 'd':
-            if (opts.sequence || opts.query || opts.delete_key) util::msg_fatal("specify only one of -s -q or -d");
-            opts.delete_key = optarg;
-            break;
-        case 'f': opts.dict_flags &= ~dict::kFoldFixed; break;
         case 'F': opts.dict_flags |= dict::kSrcRhsIsFile; break;
         case 'h': opts.header_mode = true; break;
-        case 'i': opts.open_flags &= ~O_TRUNC; break;
         case 'm': opts.mime_mode = true; break;
-        case 'n': opts.dict_flags = (opts.dict_flags & ~dict::kTryNul) | dict::kTryNoNul; break;
-        case 'N': opts.dict_flags = (opts.dict_flags & ~dict::kTryNoNul) | dict::kTryNul; break;
-        case 'o': opts.as_owner = false; break;
-        case 'p': opts.save_perm = false; break;
-        case 'q':
-            if (opts.sequence || opts.query || opts.delete_key) util::msg_fatal("specify only one of -s -q or -d");
-            opts.query = optarg;
-            break;
-        case 'r': opts.dict_flags = (opts.dict_flags & ~(dict::kDupWarn | dict::kDupIgnore)) | dict::kDupReplace; break;
-        case 's':
-            if (opts.query || opts.delete_key) util::msg_fatal("specify only one of -s or -q or -d");
-            opts.sequence = true;
-            break;
-        case 'u': opts.dict_flags &= ~dict::kUtf8Request; break;
         case 'U': opts.utf8_in_message = true; break;
-        case 'v': ++util::msg_verbose; break;
-        case 'w': opts.dict_flags = (opts.dict_flags & ~(dict::kDupWarn | dict::kDupReplace)) | dict::kDupIgnore; break;
-        default: usage();
+        default:
+            if (!common_option(c, opts)) usage();
         }
     }
 
-    const char* env_dir = std::getenv("MAIL_CONFIG");
-    config::Config cfg(config::resolve_config_directory(nullptr));
-    cfg.load_main_cf(env_dir && *env_dir);
-    config::check_mail_params(cfg);
-    if (util::msg_verbose) (void)cfg.get("mynetworks");
-    bool utf8 = util::iequals(cfg.get("smtputf8_enable"), "yes");
-    dict::set_utf8_support(utf8);
-    util::msg_set_utf8(utf8);
-    import_environment(cfg);
-    opts.default_type = cfg.get("default_database_type");
-    opts.meta_directory = cfg.get("meta_directory");
-    opts.header_size_limit = static_cast<size_t>(std::stoll(cfg.get("header_size_limit")));
-    dict::register_builtin_types();
+    load_configuration(opts);
 
     const bool message_mode = opts.header_mode || opts.body_mode || opts.mime_mode;
     if (opts.query && std::strcmp(opts.query, "-") == 0) {
@@ -123,26 +81,7 @@ int main(int argc, char** argv) {
 
     char** maps = argv + optind;
     int count = argc - optind;
-    if (opts.delete_key) {
-        if (count <= 0) usage();
-        if (std::strcmp(opts.delete_key, "-") == 0) return delete_stdin(maps, count, opts);
-        return delete_key(maps, count, opts);
-    }
-    if (opts.query) {
-        if (count <= 0) usage();
-        if (std::strcmp(opts.query, "-") == 0) {
-            if (opts.header_mode || opts.body_mode) return query_message(maps, count, opts);
-            return query_stdin(maps, count, opts);
-        }
-        return query_key(maps, count, opts);
-    }
-    if (opts.sequence) {
-        // As the reference: -s without a table lists nothing and fails.
-        if (count <= 0) return 1;
-        show_table(split_map(maps[0], opts.default_type), opts);
-        return 0;
-    }
-    if (count <= 0) usage();
+    if (auto status = table_operation(maps, count, opts, usage)) return *status;
     for (int i = 0; i < count; ++i) build_table(split_map(maps[i], opts.default_type), opts);
     return 0;
 }

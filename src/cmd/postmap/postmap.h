@@ -34,6 +34,7 @@ struct Options {
     std::string default_type;    // default_database_type
     std::string meta_directory;  // where dynamicmaps.cf would be
     size_t header_size_limit = 102400;
+    std::string myhostname;      // postalias: YP_MASTER_NAME
     const char* pair_separator = "\t";  // -q - and -s lines; postalias: ":\t"
 };
 
@@ -41,6 +42,18 @@ struct Options {
 // postmap_query.cpp):
 // The reference makes sure descriptors 0, 1 and 2 are open.
 void open_standard_descriptors();
+// Program start: umask 022, standard descriptors, MAIL_VERBOSE, the program
+// name from argv[0] (name when there is none).
+void start_program(int argc, char** argv, const char* name);
+// The options postmap and postalias share (-c -d -f -i -n -N -o -p -q -r -s
+// -u -v -w); false for any other letter.
+bool common_option(int c, Options& opts);
+// After the options: main.cf, the start-up checks, UTF-8 support,
+// import_environment, the table types, and the settings kept in opts.
+void load_configuration(Options& opts);
+// -d, -q or -s when asked for (the exit status); nullopt to build. Calls
+// usage() when no table is named.
+std::optional<int> table_operation(char** maps, int count, const Options& opts, void (*usage)());
 // import_environment: NAME=VALUE words are set in the environment.
 void import_environment(const config::Config& cfg);
 // A "type:name" argument; without ':' the type is default_database_type.

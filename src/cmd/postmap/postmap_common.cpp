@@ -3,11 +3,15 @@
 #include "cmd/postmap/postmap.h"
 
 #include "config/config.h"
+#include "config/mail_params.h"
+#include "dict/dict_utf8.h"
 #include "dict/dict_registry.h"
 #include "util/msg.h"
 #include "util/strings.h"
 
 #include <fcntl.h>
+#include <getopt.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,8 +47,91 @@ void import_environment(const config::Config& cfg) {
         if (eq == std::string_view::npos) continue;
         std::string name(word.substr(0, eq));
         std::string value(word.substr(eq + 1));
+        if (name.empty()) util::msg_fatal("update_env: missing attribute name in: {}", word);
         ::setenv(name.c_str(), value.c_str(), 1);
     }
+}
+
+void start_program(int argc, char** argv, const char* name) {
+    ::umask(022);
+    open_standard_descriptors();
+    if (std::getenv("MAIL_VERBOSE")) util::msg_verbose = 1;
+    if (argc > 0 && argv[0]) {
+        if (const char* slash = std::strrchr(argv[0], '/'); slash && slash[1]) argv[0] = const_cast<char*>(slash + 1);
+    }
+    util::msg_set_program(argc > 0 && argv[0] ? argv[0] : name);
+}
+
+bool common_option(int c, Options& opts) {
+    switch (c) {
+    case 'c':
+        if (::setenv("MAIL_CONFIG", optarg, 1) < 0) util::msg_fatal("out of memory");
+        return true;
+    case 'd':
+        if (opts.sequence || opts.query || opts.delete_key) util::msg_fatal("specify only one of -s -q or -d");
+        opts.delete_key = optarg;
+        return true;
+    case 'f': opts.dict_flags &= ~dict::kFoldFixed; return true;
+    case 'i': opts.open_flags &= ~O_TRUNC; return true;
+    case 'n': opts.dict_flags = (opts.dict_flags & ~dict::kTryNul) | dict::kTryNoNul; return true;
+    case 'N': opts.dict_flags = (opts.dict_flags & ~dict::kTryNoNul) | dict::kTryNul; return true;
+    case 'o': opts.as_owner = false; return true;
+    case 'p': opts.save_perm = false; return true;
+    case 'q':
+        if (opts.sequence || opts.query || opts.delete_key) util::msg_fatal("specify only one of -s -q or -d");
+        opts.query = optarg;
+        return true;
+    case 'r': opts.dict_flags = (opts.dict_flags & ~(dict::kDupWarn | dict::kDupIgnore)) | dict::kDupReplace; return true;
+    case 's':
+        if (opts.query || opts.delete_key) util::msg_fatal("specify only one of -s or -q or -d");
+        opts.sequence = true;
+        return true;
+    case 'u': opts.dict_flags &= ~dict::kUtf8Request; return true;
+    case 'v': ++util::msg_verbose; return true;
+    case 'w': opts.dict_flags = (opts.dict_flags & ~(dict::kDupWarn | dict::kDupReplace)) | dict::kDupIgnore; return true;
+    default: return false;
+    }
+}
+
+void load_configuration(Options& opts) {
+    const char* env_dir = std::getenv("MAIL_CONFIG");
+    config::Config cfg(config::resolve_config_directory(nullptr));
+    cfg.load_main_cf(env_dir && *env_dir);
+    config::check_mail_params(cfg);
+    if (util::msg_verbose) (void)cfg.get("mynetworks");
+    bool utf8 = util::iequals(cfg.get("smtputf8_enable"), "yes");
+    dict::set_utf8_support(utf8);
+    util::msg_set_utf8(utf8);
+    import_environment(cfg);
+    opts.default_type = cfg.get("default_database_type");
+    opts.meta_directory = cfg.get("meta_directory");
+    opts.header_size_limit = static_cast<size_t>(std::stoll(cfg.get("header_size_limit")));
+    opts.myhostname = cfg.get("myhostname");
+    dict::register_builtin_types();
+}
+
+std::optional<int> table_operation(char** maps, int count, const Options& opts, void (*usage)()) {
+    if (opts.delete_key) {
+        if (count <= 0) usage();
+        if (std::strcmp(opts.delete_key, "-") == 0) return delete_stdin(maps, count, opts);
+        return delete_key(maps, count, opts);
+    }
+    if (opts.query) {
+        if (count <= 0) usage();
+        if (std::strcmp(opts.query, "-") == 0) {
+            if (opts.header_mode || opts.body_mode) return query_message(maps, count, opts);
+            return query_stdin(maps, count, opts);
+        }
+        return query_key(maps, count, opts);
+    }
+    if (opts.sequence) {
+        // As the reference: -s without a table lists nothing and fails.
+        if (count <= 0) return 1;
+        show_table(split_map(maps[0], opts.default_type), opts);
+        return 0;
+    }
+    if (count <= 0) usage();
+    return std::nullopt;
 }
 
 }  // namespace pf::postmap
