@@ -42,7 +42,9 @@ void open_standard_descriptors() {
 }
 
 void import_environment(const config::Config& cfg) {
-    for (auto word : util::split_tokens(cfg.get("import_environment"), util::kListSeparators)) {
+    // The value outlives the words that point into it.
+    const std::string setting = cfg.get("import_environment");
+    for (auto word : util::split_tokens(setting, util::kListSeparators)) {
         auto eq = word.find('=');
         if (eq == std::string_view::npos) continue;
         std::string name(word.substr(0, eq));
