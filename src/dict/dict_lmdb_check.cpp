@@ -63,8 +63,9 @@ Meta read_meta(const unsigned char* page, size_t avail) {
 
 class Walker {
 public:
-    Walker(const unsigned char* data, size_t size, const Meta& m)
-        : data_(data), size_(size), psize_(m.psize), last_pg_(m.last_pg), seen_(m.last_pg + 1, false) {}
+    // The caller has checked that pages 0..last_pg lie inside the data.
+    Walker(const unsigned char* data, const Meta& m)
+        : data_(data), psize_(m.psize), last_pg_(m.last_pg), seen_(m.last_pg + 1, false) {}
 
     bool tree(uint64_t root) {
         if (root == kInvalidPage) return true;
@@ -125,7 +126,6 @@ private:
     }
 
     const unsigned char* data_;
-    size_t size_;
     size_t psize_;
     uint64_t last_pg_;
     std::vector<bool> seen_;
@@ -145,7 +145,7 @@ std::expected<void, std::string> check_bytes(const unsigned char* data, size_t s
     const Meta& m = (m1.valid && m1.txnid > m0.txnid) ? m1 : m0;
     if (m.psize != m0.psize) return std::unexpected(corrupt);
     if (m.last_pg < 1 || m.last_pg >= size / m.psize) return std::unexpected(corrupt);
-    Walker w(data, size, m);
+    Walker w(data, m);
     if (!w.tree(m.roots[0]) || !w.tree(m.roots[1])) return std::unexpected(corrupt);
     return {};
 }
