@@ -230,7 +230,8 @@ LookupResult LmdbDict::lookup(std::string_view key) {
         MDB_val mv{};
         int rc = mdb_get(t, dbi_, &mk, &mv);
         if (rc == MDB_NOTFOUND) return std::optional<std::string>();
-        if (rc != 0) return std::unexpected(error("error reading", rc));
+        // As in the reference, a failed read is fatal for the program.
+        if (rc != 0) util::msg_fatal("error reading {}: {}", type_name(), mdb_strerror(rc));
         return std::optional<std::string>(std::string(static_cast<const char*>(mv.mv_data), mv.mv_size));
     });
     if (lock) record_lock(fd_, F_UNLCK);
