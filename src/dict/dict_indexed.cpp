@@ -102,7 +102,9 @@ DupAction dup_action(Flags flags) {
 void warn_if_older_than_source(const std::string& db_path, const std::string& source_path) {
     struct stat db_st {};
     struct stat src_st {};
-    if (::stat(db_path.c_str(), &db_st) != 0 || ::stat(source_path.c_str(), &src_st) != 0) return;
+    // A source that is a symbolic link is not compared, as in the reference.
+    if (::stat(db_path.c_str(), &db_st) != 0 || ::lstat(source_path.c_str(), &src_st) != 0) return;
+    if (!S_ISREG(src_st.st_mode)) return;
     if (src_st.st_mtime > db_st.st_mtime)
         util::msg_warn("database {} is older than source file {}", db_path, source_path);
 }
