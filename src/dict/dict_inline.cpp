@@ -13,6 +13,7 @@
 //
 // Trust: the name comes from main.cf or the command line.
 #include "dict/dict_braced.h"
+#include "dict/dict_memory.h"
 #include "dict/dict_registry.h"
 #include "dict/table_source.h"
 #include "util/brace_tokens.h"
@@ -23,8 +24,6 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 
-#include <unordered_map>
-#include <vector>
 
 namespace pf::dict {
 namespace {
@@ -51,9 +50,10 @@ std::string split_element(std::string_view text, std::string& name, std::string&
     return {};
 }
 
-class InlineDict final : public Dict {
+class InlineDict final : public MemoryDict {
 public:
-    InlineDict(std::string_view name, int open_flags, Flags flags) : Dict("inline", std::string(name), open_flags, flags) {}
+    InlineDict(std::string_view name, int open_flags, Flags flags)
+        : MemoryDict("inline", std::string(name), open_flags, flags) {}
 
     // The error text, or empty.
     std::string load() {
@@ -79,35 +79,10 @@ public:
                 if (!encoded) return err;
                 value = std::move(*encoded);
             }
-            key = fold_key(key);
-            auto it = index_.find(key);
-            if (it != index_.end()) {
-                entries_[it->second].value = std::move(value);
-            } else {
-                index_.emplace(key, entries_.size());
-                entries_.push_back(Entry{std::move(key), std::move(value)});
-            }
+            put(fold_key(key), std::move(value));
         }
         return {};
     }
-
-    LookupResult lookup(std::string_view key) override {
-        auto it = index_.find(fold_key(key));
-        if (it == index_.end()) return LookupResult::not_found();
-        return LookupResult::found(entries_[it->second].value);
-    }
-
-    std::optional<Entry> sequence(SequenceStart where) override {
-        if (where == SequenceStart::first) cursor_ = 0;
-        set_error({});
-        if (cursor_ >= entries_.size()) return std::nullopt;
-        return entries_[cursor_++];
-    }
-
-private:
-    std::vector<Entry> entries_;
-    std::unordered_map<std::string, size_t> index_;
-    size_t cursor_ = 0;
 };
 
 }  // namespace

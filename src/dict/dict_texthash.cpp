@@ -9,6 +9,7 @@
 // reference's order is its hash table's, different from run to run).
 //
 // Trust: the file is admin-written; see table_source.h.
+#include "dict/dict_memory.h"
 #include "dict/dict_registry.h"
 #include "dict/table_source.h"
 #include "util/msg.h"
@@ -19,15 +20,14 @@
 
 #include <cerrno>
 #include <cstring>
-#include <unordered_map>
-#include <vector>
 
 namespace pf::dict {
 namespace {
 
-class TexthashDict final : public Dict {
+class TexthashDict final : public MemoryDict {
 public:
-    TexthashDict(std::string_view name, int open_flags, Flags flags) : Dict("texthash", std::string(name), open_flags, flags) {}
+    TexthashDict(std::string_view name, int open_flags, Flags flags)
+        : MemoryDict("texthash", std::string(name), open_flags, flags) {}
 
     std::expected<void, Error> load() {
         std::string content;
@@ -45,15 +45,10 @@ public:
         TableSource source(std::move(content), name(), options);
         while (auto e = source.next()) {
             std::string key = fold_key(e->key);
-            auto it = index_.find(key);
-            if (it == index_.end()) {
-                index_.emplace(key, entries_.size());
-                entries_.push_back(Entry{std::move(key), std::move(e->value)});
-                continue;
-            }
+            if (add(key, e->value)) continue;
             if (flags() & kDupIgnore) continue;
             if (flags() & kDupReplace) {
-                entries_[it->second].value = std::move(e->value);
+                put(std::move(key), std::move(e->value));
                 continue;
             }
             if (flags() & kDupWarn) {
@@ -64,24 +59,6 @@ public:
         }
         return {};
     }
-
-    LookupResult lookup(std::string_view key) override {
-        auto it = index_.find(fold_key(key));
-        if (it == index_.end()) return LookupResult::not_found();
-        return LookupResult::found(entries_[it->second].value);
-    }
-
-    std::optional<Entry> sequence(SequenceStart where) override {
-        if (where == SequenceStart::first) cursor_ = 0;
-        set_error({});
-        if (cursor_ >= entries_.size()) return std::nullopt;
-        return entries_[cursor_++];
-    }
-
-private:
-    std::vector<Entry> entries_;
-    std::unordered_map<std::string, size_t> index_;
-    size_t cursor_ = 0;
 };
 
 }  // namespace
