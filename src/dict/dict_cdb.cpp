@@ -145,13 +145,8 @@ public:
     }
 
     ChangeStatus update(std::string_view key, std::string_view value) override {
-        std::string k = fold_key(c_string(key));
-        std::string v(c_string(value));
         Flags f = flags();
-        if (update_with_nul(f, false)) {
-            k.push_back('\0');
-            v.push_back('\0');
-        }
+        auto [k, v] = stored_pair(fold_key(c_string(key)), value, f, false);
         set_flags(f);
         DupAction dup = dup_action(f);
         cdb_put_mode mode = dup == DupAction::replace ? CDB_PUT_REPLACE

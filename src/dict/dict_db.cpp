@@ -188,13 +188,8 @@ LookupResult DbDict::lookup(std::string_view key) {
 }
 
 ChangeStatus DbDict::update(std::string_view key, std::string_view value) {
-    std::string k = fold_key(c_string(key));
-    std::string v(c_string(value));
     Flags f = flags();
-    if (update_with_nul(f, true)) {
-        k.push_back('\0');
-        v.push_back('\0');
-    }
+    auto [k, v] = stored_pair(fold_key(c_string(key)), value, f, true);
     set_flags(f);
     DupAction dup = dup_action(f);
     DBT dk{};

@@ -92,6 +92,15 @@ bool update_with_nul(Flags& flags, bool with_nul_default) {
     return nul;
 }
 
+StoredPair stored_pair(std::string folded_key, std::string_view value, Flags& flags, bool with_nul_default) {
+    StoredPair p{std::move(folded_key), std::string(c_string(value))};
+    if (update_with_nul(flags, with_nul_default)) {
+        p.key.push_back('\0');
+        p.value.push_back('\0');
+    }
+    return p;
+}
+
 DupAction dup_action(Flags flags) {
     if (flags & kDupReplace) return DupAction::replace;
     if (flags & kDupIgnore) return DupAction::ignore;

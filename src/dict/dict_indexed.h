@@ -67,6 +67,14 @@ LookupResult lookup_nul_forms(Flags& flags, std::string_view key, const std::fun
 // type's own choice when both flags are set.
 bool update_with_nul(Flags& flags, bool with_nul_default);
 
+// The key (already folded) and value of an update in the form they are stored:
+// cut at any NUL, then with a trailing NUL when update_with_nul() says so.
+struct StoredPair {
+    std::string key;
+    std::string value;
+};
+StoredPair stored_pair(std::string folded_key, std::string_view value, Flags& flags, bool with_nul_default);
+
 // What a duplicate key means under these flags.
 enum class DupAction { replace, ignore, warn, fail };
 DupAction dup_action(Flags flags);
