@@ -23,6 +23,7 @@
 #include "dict/dict_registry.h"
 #include "dict/sql_config.h"
 #include "util/msg.h"
+#include "util/strings.h"
 #include "util/utf8.h"
 
 #include <mysql.h>
@@ -80,24 +81,13 @@ enum : unsigned {
     kValueDomain = 1u << 4,
 };
 
+// Owning copies of util::split_tokens' words (they outlive their source here).
 std::vector<std::string> split_words(std::string_view s, std::string_view seps) {
     std::vector<std::string> out;
-    size_t i = 0;
-    while (i < s.size()) {
-        size_t b = s.find_first_not_of(seps, i);
-        if (b == std::string_view::npos) break;
-        size_t e = s.find_first_of(seps, b);
-        if (e == std::string_view::npos) e = s.size();
-        out.emplace_back(s.substr(b, e - b));
-        i = e;
-    }
+    for (auto w : util::split_tokens(s, seps)) out.emplace_back(w);
     return out;
 }
 
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 // Checks a template as db_common_parse does; adds to flags and nparts.
 bool parse_template(const std::string& format, bool query, unsigned& flags, int& nparts) {
@@ -145,13 +135,13 @@ struct DomainList {
     std::vector<Item> items;
 
     bool match(const std::string& domain) const {
-        std::string d = lower(domain);
+        std::string d = util::to_lower(domain);
         for (const auto& it : items) {
             bool hit = false;
             if (it.table) {
                 hit = it.table->lookup(d).is_found();
             } else {
-                hit = lower(it.name) == d;
+                hit = util::to_lower(it.name) == d;
             }
             if (hit) return !it.negate;
         }
