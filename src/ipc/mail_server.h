@@ -1,0 +1,75 @@
+// The skeleton every daemon runs under master, in three shapes as the
+// reference has them: a multi-server (many clients at once through one
+// event loop: cleanup, trivial-rewrite, delivery agents...), a
+// single-server (one client at a time: pipe, smtpd...) and a
+// trigger-server (wakeup bytes: pickup, qmgr, flush).
+//
+// What master gives a daemon (our own convention, both sides are ours):
+//  - argv: <command> -n <service name> -t <service type> [-v]... [-D]
+//    [-o name=value]... then the master.cf arguments (which may hold more
+//    -o options); MAIL_CONFIG in the environment names config_directory;
+//  - the listening sockets from fd kListenFd (6) upward, kListenCount in
+//    the environment ("PF_LISTEN_FDS", default 1);
+//  - a status pipe on fd kStatusFd (5): the daemon writes
+//    "<pid> <0|1>\n" (1: busy with a client, 0: available again) so master
+//    knows when to spawn more within maxproc.
+// The skeleton reads main.cf with the -o overrides, checks the mail
+// parameters, opens logging as "<syslog_name>/<service>", changes to
+// queue_directory, chroots when master.cf says so, drops to mail_owner
+// (unless the hooks say to keep root), then serves until max_use clients,
+// max_idle seconds without a client, or SIGTERM / master going away.
+//
+// Run by hand with -S (stand-alone, for tests): no master, the daemon
+// listens itself on the socket named by -s <path>.
+#pragma once
+
+#include "config/config.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pf::ipc {
+
+inline constexpr int kStatusFd = 5;
+inline constexpr int kListenFd = 6;
+
+struct ServerContext {
+    config::Config& config;
+    std::string service_name;   // -n
+    std::string service_type;   // -t: inet, unix, unix-dgram, fifo, pass
+    std::string program_name;   // argv[0]'s basename
+    bool chrooted = false;
+};
+
+struct ServerHooks {
+    // After the configuration is read, before privileges are dropped
+    // (open tables, files that need root).
+    std::function<void(ServerContext&)> pre_init;
+    // After privileges are dropped and the chroot is made.
+    std::function<void(ServerContext&)> post_init;
+    // Keep root (local, virtual, pipe): the daemon drops per delivery.
+    bool keep_root = false;
+    // Called every max_idle seconds of quiet for multi/trigger servers
+    // when set (qmgr's queue scans use this).
+    std::function<void(ServerContext&)> on_idle;
+};
+
+// A connected client: the stream fd is the callee's to read and write; the
+// skeleton closes it when the callback returns (single/multi) or when the
+// callback asks to keep it open (multi: return true to keep watching it).
+using ClientHandler = std::function<bool(ServerContext&, int client_fd)>;
+// Trigger servers get the bytes one client wrote.
+using TriggerHandler = std::function<void(ServerContext&, std::string_view bytes)>;
+
+int run_single_server(int argc, char** argv, ServerHooks hooks, ClientHandler handler);
+int run_multi_server(int argc, char** argv, ServerHooks hooks, ClientHandler handler);
+int run_trigger_server(int argc, char** argv, ServerHooks hooks, TriggerHandler handler);
+
+// For daemons that need timers or extra fds in their loop (qmgr): register
+// before serving; called from the skeleton's single event loop.
+void server_add_timer(int seconds, std::function<void()> callback);
+void server_watch_fd(int fd, std::function<void()> on_readable);
+void server_unwatch_fd(int fd);
+
+}  // namespace pf::ipc
