@@ -23,6 +23,7 @@ import argparse
 import concurrent.futures
 import csv
 import difflib
+import glob
 import os
 import re
 import shlex
@@ -39,6 +40,8 @@ CASES_DIR = os.path.join(HERE, "cases")
 KNOWN_DIFFERENCES = os.path.join(HERE, "known-differences")
 DEFAULT_REFERENCE = os.path.join(HERE, ".cache", "reference")
 FETCH_SCRIPT = os.path.join(HERE, "fetch-reference.sh")
+# Queue files made by the live reference (queue-fixtures/make-fixtures.sh).
+QUEUE_FIXTURES = os.path.join(HERE, "queue-fixtures", "files")
 
 DEFAULT_TIMEOUT = 30          # seconds, per program run
 OLD_MTIME = 1577836800        # 2020-01-01T00:00:00Z: the reference re-reads a young main.cf
@@ -78,6 +81,7 @@ class Case:
         self.env = {}
         self.compare = []             # file names compared byte for byte
         self.timeout = DEFAULT_TIMEOUT
+        self.normalise = set()        # extra rules a case asks for (normalise:)
 
     @property
     def full_name(self):
@@ -120,7 +124,7 @@ def parse_source(text):
     kind = words[0]
     if kind == "empty" and len(words) == 1:
         return ("bytes", b"")
-    if kind in ("share", "corpus") and len(words) == 2:
+    if kind in ("share", "corpus", "queue-fixture") and len(words) == 2:
         return (kind, words[1])
     if kind == "reference-dynamicmaps" and len(words) == 1:
         return ("reference-dynamicmaps", None)
@@ -211,6 +215,11 @@ def parse_case(path, area):
                 case.env[ename.strip()] = evalue
             elif key == "timeout" and sep:
                 case.timeout = int(value)
+            elif key == "normalise" and sep:
+                for word in value.split():
+                    if word not in ("queue-ids", "arrival-times"):
+                        raise CaseError(f"unknown normalise rule {word!r}")
+                    case.normalise.add(word)
             elif key == "description" and sep:
                 pass
             else:
@@ -415,7 +424,7 @@ class Inputs:
         key = (kind, arg)
         with self._lock:
             if key not in self._cache:
-                base = self.share if kind == "share" else self.corpus
+                base = {"share": self.share, "queue-fixture": QUEUE_FIXTURES}.get(kind, self.corpus)
                 path = os.path.join(base, arg)
                 if not os.path.normpath(path).startswith(os.path.normpath(base) + os.sep):
                     raise CaseError(f"{kind} {arg}: outside {base}")
@@ -464,7 +473,16 @@ def run_program(argv, side, case, config, stdin_data):
     path = side.resolve(program)
     if path is None:
         return f"program not found: {program}", b"", b"", None
-    args = [substitute(a, config) for a in argv]
+    args = []
+    for a in argv:
+        m = _GLOB.fullmatch(a)
+        if m:
+            # {glob:PATTERN}: the sorted matches under the config directory,
+            # one argument each (the pattern itself when nothing matches).
+            found = sorted(glob.glob(os.path.join(config, m.group(1))))
+            args.extend(found or [substitute(m.group(1), config)])
+        else:
+            args.append(substitute(a, config))
     env = dict(side.env)
     env.update(case.env)
     try:
@@ -487,6 +505,32 @@ def run_program(argv, side, case, config, stdin_data):
         out, err = proc.communicate()
         status = f"timeout after {case.timeout} s"
     return status, out, err, proc.pid
+
+
+_GLOB = re.compile(r"\{glob:([^{}]+)\}")
+# Queue directories whose file names are queue IDs (normalise: queue-ids).
+_QUEUE_DIRS = {"maildrop", "incoming", "active", "deferred", "hold", "corrupt"}
+_ARRIVAL = re.compile(rb"^(\| message_arrival_time: ).*$", re.M)
+
+
+def queue_ids_left(config):
+    """Names of the files left in queue directories under config."""
+    ids = set()
+    for root, dirs, files in os.walk(config):
+        parts = os.path.relpath(root, config).split(os.sep)
+        if _QUEUE_DIRS.intersection(parts):
+            ids.update(f for f in files if re.fullmatch(r"[0-9A-Za-z]{6,}", f))
+    return ids
+
+
+def normalise_case(case, data, ids):
+    """The rules a case asked for with normalise: (NORMALISATION.md rule 5)."""
+    if "queue-ids" in case.normalise:
+        for qid in sorted(ids, key=len, reverse=True):
+            data = re.sub(rb"(?<![0-9A-Za-z])" + re.escape(qid.encode()) + rb"(?![0-9A-Za-z])", b"{queue_id}", data)
+    if "arrival-times" in case.normalise:
+        data = _ARRIVAL.sub(rb"\1{time}", data)
+    return data
 
 
 _HOST_PARAMS = re.compile(rb"^(myhostname|mydomain|mynetworks) = .*$")
@@ -553,6 +597,7 @@ def run_case_on(case, side, config, inputs, sides=None):
         stdin_data = b"".join(inputs.data(s, config) for s in case.stdin)
     parts = []
     saw_pid = False
+    seen_ids = set()
     for index, argv in enumerate(case.runs):
         pin = case.pins.get(index)
         run_side = side
@@ -561,6 +606,8 @@ def run_case_on(case, side, config, inputs, sides=None):
             if run_side is None:
                 raise CaseError(f"run@{pin}: that side is not available in this mode")
         status, out, err, pid = run_program(argv, run_side, case, config, stdin_data)
+        if case.normalise:
+            seen_ids |= queue_ids_left(config)
         shown = (f"[{pin}] " if pin else "") + " ".join(shlex.quote(a) for a in argv)
         parts.append(f"$ {shown}\n{status}\n".encode("utf-8", "surrogateescape"))
         out, r1 = normalise(out, config, pid)
@@ -587,7 +634,8 @@ def run_case_on(case, side, config, inputs, sides=None):
             rel = os.path.relpath(os.path.join(root, n), config)
             listing.append(rel + ("/" if n in dirs else ""))
     parts.append(("files left: " + " ".join(sorted(listing)) + "\n").encode())
-    return b"".join(parts), saw_pid
+    ids = seen_ids | queue_ids_left(config)
+    return normalise_case(case, b"".join(parts), ids), saw_pid
 
 
 def run_case(case, ref, ours, inputs):

@@ -8,7 +8,7 @@ packages=(
   libfmt-dev libgtest-dev
   libssl-dev libsasl2-dev libdb5.3-dev libpcre2-dev libmariadb-dev
   liblmdb-dev libcdb-dev libicu-dev
-  mariadb-server
+  mariadb-server memcached
   clang-16 libclang-rt-16-dev
   patchelf
 )

@@ -20,6 +20,13 @@ void register_environ_type();
 void register_randmap_type();
 void register_unionmap_type();
 void register_pipemap_type();
+void register_socketmap_type();
+void register_tcp_type();
+void register_unix_type();
+void register_internal_type();
+void register_nis_type();
+void register_memcache_type();
+void register_proxy_type();
 
 void register_builtin_types() {
     static bool done = [] {
@@ -39,6 +46,13 @@ void register_builtin_types() {
         register_randmap_type();
         register_unionmap_type();
         register_pipemap_type();
+        register_socketmap_type();
+        register_tcp_type();
+        register_unix_type();
+        register_internal_type();
+        register_nis_type();
+        register_memcache_type();
+        register_proxy_type();
         return true;
     }();
     (void)done;

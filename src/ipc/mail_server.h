@@ -19,8 +19,29 @@
 // (unless the hooks say to keep root), then serves until max_use clients,
 // max_idle seconds without a client, or SIGTERM / master going away.
 //
+// The working directory is queue_directory in every case. In a chrooted
+// daemon (-c, master.cf chroot = y, when run as root) queue_directory reads
+// as "/" after the chroot (the jail's root is the queue), so paths built
+// from config.get("queue_directory") stay valid; anything else outside the
+// queue must be opened in pre_init.
+//
 // Run by hand with -S (stand-alone, for tests): no master, the daemon
-// listens itself on the socket named by -s <path>.
+// listens itself on the socket named by -s <path> (a UNIX stream socket;
+// with -t fifo a FIFO, -t unix-dgram a datagram socket, -t inet a
+// "host:port"). -S without -s serves one client on stdin/stdout and exits.
+//
+// Options the skeleton reads (master passes the first ones): -n service,
+// -t type, -c (chroot to queue_directory), -u (drop to mail_owner), -l
+// (maxproc 1), -z (maxproc 0), -v (more verbose), -D (debug: ignored),
+// -o name=value, -S, -s path. Option parsing stops at the first word
+// that does not start with '-' (or after "--"); the rest is ctx.args.
+//
+// Services of type unix-dgram and fifo have no connections: a multi-server
+// handler is then called with the listening fd itself whenever it is
+// readable and must read one datagram / what is there; the skeleton never
+// closes that fd. Trigger servers read the trigger bytes themselves.
+//
+// Timers are one-shot: re-arm from the callback for a periodic one.
 #pragma once
 
 #include "config/config.h"
@@ -40,6 +61,12 @@ struct ServerContext {
     std::string service_type;   // -t: inet, unix, unix-dgram, fifo, pass
     std::string program_name;   // argv[0]'s basename
     bool chrooted = false;
+    // Added by the implementation (additive):
+    // The words after the leading options (pipe's "flags=... argv=...").
+    std::vector<std::string> args{};
+    bool standalone = false;    // -S
+    int max_use = 100;          // requests before exiting; 0: no limit
+    int max_idle = 100;         // seconds without a client before exiting
 };
 
 struct ServerHooks {

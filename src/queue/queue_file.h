@@ -19,6 +19,7 @@
 
 #include <cstdio>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -64,8 +65,13 @@ struct QueueLayout {
 
 // A new queue ID for a file with this inode created at this time.
 std::string make_queue_id(bool long_ids, ino_t inode, long seconds, long microseconds);
-// Whether name is a well-formed short or long queue ID.
+// Whether name is a well-formed short or long queue ID (the reference's
+// test: 1-255 characters, letters, digits and '_', which also admits the
+// fast-flush log names).
 bool is_queue_id(std::string_view name);
+// The inode number encoded in a queue ID (short: hex after the five
+// microsecond digits; long: base 51 after the last 'z'); nullopt if bad.
+std::optional<unsigned long> queue_id_inode(std::string_view id);
 
 // Creates queue files; see the header comment.
 class QueueFileWriter {

@@ -71,6 +71,9 @@ bool write_record(std::FILE* out, char type, std::string_view data) {
     return std::fwrite(encoded.data(), 1, encoded.size(), out) == encoded.size();
 }
 
+// The reference's table of names; 'L' is both the content filter (in the
+// envelope) and continued text (in the content) and is named after the
+// first, as the reference's lookup finds that one first.
 std::string_view record_type_name(char type) {
     switch (type) {
         case rec::kSize: return "message_size";
@@ -88,8 +91,7 @@ std::string_view record_type_name(char type) {
         case rec::kAttr: return "named_attribute";
         case rec::kKill: return "killed_record";
         case rec::kRedirect: return "redirect_to";
-        case rec::kFlags: return "cleanup_flags";
-        case rec::kDelay: return "cleanup_delay";
+        case rec::kFlags: return "flags";
         case rec::kMessage: return "message_content";
         case rec::kNorm: return "regular_text";
         case rec::kPadding: return "padding";
@@ -99,13 +101,13 @@ std::string_view record_type_name(char type) {
         case rec::kPriority: return "priority";
         case rec::kPointer: return "pointer_record";
         case rec::kVerp: return "verp_delimiters";
-        case rec::kDsnRet: return "dsn_return_type";
+        case rec::kDsnRet: return "dsn_return_flags";
         case rec::kDsnEnvid: return "dsn_envelope_id";
         case rec::kDsnOrcpt: return "dsn_original_recipient";
         case rec::kDsnNotify: return "dsn_notify_flags";
-        case rec::kMilterCount: return "milter_count";
         case rec::kEnd: return "message_end";
-        default: return "unknown";
+        // 'd' and 'm' have no name in the reference either.
+        default: return "unknown_record_type";
     }
 }
 

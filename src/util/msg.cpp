@@ -16,9 +16,19 @@ std::string g_program = "postfix";
 bool g_fatal_throws = false;
 bool g_quiet = false;
 bool g_utf8 = false;
+bool g_stderr = true;
+bool g_in_sink = false;
+MsgSink g_sink;
 
-void emit(std::string_view severity, std::string_view text) {
+void emit(std::string_view severity, std::string_view text, MsgLevel level) {
     if (g_quiet) return;
+    if (g_sink && !g_in_sink) {
+        // A sink that reports its own trouble through msg_* does not loop.
+        g_in_sink = true;
+        g_sink(level, printable(text, g_utf8));
+        g_in_sink = false;
+    }
+    if (!g_stderr) return;
     std::fflush(stdout);
     std::string line = g_program;
     line += ": ";
@@ -40,19 +50,24 @@ void msg_fatal_throws(bool on) { g_fatal_throws = on; }
 void msg_set_quiet(bool on) { g_quiet = on; }
 void msg_set_utf8(bool on) { g_utf8 = on; }
 
-void msg_warn_text(std::string_view text) { emit("warning", text); }
-void msg_info_text(std::string_view text) { emit("", text); }
+void msg_set_sink(MsgSink sink) { g_sink = std::move(sink); }
+void msg_set_stderr(bool on) { g_stderr = on; }
+bool msg_stderr_enabled() { return g_stderr; }
+
+void msg_warn_text(std::string_view text) { emit("warning", text, MsgLevel::warning); }
+void msg_info_text(std::string_view text) { emit("", text, MsgLevel::info); }
+void msg_error_text(std::string_view text) { emit("error", text, MsgLevel::error); }
 
 void msg_fatal_text(std::string_view text) {
     if (g_fatal_throws) throw FatalError{std::string(text)};
-    emit("fatal", text);
+    emit("fatal", text, MsgLevel::fatal);
     std::fflush(stdout);
     std::exit(1);
 }
 
 void msg_panic_text(std::string_view text) {
     if (g_fatal_throws) throw FatalError{std::string(text)};
-    emit("panic", text);
+    emit("panic", text, MsgLevel::panic);
     std::abort();
 }
 

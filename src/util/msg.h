@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,12 +16,18 @@ const std::string& msg_program();
 
 void msg_warn_text(std::string_view text);
 void msg_info_text(std::string_view text);
+// "program: error: text" (the reference's msg_error; the program carries on).
+void msg_error_text(std::string_view text);
 [[noreturn]] void msg_fatal_text(std::string_view text);
 [[noreturn]] void msg_panic_text(std::string_view text);
 
 template <typename... Args>
 void msg_warn(fmt::format_string<Args...> f, Args&&... args) {
     msg_warn_text(fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void msg_error(fmt::format_string<Args...> f, Args&&... args) {
+    msg_error_text(fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void msg_info(fmt::format_string<Args...> f, Args&&... args) {
@@ -49,5 +56,16 @@ void msg_set_quiet(bool on);
 // With UTF-8 support on (smtputf8_enable), diagnostics keep well-formed
 // UTF-8 sequences instead of showing their bytes as '?'.
 void msg_set_utf8(bool on);
+
+// Where messages go besides stderr: daemons and commands that log install a
+// sink (syslog, or the postlogd client; ipc/maillog_client.h). The sink gets
+// the severity and the text without the "program: severity: " prefix.
+enum class MsgLevel { info, warning, error, fatal, panic };
+using MsgSink = std::function<void(MsgLevel, std::string_view)>;
+void msg_set_sink(MsgSink sink);
+// Writing to stderr is on by default; daemons turn it off unless stderr is
+// a terminal (as the reference).
+void msg_set_stderr(bool on);
+bool msg_stderr_enabled();
 
 }  // namespace pf::util

@@ -1,8 +1,9 @@
-// bounce(8): the delivery status notification daemon. For now it only
-// answers the invocation that postconf(1) -b / -t uses:
+// bounce(8): the delivery status notification daemon. It answers the
+// invocation that postconf(1) -b / -t uses:
 //     bounce -S -V -n dump_templates|expand_templates [-o name=value]...
-// with MAIL_CONFIG naming the configuration directory; any other use is a
-// fatal "not implemented yet". Reproduces the reference's option letters
+// with MAIL_CONFIG naming the configuration directory; any other use runs
+// the service under the daemon skeleton (bounce_append_service.h: the
+// per-message bounce/defer/trace log appends; notices are issue 5). Reproduces the reference's option letters
 // (those of its daemon skeleton), its program name in diagnostics
 // ($syslog_name/<argv[0] basename>, MAIL_LOGTAG before main.cf is read), its
 // start-up checks and its chdir to queue_directory.
@@ -11,6 +12,7 @@
 // notification service proper will drop to mail_owner like every daemon.)
 // Trust: main.cf and the template file are admin-written; the command line
 // comes from master(8) or postconf(1).
+#include "bounce_append_service.h"
 #include "bounce_params.h"
 #include "bounce_template_dump.h"
 
@@ -26,10 +28,31 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace {
+
+// Whether the command line asks for a template dump ("-n dump_templates"
+// or "-n expand_templates", also as "-ndump_templates").
+bool wants_template_dump(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        std::string_view name;
+        if (arg == "-n" && i + 1 < argc)
+            name = argv[i + 1];
+        else if (arg.starts_with("-n"))
+            name = arg.substr(2);
+        if (name == "dump_templates" || name == "expand_templates") return true;
+    }
+    return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace pf;
+    if (!wants_template_dump(argc, argv)) return bounce::run_bounce_server(argc, argv);
     std::string argv0 = argc > 0 ? argv[0] : "bounce";
     if (auto slash = argv0.rfind('/'); slash != std::string::npos) argv0.erase(0, slash + 1);
     const char* tag = std::getenv("MAIL_LOGTAG");

@@ -1,0 +1,179 @@
+// One message passing through cleanup: the records a client sends (the
+// envelope, M, the content, X, the extracted envelope, E) go in one at a
+// time; a queue file in the reference's record layout comes out:
+//   C  size record, fixed-width fields, filled in by finish()
+//   T  arrival time, A create_time=<now>, F, S (rewritten sender),
+//   A  attributes, [A dsn_notify, A dsn_orig_rcpt,] O, R per recipient
+//      (canonical, masquerading, virtual alias expansion, duplicates
+//      dropped), M, the content with headers added/rewritten/dropped and
+//      header/body checks applied, X, A encoding, FILTER/REDIRECT records,
+//      extracted recipients, automatic BCC recipients, E.
+// The header/body part is cleanup_message.cpp, addresses cleanup_addr.cpp.
+//
+// Trust: the records come from a local client (pickup, smtpd...), whose
+// content is outside input: every record type, attribute and header is
+// checked, memory is bounded by header_size_limit per header.
+#pragma once
+
+#include "daemon/cleanup/cleanup_settings.h"
+
+#include <cstdint>
+#include <ctime>
+#include <expected>
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pf::cleanup {
+
+// Where the queue file goes (the queue writer, or a buffer in tests).
+class QueueSink {
+public:
+    virtual ~QueueSink() = default;
+    virtual bool write(char type, std::string_view data) = 0;
+    virtual long offset() = 0;
+    // Writes over the first record (the size record, same length).
+    virtual bool rewrite_first(char type, std::string_view data) = 0;
+};
+
+// trivial-rewrite's "rewrite" request, internal form in and out; an error
+// (service unreachable) makes the message deferred.
+using Rewriter = std::function<std::expected<std::string, std::string>(std::string_view context,
+                                                                         std::string_view internal)>;
+
+class CleanupSession {
+public:
+    CleanupSession(const CleanupSettings& settings, QueueSink& sink, std::string queue_id, std::time_t create_time,
+                   Rewriter rewriter);
+
+    // The client's flags (ipc::CleanupFlags).
+    void set_flags(unsigned flags);
+    // One input record. Returns false once the session has stopped
+    // accepting records (E seen, or a fatal error).
+    void record(char type, std::string_view data);
+    bool end_seen() const { return end_seen_; }
+    // Whether output is still being written (no fatal error so far).
+    bool out_ok() const { return (errs_ & err_mask_) == 0; }
+
+    // Completes the queue file (the size record); returns the status bits
+    // to send back (0: accept and commit).
+    unsigned finish();
+    const std::string& reason() const { return reason_; }
+    bool hold() const { return (flags_ & kHold) != 0; }
+    bool discard() const { return (flags_ & kDiscard) != 0; }
+    const std::string& queue_id() const { return queue_id_; }
+    unsigned errors() const { return errs_; }
+
+private:
+    // flags_ holds the client's ipc::CleanupFlags bits plus these.
+    static constexpr unsigned kHold = 1u << 2;       // same as ipc::kCleanupHold
+    static constexpr unsigned kDiscard = 1u << 3;    // same as ipc::kCleanupDiscard
+    static constexpr unsigned kInRcpt = 1u << 16;
+    static constexpr unsigned kWarnSeen = 1u << 17;
+
+    enum class Stage { envelope, content, extracted, done };
+    enum class Section { primary, multipart, nested, body };
+
+    // cleanup_envelope.cpp
+    void envelope_record(char type, std::string_view data);
+    bool split_attribute(std::string_view data, std::string& name, std::string& value);
+    // cleanup_message.cpp
+    void content_record(char type, std::string_view data);
+    void header_line(std::string_view text);
+    void flush_header();
+    void process_header(Section section, std::string header);
+    void headers_done();
+    void body_record(char type, std::string_view data);
+    void end_of_content();
+    void content_type(std::string_view value);
+    void out_header(std::string_view header);
+    std::string rewrite_header(const mail::HeaderOpts& opts, std::string_view header, bool& changed);
+    // The reference's cleanup_act(): returns false to drop the input.
+    bool act(std::string_view context, std::string& text, std::string_view value, std::string_view map_title);
+    void act_log(std::string_view action, std::string_view context, std::string_view content, std::string_view text);
+    // cleanup_extracted.cpp
+    void extracted_record(char type, std::string_view data);
+    void extracted_finish();
+    // cleanup_addr.cpp
+    void addr_sender(std::string_view address);
+    void addr_recipient(std::string_view address);
+    void addr_bcc(std::string_view address);
+    void out_recipient(std::string_view dsn_orcpt, int dsn_notify, std::string_view orcpt, std::string_view recip);
+    std::string rewrite_internal(std::string_view context, std::string_view address);
+    bool map11(std::string& address, const mail::Maps& maps, bool propagate);
+    std::vector<std::string> map1n(const std::string& address);
+    bool apply_maps(std::string& address, unsigned address_class);
+    // cleanup_out.cpp
+    void out(char type, std::string_view data);
+    void out_text(char type, std::string_view data);
+    void set_reason(std::string text);
+
+    const CleanupSettings& s_;
+    QueueSink& sink_;
+    std::string queue_id_;
+    std::time_t create_time_;
+    Rewriter rewriter_;
+
+    unsigned flags_ = 0;
+    unsigned errs_ = 0;
+    unsigned err_mask_ = ~0u;
+    Stage stage_ = Stage::envelope;
+    bool end_seen_ = false;
+
+    // Envelope.
+    long arrival_seconds_ = 0;
+    std::string arrival_text_;
+    bool have_sender_ = false;
+    std::string sender_;
+    bool have_fullname_ = false;
+    std::string fullname_;
+    bool have_recip_ = false;
+    std::string recip_;          // last recipient, for logging
+    bool have_orig_rcpt_ = false;
+    std::string orig_rcpt_;
+    bool have_dsn_orcpt_ = false;
+    std::string dsn_orcpt_;
+    int dsn_notify_ = 0;
+    long rcpt_count_ = 0;
+    long qmgr_opts_ = 0;
+    int smtputf8_ = 0;
+    long attr_count_ = 0;
+    std::vector<std::pair<std::string, std::string>> attrs_;
+    const char* hdr_rewrite_context_ = "local";  // nullptr: no header rewriting
+    std::set<std::string> dups_;
+
+    // Content.
+    long data_offset_ = 0;
+    long xtra_offset_ = 0;
+    long cont_length_ = 0;
+    Section section_ = Section::primary;
+    std::string header_;          // the header being collected
+    bool header_truncated_ = false;
+    bool line_continues_ = false; // the previous content record was L
+    bool header_line_open_ = false;
+    long hop_count_ = 0;
+    std::uint64_t headers_seen_ = 0;
+    const char* resent_ = "";
+    bool primary_done_ = false;
+    // MIME state.
+    enum class MimeType { text, multipart, message, other };
+    MimeType mime_type_ = MimeType::text;
+    struct Boundary {
+        std::string text;
+        MimeType part_default;
+    };
+    std::vector<Boundary> boundaries_;
+    long body_offset_ = 0;        // bytes of body seen (body_checks_size_limit)
+    bool body_line_start_ = true;
+
+    // Actions from header/body checks.
+    std::string filter_;
+    std::string redirect_;
+    std::vector<std::string> hbc_rcpt_;
+    std::string encoding_;
+    std::string reason_;
+};
+
+}  // namespace pf::cleanup

@@ -1,0 +1,120 @@
+// postlogd(8): the logging service behind maillog_file. Every datagram on
+// its socket (master.cf "postlog unix-dgram ... 1 postlogd", reached as
+// public/postlog) is one log line already formatted by the sender
+// (ipc/maillog_client.h); postlogd appends it, with a newline, to
+// maillog_file. The file is opened while still root, before the skeleton
+// drops privileges. Its own diagnostics go straight into the same file.
+//
+// Reference behaviour: maillog_file must start with one of
+// maillog_file_prefixes ("maillog_file value '...' does not match any
+// prefix in maillog_file_prefixes", fatal); one process (maxproc 1).
+//
+// Trust: datagrams come from any local process that can reach public/
+// (group postdrop and our daemons); a line is written as text, with NUL
+// and line breaks replaced, and at most kMaxLine bytes of it.
+#include "config/config.h"
+#include "ipc/mail_server.h"
+#include "ipc/maillog_client.h"
+#include "util/msg.h"
+#include "util/strings.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t kMaxLine = 16384;
+
+int g_log_fd = -1;
+std::string g_ident;
+std::string g_hostname;
+
+void write_line(std::string line) {
+    if (g_log_fd < 0) return;
+    for (char& c : line)
+        if (c == '\n' || c == '\0') c = ' ';
+    line += '\n';
+    std::size_t done = 0;
+    while (done < line.size()) {
+        ssize_t n = ::write(g_log_fd, line.data() + done, line.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+bool prefix_allowed(const std::string& file, const std::string& prefixes) {
+    std::string item;
+    auto check = [&](const std::string& p) { return !p.empty() && file.compare(0, p.size(), p) == 0; };
+    for (char c : prefixes) {
+        if (c == ',' || c == ' ' || c == '\t' || c == '\n') {
+            if (check(item)) return true;
+            item.clear();
+        } else {
+            item += c;
+        }
+    }
+    return check(item);
+}
+
+void open_log(pf::ipc::ServerContext& ctx) {
+    std::string file = ctx.config.get("maillog_file");
+    if (file.empty()) pf::util::msg_fatal("maillog_file is empty: nothing to log into");
+    if (!prefix_allowed(file, ctx.config.get("maillog_file_prefixes")))
+        pf::util::msg_fatal("maillog_file value '{}' does not match any prefix in maillog_file_prefixes", file);
+    g_log_fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    if (g_log_fd < 0) pf::util::msg_fatal("open logfile '{}': {}", file, std::strerror(errno));
+    std::string host = ctx.config.get("myhostname");
+    if (auto dot = host.find('.'); dot != std::string::npos) host.resize(dot);
+    g_hostname = host;
+    g_ident = ctx.config.get("syslog_name") + "/" + ctx.program_name;
+    ctx.max_use = 0;  // every datagram counts as a request: no recycling
+    // Our own messages go into the file directly: sending them to our own
+    // socket could block on a full buffer.
+    pf::util::msg_set_sink([](pf::util::MsgLevel level, std::string_view text) {
+        std::string message;
+        switch (level) {
+        case pf::util::MsgLevel::info: break;
+        case pf::util::MsgLevel::warning: message = "warning: "; break;
+        case pf::util::MsgLevel::error: message = "error: "; break;
+        case pf::util::MsgLevel::fatal: message = "fatal: "; break;
+        case pf::util::MsgLevel::panic: message = "panic: "; break;
+        }
+        message += text;
+        write_line(pf::ipc::maillog_format_line(std::time(nullptr), g_hostname, g_ident, ::getpid(), message));
+    });
+}
+
+bool on_datagram(pf::ipc::ServerContext&, int fd) {
+    // Drain what is queued; each datagram is one line.
+    std::vector<char> buf(kMaxLine + 1);
+    for (;;) {
+        ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        std::size_t len = std::min<std::size_t>(static_cast<std::size_t>(n), kMaxLine);
+        while (len > 0 && buf[len - 1] == '\n') --len;
+        write_line(std::string(buf.data(), len));
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    pf::ipc::ServerHooks hooks;
+    hooks.pre_init = open_log;
+    // postlogd lives as long as master: no idle exit.
+    hooks.on_idle = [](pf::ipc::ServerContext&) {};
+    return pf::ipc::run_multi_server(argc, argv, std::move(hooks), on_datagram);
+}

@@ -1,0 +1,122 @@
+// trivial-rewrite(8): the address rewriting and resolving service on
+// private/rewrite, a multi-server (one process serves many long-lived
+// clients: cleanup, qmgr, smtpd, verify). Requests and replies are the
+// attribute lists of services.h; a malformed request drops the client.
+//
+// Privileges: none; tables are opened before the chroot (pre_init).
+// Trust: requests come from our own processes, the addresses in them from
+// anywhere.
+#include "config/mail_params.h"
+#include "dict/dict_utf8.h"
+#include "ipc/attr.h"
+#include "ipc/mail_server.h"
+#include "ipc/rewrite_client.h"
+#include "ipc/services.h"
+#include "trivial_rewrite.h"
+#include "util/msg.h"
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+std::unique_ptr<pf::rewrite::Settings> g_settings;
+std::map<int, std::string> g_buffers;  // unread bytes per client
+
+pf::ipc::AttrList serve(const pf::ipc::AttrList& req, bool& ok) {
+    namespace a = pf::ipc::rewrite_attr;
+    using pf::ipc::AttrList;
+    ok = true;
+    std::string request = req.get_or(a::kRequest, "");
+    if (request == a::kRequestRewrite) {
+        auto rule = req.get(a::kRule);
+        auto address = req.get(a::kAddress);
+        if (!rule || !address) {
+            ok = false;
+            return {};
+        }
+        auto out = pf::rewrite::rewrite_address(*rule, *address, g_settings->rewrite);
+        if (!out) {
+            ok = false;
+            return {};
+        }
+        if (pf::util::msg_verbose) pf::util::msg_info("`{}' `{}' -> `{}'", *rule, *address, *out);
+        AttrList reply;
+        reply.add(std::string(a::kFlags), 0LL);
+        reply.add(std::string(a::kAddress), *out);
+        return reply;
+    }
+    if (request == a::kRequestResolve || request == a::kRequestVerify) {
+        auto sender = req.get(a::kSender);
+        auto address = req.get(a::kAddress);
+        if (!sender || !address) {
+            ok = false;
+            return {};
+        }
+        auto r = pf::rewrite::resolve_address(*sender, *address, request == a::kRequestVerify, g_settings->resolve,
+                                              g_settings->rewrite);
+        if (pf::util::msg_verbose)
+            pf::util::msg_info("`{}' -> `{}' -> (`{}' `{}' `{}' `{}')", *sender, *address, r.transport, r.nexthop,
+                               r.recipient, r.flags);
+        AttrList reply;
+        reply.add(std::string(a::kFlags), static_cast<long long>(r.flags));
+        reply.add(std::string(a::kTransport), r.transport);
+        reply.add(std::string(a::kNexthop), r.nexthop);
+        reply.add(std::string(a::kRecipient), r.recipient);
+        return reply;
+    }
+    pf::util::msg_warn("bad command {:.30}", request);
+    ok = false;
+    return {};
+}
+
+bool on_client(pf::ipc::ServerContext&, int fd) {
+    std::string& buffer = g_buffers[fd];
+    const int out_fd = fd == 0 ? 1 : fd;  // -S on stdin answers on stdout
+    do {
+        auto req = pf::ipc::receive_attrs(fd, buffer, 100);
+        if (!req) {
+            if (req.error() != pf::ipc::AttrError::eof)
+                pf::util::msg_warn("read request: {}", pf::ipc::attr_error_text(req.error()));
+            g_buffers.erase(fd);
+            return false;
+        }
+        bool ok = true;
+        auto reply = serve(*req, ok);
+        if (!ok || !pf::ipc::send_attrs(out_fd, reply, 100)) {
+            g_buffers.erase(fd);
+            return false;
+        }
+        std::size_t used = 0;
+        auto more = pf::ipc::decode_attrs(buffer, used);
+        if (!more) break;  // nothing complete buffered: wait for the loop
+    } while (true);
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    pf::ipc::ServerHooks hooks;
+    hooks.pre_init = [](pf::ipc::ServerContext& ctx) {
+        try {
+            // The reference turns UTF-8 support on program-wide from
+            // smtputf8_enable (diagnostics, table keys, domain-list folding)
+            // before any table is opened.
+            bool utf8 = pf::config::parse_bool_value(ctx.config.get("smtputf8_enable")).value_or(false);
+            pf::util::msg_set_utf8(utf8);
+            pf::dict::set_utf8_support(utf8);
+            g_settings = pf::rewrite::Settings::from_config(ctx.config);
+        } catch (const std::exception& e) {
+            pf::util::msg_fatal("{}", e.what());
+        }
+    };
+    hooks.post_init = [](pf::ipc::ServerContext&) {
+        // The reference reads the "*" transport entries after the chroot.
+        for (auto* route : {&g_settings->resolve.regular, &g_settings->resolve.verify})
+            if (route->transport_maps) route->transport_maps->init_wildcard();
+    };
+    return pf::ipc::run_multi_server(argc, argv, std::move(hooks), on_client);
+}

@@ -1,0 +1,88 @@
+// What a delivery agent does when one recipient's outcome is known, as the
+// reference's agents do it (its sent / bounce_append / defer_append /
+// trace_append and deliver_completed):
+//  - sent: log "status=sent" (after a trace record when the request says
+//    so or the recipient asked NOTIFY=SUCCESS); the caller then marks the
+//    recipient done;
+//  - bounce: append to the bounce log through private/$bounce_service_name
+//    and log "status=bounced" (soft_bounce: to the defer log, logged as
+//    "SOFTBOUNCE", and not finished); if the bounce service fails, defer
+//    with "4.3.0 bounce or trace service failure";
+//  - defer: append to the defer log through private/$defer_service_name
+//    (a warning if that fails) and log "status=deferred"; never finished;
+//  - address probes (kDeliveryMtaVerify / kDeliveryUserVerify) are
+//    recorded through the trace service only (the verify database is not
+//    ours yet: see the report) with the actions deliverable/undeliverable.
+// Each returns 0 when the recipient is finished (mark it done), -1 when
+// it stays in the queue. Status codes of the wrong class are replaced by
+// 2.0.0 / 5.0.0 / 4.0.0 with the reference's warning.
+//
+// Trust: request and DSN come from our own code; texts are logged as is.
+#pragma once
+
+#include "ipc/deliver_dsn.h"
+#include "ipc/deliver_log.h"
+#include "ipc/delivery_request.h"
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace pf::config { class Config; }
+
+namespace pf::ipc {
+
+struct DeliveryAgentSettings {
+    std::string queue_directory;
+    std::string bounce_service = "bounce";
+    std::string defer_service = "defer";
+    std::string trace_service = "trace";
+    bool soft_bounce = false;
+    int ipc_timeout = 3600;
+    DeliveryLogSettings log;
+
+    static DeliveryAgentSettings from_config(const config::Config& config);
+};
+
+// The trace bits of the request flags that travel with an append.
+unsigned delivery_trace_flags(unsigned request_flags);
+
+// The "relay=" word of agents that have no remote peer.
+inline constexpr std::string_view kNoRelay = "none";
+
+class DeliveryRecorder {
+public:
+    DeliveryRecorder(const DeliveryAgentSettings& settings, const DeliveryRequest& request)
+        : settings_(settings), request_(request) {}
+
+    int sent(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
+    int bounce(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
+    int defer(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
+    // bounce for a 5 status, defer otherwise (the reference's pattern).
+    int bounce_or_defer(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
+
+    // Tests: replace the log sink (default: msg_info) and the service call
+    // (default: bounce_client's bounce_append).
+    using LogSink = std::function<void(const std::string&)>;
+    using AppendCall = std::function<bool(std::string_view service, unsigned flags, const DeliveryRecipient& rcpt,
+                                          const Dsn& dsn)>;
+    void set_log_sink(LogSink sink) { log_ = std::move(sink); }
+    void set_append_call(AppendCall call) { append_ = std::move(call); }
+    // Tests: a fixed "now" for the delay fields.
+    void set_now(TimeStamp now) { now_ = now; }
+
+private:
+    int bounce_intern(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
+    int defer_intern(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
+    int trace(const DeliveryRecipient& rcpt, std::string_view relay, const Dsn& dsn);
+    bool append(std::string_view service, const DeliveryRecipient& rcpt, const Dsn& dsn);
+    void log(const DeliveryRecipient& rcpt, std::string_view relay, const Dsn& dsn, std::string_view status);
+
+    const DeliveryAgentSettings& settings_;
+    const DeliveryRequest& request_;
+    LogSink log_;
+    AppendCall append_;
+    TimeStamp now_;
+};
+
+}  // namespace pf::ipc

@@ -1,0 +1,192 @@
+// The daemon skeleton (ipc/mail_server.h) in stand-alone mode (-S -s),
+// run in a forked child on a private configuration: the single-server
+// reuses one process until max_use and then exits 0; -o overrides reach the
+// configuration; a trigger server gets the bytes; args after the options
+// reach the daemon; the multi-server keeps a connection while the handler
+// asks to. No root needed.
+#include "ipc/mail_server.h"
+#include "ipc/service_client.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace pf::ipc {
+namespace {
+
+struct Instance {
+    std::string dir;
+    Instance() {
+        char tmpl[] = "/tmp/pf-mailserver-XXXXXX";
+        dir = ::mkdtemp(tmpl);
+        std::ofstream(dir + "/main.cf") << "queue_directory = " << dir << "\n"
+                                        << "mail_owner = daemon\ndefault_privs = nobody\nsetgid_group = bin\n"
+                                        << "myhostname = unit.example\nmaillog_file = " << dir << "/log\n";
+    }
+    ~Instance() { std::system(("rm -rf " + dir).c_str()); }
+    std::string sock() const { return dir + "/sock"; }
+};
+
+// Runs body in a child process with MAIL_CONFIG set; returns its pid.
+template <typename Body>
+pid_t fork_daemon(const Instance& inst, Body body) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setenv("MAIL_CONFIG", inst.dir.c_str(), 1);
+        ::_exit(body());
+    }
+    return pid;
+}
+
+bool wait_exists(const std::string& path) {
+    for (int i = 0; i < 400; ++i) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0) return true;
+        ::usleep(10000);
+    }
+    return false;
+}
+
+// Exit status of pid, or -1 when it does not end within 10 s.
+int wait_exit(pid_t pid) {
+    for (int i = 0; i < 1000; ++i) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+        ::usleep(10000);
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+}
+
+std::string ask(const std::string& path, const AttrList& request) {
+    auto conn = connect_unix(path, 5);
+    if (!conn) return "connect: " + conn.error();
+    if (!conn->send(request, 5)) return "send failed";
+    auto reply = conn->receive(5);
+    if (!reply) return "receive failed";
+    return reply->get_or("answer", "");
+}
+
+TEST(MailServerTest, SingleServerServesUntilMaxUse) {
+    Instance inst;
+    pid_t pid = fork_daemon(inst, [&] {
+        std::string s = inst.sock();
+        std::vector<std::string> args = {"unitd", "-S", "-s", s, "-o", "max_use=2", "-o", "myorigin = o.example"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        return run_single_server(static_cast<int>(args.size()), argv.data(), {}, [](ServerContext& ctx, int fd) {
+            std::string buffer;
+            auto req = receive_attrs(fd, buffer, 5);
+            std::string answer = std::to_string(::getpid()) + " " + ctx.config.get("myorigin") + " " +
+                                 std::to_string(ctx.max_use) + " " + ctx.service_name;
+            (void)send_attrs(fd, AttrList{{"answer", answer}}, 5);
+            return false;
+        });
+    });
+    ASSERT_TRUE(wait_exists(inst.sock()));
+    std::string expect = std::to_string(pid) + " o.example 2 unitd";
+    EXPECT_EQ(ask(inst.sock(), AttrList{{"q", "1"}}), expect);
+    EXPECT_EQ(ask(inst.sock(), AttrList{{"q", "2"}}), expect);
+    EXPECT_EQ(wait_exit(pid), 0);
+}
+
+TEST(MailServerTest, TriggerServerGetsBytesAndArgs) {
+    Instance inst;
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    pid_t pid = fork_daemon(inst, [&] {
+        std::string s = inst.sock();
+        std::vector<std::string> args = {"trig", "-S", "-s", s, "-n", "kick", "-o", "max_use=1", "extra", "-x"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        return run_trigger_server(static_cast<int>(args.size()), argv.data(), {},
+                                  [&](ServerContext& ctx, std::string_view bytes) {
+                                      std::string out = ctx.service_name + ":" + std::string(bytes);
+                                      for (const auto& a : ctx.args) out += "," + a;
+                                      (void)!::write(p[1], out.data(), out.size());
+                                  });
+    });
+    ::close(p[1]);
+    ASSERT_TRUE(wait_exists(inst.sock()));
+    auto slash = inst.sock().rfind('/');
+    std::string parent = inst.sock().substr(0, slash);
+    auto pslash = parent.rfind('/');
+    ASSERT_TRUE(send_trigger(parent.substr(0, pslash), parent.substr(pslash + 1), "sock", "W", 5).has_value());
+    char buf[128];
+    ssize_t n = ::read(p[0], buf, sizeof(buf));
+    ::close(p[0]);
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "kick:W,extra,-x");
+    EXPECT_EQ(wait_exit(pid), 0);
+}
+
+TEST(MailServerTest, MultiServerKeepsConnectionWhileAsked) {
+    Instance inst;
+    pid_t pid = fork_daemon(inst, [&] {
+        std::string s = inst.sock();
+        std::vector<std::string> args = {"multi", "-S", "-s", s, "-o", "max_use=1"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        return run_multi_server(static_cast<int>(args.size()), argv.data(), {}, [](ServerContext&, int fd) {
+            std::string buffer;
+            auto req = receive_attrs(fd, buffer, 5);
+            if (!req) return false;
+            (void)send_attrs(fd, AttrList{{"answer", req->get_or("q", "")}}, 5);
+            return req->get_or("q", "") != "last";
+        });
+    });
+    ASSERT_TRUE(wait_exists(inst.sock()));
+    auto conn = connect_unix(inst.sock(), 5);
+    ASSERT_TRUE(conn.has_value());
+    for (const char* q : {"one", "two", "last"}) {
+        ASSERT_TRUE(conn->send(AttrList{{"q", q}}, 5).has_value());
+        auto reply = conn->receive(5);
+        ASSERT_TRUE(reply.has_value()) << q;
+        EXPECT_EQ(reply->get_or("answer", ""), q);
+    }
+    EXPECT_EQ(wait_exit(pid), 0);
+}
+
+TEST(MailServerTest, StandaloneWithoutSocketServesStdin) {
+    Instance inst;
+    int in[2], out[2];
+    ASSERT_EQ(::pipe(in), 0);
+    ASSERT_EQ(::pipe(out), 0);
+    pid_t pid = fork_daemon(inst, [&] {
+        ::dup2(in[0], 0);
+        ::dup2(out[1], 1);
+        std::vector<std::string> args = {"stdind", "-S"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        return run_single_server(2, argv.data(), {}, [](ServerContext&, int fd) {
+            char c[16];
+            ssize_t n = ::read(fd, c, sizeof(c));
+            if (n > 0) (void)!::write(1, c, static_cast<std::size_t>(n));
+            return false;
+        });
+    });
+    ::close(in[0]);
+    ::close(out[1]);
+    ASSERT_EQ(::write(in[1], "hi", 2), 2);
+    ::close(in[1]);
+    char buf[16];
+    ssize_t n = ::read(out[0], buf, sizeof(buf));
+    ::close(out[0]);
+    EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "hi");
+    EXPECT_EQ(wait_exit(pid), 0);
+}
+
+}  // namespace
+}  // namespace pf::ipc

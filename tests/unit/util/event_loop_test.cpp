@@ -1,0 +1,69 @@
+// The poll event loop (util/event_loop.h): timers in due order, one-shot,
+// cancel; fd callbacks, unwatching from inside a callback.
+#include "util/event_loop.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <string>
+
+namespace pf::util {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(EventLoopTest, TimersRunOnceInDueOrder) {
+    EventLoop loop;
+    std::string order;
+    loop.add_timer(20ms, [&] { order += 'b'; });
+    loop.add_timer(0ms, [&] { order += 'a'; });
+    auto cancelled = loop.add_timer(5ms, [&] { order += 'x'; });
+    loop.cancel_timer(cancelled);
+    for (int i = 0; i < 20 && loop.timer_count() > 0; ++i) loop.run_once(1000ms);
+    EXPECT_EQ(order, "ab");
+    EXPECT_EQ(loop.timer_count(), 0u);
+}
+
+TEST(EventLoopTest, TimerMayRearmItself) {
+    EventLoop loop;
+    int runs = 0;
+    std::function<void()> tick = [&] {
+        if (++runs < 3) loop.add_timer(0ms, tick);
+    };
+    loop.add_timer(0ms, tick);
+    for (int i = 0; i < 10 && loop.timer_count() > 0; ++i) loop.run_once(1000ms);
+    EXPECT_EQ(runs, 3);
+}
+
+TEST(EventLoopTest, FdReadableAndUnwatchFromCallback) {
+    EventLoop loop;
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    int calls = 0;
+    loop.watch_fd(p[0], [&] {
+        char c;
+        ASSERT_EQ(::read(p[0], &c, 1), 1);
+        ++calls;
+        loop.unwatch_fd(p[0]);
+    });
+    loop.run_once(0ms);
+    EXPECT_EQ(calls, 0);
+    ASSERT_EQ(::write(p[1], "xy", 2), 2);
+    loop.run_once(1000ms);
+    loop.run_once(0ms);
+    EXPECT_EQ(calls, 1);
+    EXPECT_FALSE(loop.watching(p[0]));
+    ::close(p[0]);
+    ::close(p[1]);
+}
+
+TEST(EventLoopTest, WaitIsBoundedByMaxWait) {
+    EventLoop loop;
+    auto start = EventLoop::Clock::now();
+    EXPECT_TRUE(loop.run_once(30ms));
+    EXPECT_GE(EventLoop::Clock::now() - start, 25ms);
+}
+
+}  // namespace
+}  // namespace pf::util
