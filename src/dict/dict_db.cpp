@@ -147,9 +147,10 @@ std::expected<void, Error> DbDict::open(DBTYPE db_type) {
         return open_error(err);
     if (int err = db_->fd(db_.get(), &db_fd_); err != 0) return open_error(err);
     // Berkeley DB trusts the pages it reads; a damaged page can make it read
-    // outside its buffers. Before reading, the library's own verifier walks
-    // the file (quietly); a file that fails is not used.
-    if (acc == O_RDONLY && !db::verify_quietly(db_path_))
+    // outside its buffers. Before reading a file that someone other than
+    // root or us may have written, the library's own verifier walks it
+    // (quietly); a file that fails is not used.
+    if (acc == O_RDONLY && db::needs_verification(db_fd_) && !db::verify_quietly(db_path_))
         return std::unexpected(Error{Error::Kind::retry, fmt::format("open database {}: {}", db_path_, db::kCorruptText)});
 
     if (bulk() && acc != O_RDONLY) {

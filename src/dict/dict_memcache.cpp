@@ -102,7 +102,6 @@ public:
         set_error({});
         if (!valid_key(name, "lookup", false)) return LookupResult::not_found();
         std::optional<std::string> value = mc_get();
-        int backup_error = 0;
         if (!value && backup_) {
             LookupResult r = backup_->lookup(name);
             if (r.is_error()) {
@@ -114,12 +113,10 @@ public:
                 mc_set(*value);
             }
         }
-        if (backup_) {
-            if (value) return LookupResult::found(std::move(*value));
-            return backup_error ? fail(Error::Kind::retry) : LookupResult::not_found();
-        }
-        if (mc_errno_) return fail(Error::Kind::retry);
+        // With a backup, its answer counts; without, a memcache failure is
+        // a temporary error.
         if (value) return LookupResult::found(std::move(*value));
+        if (!backup_ && mc_errno_) return fail(Error::Kind::retry);
         return LookupResult::not_found();
     }
 
@@ -258,9 +255,6 @@ private:
                 return std::nullopt;
             } else {
                 long todo = -1;
-                char k[2], f[2];
-                (void)k;
-                (void)f;
                 if (std::sscanf(line.c_str(), "VALUE %*s %*s %ld", &todo) != 1 || todo < 0 || todo > s_.max_data) {
                     if (count > 0)
                         util::msg_warn("{}: unexpected memcache server reply: {}", name(), line.substr(0, 30));

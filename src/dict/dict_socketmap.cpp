@@ -140,7 +140,7 @@ public:
             NetstringError e = NetstringError::none;
             TableStream::Status s = ep.stream.write_all(wire, err);
             if (s != TableStream::Status::ok) {
-                if (s == TableStream::Status::timeout) ep.last_errno = err;
+                if (err) ep.last_errno = err;
                 e = status_error(s);
             } else {
                 e = read_netstring(ep, reply);

@@ -3,6 +3,7 @@
 // (x.db, x.lmdb or x.cdb in a private temporary directory), which is then
 // opened read-only, queried and walked. Every outcome must be an answer or an
 // error: never a crash, never unbounded memory.
+#include "dict/dict_db_handles.h"
 #include "dict/dict_indexed.h"
 #include "dict/dict_registry.h"
 #include "fuzz_support.h"
@@ -36,6 +37,8 @@ constexpr Kind kKinds[] = {{"hash", ".db"}, {"btree", ".db"}, {"lmdb", ".lmdb"},
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pf::fuzz::init_once();
+    // The inputs stand for hostile files: check them whoever owns them.
+    pf::dict::db::always_verify() = true;
     if (size < 1) return 0;
     const Kind& kind = kKinds[data[0] % 4];
     std::string base = scratch_dir() + "/table";
