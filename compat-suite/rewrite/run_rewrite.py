@@ -5,7 +5,8 @@ For each configuration under configs/ this starts a private reference
 instance (its master as root, a master.cf with just the rewrite and postlog
 services, a queue directory of its own under /tmp/rewrite-compat-*) and our
 trivial-rewrite stand-alone (`trivial-rewrite -S`, one client on
-stdin/stdout) on the same main.cf. Every address of `addresses` then goes
+stdin/stdout; with --ours-instance, under our own master in the same
+layout) on the same main.cf. Every address of `addresses` then goes
 through both as the requests "rewrite" (rules local and remote), "resolve"
 and "verify" (with each sender of the configuration's `senders` file, or the
 null sender), and the answers are compared: flags (decoded to names; the
@@ -94,7 +95,7 @@ def decode_escapes(text):
         c = raw[i:i + 1]
         if c == b"\\" and i + 1 < len(raw):
             n = raw[i + 1:i + 2]
-            if n == b"x" and i + 3 < len(raw) + 0:
+            if n == b"x" and i + 3 < len(raw):
                 out += bytes([int(raw[i + 2:i + 4], 16)])
                 i += 4
                 continue
@@ -290,6 +291,33 @@ class OurClient:
         return self.err
 
 
+class OurSocketClient(OurClient):
+    """Our trivial-rewrite under our own master: private/rewrite."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(IO_TIMEOUT)
+        self.sock.connect(path)
+        self.buf = b""
+        self.err = b""
+
+    def _line(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("our trivial-rewrite closed the connection")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def send_only(self, attrs):
+        self.sock.sendall(b"".join(k + b"=" + our_escape(v) + b"\n" for k, v in attrs) + b"\n")
+
+    def finish(self):
+        self.sock.close()
+        return b""
+
+
 # --- instances ---------------------------------------------------------------
 
 def write_file(path, data):
@@ -332,34 +360,30 @@ def setup_config(folder, instance, extra_main):
         text += b"\n"
     text += "".join(line + "\n" for line in extra_main).encode()
     write_file(os.path.join(etc, "main.cf"), text)
-    write_file(os.path.join(etc, "master.cf"), MASTER_CF.encode())
+    if not os.path.exists(os.path.join(folder, "master.cf")):
+        write_file(os.path.join(etc, "master.cf"), MASTER_CF.encode())
     return etc
 
 
-class ReferenceInstance:
-    def __init__(self, cache, folder, instance):
-        self.cache = cache
+class Instance:
+    """A private instance of one side, its master started directly."""
+
+    def __init__(self, folder, instance, daemon_dir, extra_main, env):
         self.dir = instance
-        lib = os.path.join(cache, "usr/lib/postfix")
-        self.env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", "TZ": "UTC",
-                    "LD_LIBRARY_PATH": lib}
-        self.etc = setup_config(folder, instance, [
-            f"daemon_directory = {lib}/sbin",
-            f"command_directory = {cache}/usr/sbin",
-            f"meta_directory = {cache}/etc/postfix",
-            f"shlib_directory = {lib}",
-        ])
+        self.daemon_dir = daemon_dir
+        self.env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", "TZ": "UTC", **env}
+        self.etc = setup_config(folder, instance, [f"daemon_directory = {daemon_dir}", *extra_main])
         self.socket = os.path.join(instance, "spool", "private", "rewrite")
         self.log = os.path.join(instance, "maillog")
 
     def start(self):
         env = dict(self.env, MAIL_CONFIG=self.etc)
-        p = subprocess.run([os.path.join(self.cache, "usr/lib/postfix/sbin/master"), "-w"], env=env,
+        p = subprocess.run([os.path.join(self.daemon_dir, "master"), "-w"], env=env,
                            capture_output=True, timeout=30, cwd=self.dir)
         if p.returncode != 0:
-            raise RuntimeError("reference master did not start: %s" % p.stderr.decode(errors="replace"))
+            raise RuntimeError("master did not start: %s" % p.stderr.decode(errors="replace"))
         if not wait_for(lambda: os.path.exists(self.socket), 10):
-            raise RuntimeError("reference private/rewrite did not appear")
+            raise RuntimeError("private/rewrite did not appear")
 
     def master_pid(self):
         try:
@@ -401,6 +425,15 @@ class ReferenceInstance:
                 return f.read()
         except OSError:
             return b""
+
+
+def reference_instance(cache, folder, instance):
+    lib = os.path.join(cache, "usr/lib/postfix")
+    return Instance(folder, instance, f"{lib}/sbin", [
+        f"command_directory = {cache}/usr/sbin",
+        f"meta_directory = {cache}/etc/postfix",
+        f"shlib_directory = {lib}",
+    ], {"LD_LIBRARY_PATH": lib})
 
 
 def wait_for(predicate, timeout, step=0.02):
@@ -477,21 +510,23 @@ def ask_all(client, answer, requests):
     return results
 
 
-WARNING_LINE = re.compile(rb"(?:^|: )((?:warning|fatal|panic|error): .*)$")
+# A diagnostic of trivial-rewrite itself: "... postfix/trivial-rewrite[pid]: "
+# in a maillog, "<argv0>: " on stderr (master's lines about the process are
+# not its own).
+WARNING_LINE = re.compile(rb"^(?:.* postfix/trivial-rewrite\[\d+\]|\S*trivial-rewrite): "
+                          rb"((?:warning|fatal|panic|error): .*)$")
 
 
 def warnings_of(text, instance):
     lines = []
     for line in text.split(b"\n"):
-        if b"trivial-rewrite" not in line and not line.startswith(b"trivial-rewrite"):
-            continue
         m = WARNING_LINE.search(line)
         if m:
             lines.append(m.group(1).replace(instance.encode(), b"{instance}").decode(errors="replace"))
     return sorted(lines)
 
 
-def run_config(cname, folder, cache, ours_program, root, addresses, stopping):
+def run_config(cname, folder, cache, ours_program, root, addresses, stopping, instance_mode=False):
     """Runs one configuration on both sides; appends to stopping a function
     that waits for the reference instance to be gone. A configuration's own
     `addresses` file replaces the common list."""
@@ -499,12 +534,17 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping):
         addresses = read_list(os.path.join(folder, "addresses"))
     senders = read_senders(folder)
     requests = requests_for(addresses, senders)
-    ref = ReferenceInstance(cache, folder, os.path.join(root, cname, "reference"))
+    ref = reference_instance(cache, folder, os.path.join(root, cname, "reference"))
     ours_dir = os.path.join(root, cname, "ours")
-    ours_etc = setup_config(folder, ours_dir, [f"daemon_directory = {os.path.dirname(ours_program)}"])
+    if instance_mode:
+        ours_inst = Instance(folder, ours_dir, os.path.dirname(ours_program),
+                             [f"meta_directory = {os.path.join(REPO, 'master.cf.d')}"], {})
+        ours_etc = ours_inst.etc
+    else:
+        ours_etc = setup_config(folder, ours_dir, [f"daemon_directory = {os.path.dirname(ours_program)}"])
     ref.start()
+    died = re.compile(rb"trivial-rewrite\[\d+\]: (fatal|panic): ")
     try:
-        died = re.compile(rb"trivial-rewrite\[\d+\]: (fatal|panic): ")
         try:
             client = ReferenceClient(ref.socket, lambda: died.search(ref.log_text()) is not None)
         except (EOFError, OSError):
@@ -524,13 +564,31 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping):
         stopping.append(ref.stop())
     w_ref = [w for w in warnings_of(ref.log_text(), ref.dir) if MARKER not in w]
 
-    ours = OurClient(ours_program, ours_etc, ours_dir)
-    r_ours = ask_all(ours, our_answer, requests)
-    try:
-        ours.send_only([(b"request", MARKER.encode())])
-    except OSError:
-        pass
-    err = ours.finish()
+    if instance_mode:
+        ours_inst.start()
+        try:
+            try:
+                ours = OurSocketClient(ours_inst.socket)
+                r_ours = ask_all(ours, our_answer, requests)
+                try:
+                    ours.send_only([(b"request", MARKER.encode())])
+                except OSError:
+                    pass
+                ours.finish()
+            except OSError:
+                r_ours = {name: "no answer" for name, _ in requests}
+            wait_for(lambda: MARKER.encode() in ours_inst.log_text() or died.search(ours_inst.log_text()), 10)
+        finally:
+            stopping.append(ours_inst.stop())
+        err = ours_inst.log_text()
+    else:
+        ours = OurClient(ours_program, ours_etc, ours_dir)
+        r_ours = ask_all(ours, our_answer, requests)
+        try:
+            ours.send_only([(b"request", MARKER.encode())])
+        except OSError:
+            pass
+        err = ours.finish()
     w_ours = [w for w in warnings_of(err, ours_dir) if MARKER not in w]
 
     cases = []
@@ -559,6 +617,8 @@ def main():
     ap.add_argument("--config", action="append", help="only these configurations")
     ap.add_argument("--show-diff", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the instance directories")
+    ap.add_argument("--ours-instance", action="store_true",
+                    help="run ours under our own master too (default: trivial-rewrite -S)")
     ap.add_argument("--print", action="store_true", help="print every case with the reference's answer")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -582,7 +642,7 @@ def main():
     try:
         for cname in configs:
             for case, a, b in run_config(cname, os.path.join(HERE, "configs", cname), cache, ours_program,
-                                         root, addresses, stopping):
+                                         root, addresses, stopping, args.ours_instance):
                 seen.add(case)
                 if args.print:
                     print(f"{case}\n    {a}" if a == b else f"{case}\n    reference: {a}\n    ours:      {b}")

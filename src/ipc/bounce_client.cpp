@@ -69,4 +69,94 @@ std::expected<void, std::string> bounce_append(const std::string& queue_director
     return {};
 }
 
+AttrList to_attrs(const BounceNoticeRequest& r) {
+    AttrList a;
+    a.add("request", r.request);
+    a.add("flags", static_cast<long long>(r.flags));
+    a.add("queue_name", r.queue_name);
+    a.add("queue_id", r.queue_id);
+    a.add("encoding", r.encoding);
+    a.add("smtputf8", static_cast<long long>(r.smtputf8));
+    a.add("sender", r.sender);
+    a.add("dsn_envid", r.dsn_envid);
+    a.add("dsn_ret", static_cast<long long>(r.dsn_ret));
+    if (r.request == "verp" || !r.verp_delims.empty()) a.add("verp_delims", r.verp_delims);
+    if (r.request == "one") {
+        a.add("rcpt_orig", r.recipient.orig_addr);
+        a.add("rcpt_addr", r.recipient.address);
+        a.add("rcpt_offset", static_cast<long long>(r.recipient.offset));
+        a.add("rcpt_dsn_orcpt", r.recipient.dsn_orcpt);
+        a.add("rcpt_dsn_notify", static_cast<long long>(r.recipient.dsn_notify));
+        a.add("dsn_status", r.dsn.status);
+        a.add("dsn_action", r.dsn.action);
+        a.add("reason", r.dsn.reason);
+        a.add("dsn_dtype", r.dsn.dtype);
+        a.add("dsn_dtext", r.dsn.dtext);
+        a.add("dsn_mtype", r.dsn.mtype);
+        a.add("dsn_mname", r.dsn.mname);
+    }
+    return a;
+}
+
+std::expected<BounceNoticeRequest, std::string> bounce_notice_from_attrs(const AttrList& a) {
+    BounceNoticeRequest r;
+    r.request = a.get_or("request", "");
+    if (r.request != "flush" && r.request != "warn" && r.request != "trace" && r.request != "verp" &&
+        r.request != "one")
+        return std::unexpected(fmt::format("unknown request: \"{}\"", r.request));
+    auto flags = a.get_number("flags");
+    auto smtputf8 = a.get_number("smtputf8");
+    auto dsn_ret = a.get_number("dsn_ret");
+    auto queue_name = a.get("queue_name");
+    auto queue_id = a.get("queue_id");
+    auto encoding = a.get("encoding");
+    auto sender = a.get("sender");
+    auto envid = a.get("dsn_envid");
+    if (!flags || !smtputf8 || !dsn_ret || !queue_name || !queue_id || !encoding || !sender || !envid)
+        return std::unexpected(std::string("malformed request"));
+    r.flags = static_cast<unsigned>(*flags);
+    r.smtputf8 = static_cast<int>(*smtputf8);
+    r.dsn_ret = static_cast<int>(*dsn_ret);
+    r.queue_name = std::string(*queue_name);
+    r.queue_id = std::string(*queue_id);
+    r.encoding = std::string(*encoding);
+    r.sender = std::string(*sender);
+    r.dsn_envid = std::string(*envid);
+    r.verp_delims = a.get_or("verp_delims", "");
+    if (r.request == "verp" && !a.get("verp_delims")) return std::unexpected(std::string("malformed request"));
+    if (r.request == "one") {
+        auto offset = a.get_number("rcpt_offset");
+        auto notify = a.get_number("rcpt_dsn_notify");
+        auto addr = a.get("rcpt_addr");
+        auto status = a.get("dsn_status");
+        if (!offset || !notify || !addr || !status) return std::unexpected(std::string("malformed request"));
+        r.recipient.address = std::string(*addr);
+        r.recipient.orig_addr = a.get_or("rcpt_orig", "");
+        r.recipient.offset = static_cast<long>(*offset);
+        r.recipient.dsn_orcpt = a.get_or("rcpt_dsn_orcpt", "");
+        r.recipient.dsn_notify = static_cast<int>(*notify);
+        r.dsn.status = std::string(*status);
+        r.dsn.action = a.get_or("dsn_action", "");
+        r.dsn.reason = a.get_or("reason", "");
+        r.dsn.dtype = a.get_or("dsn_dtype", "");
+        r.dsn.dtext = a.get_or("dsn_dtext", "");
+        r.dsn.mtype = a.get_or("dsn_mtype", "");
+        r.dsn.mname = a.get_or("dsn_mname", "");
+    }
+    return r;
+}
+
+std::expected<int, std::string> bounce_notice(const std::string& queue_directory, std::string_view service,
+                                              const BounceNoticeRequest& request, int timeout) {
+    auto conn = connect_service(queue_directory, "private", service, timeout);
+    if (!conn) return std::unexpected(conn.error());
+    if (auto sent = conn->send(to_attrs(request), timeout); !sent)
+        return std::unexpected(fmt::format("send to {}: {}", service, attr_error_text(sent.error())));
+    auto reply = conn->receive(timeout);
+    if (!reply) return std::unexpected(fmt::format("receive from {}: {}", service, attr_error_text(reply.error())));
+    auto status = reply->get_number("status");
+    if (!status) return std::unexpected(fmt::format("malformed reply from {}", service));
+    return static_cast<int>(*status);
+}
+
 }  // namespace pf::ipc

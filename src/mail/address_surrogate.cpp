@@ -3,6 +3,7 @@
 #include "mail/address_surrogate.h"
 
 #include "dict/dict_registry.h"
+#include "dict/dict_utf8.h"
 #include "util/msg.h"
 
 namespace pf::mail {
@@ -34,11 +35,17 @@ std::expected<dict::DictPtr, std::string> open_table_or_surrogate(std::string_vi
     auto opened = dict::open(type_name, open_flags, flags);
     if (opened) return std::move(*opened);
     auto colon = type_name.find(':');
-    if (colon == std::string_view::npos || colon == 0) return std::unexpected(opened.error().text);
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == type_name.size())
+        return std::unexpected(opened.error().text);
     util::msg_error("{}", opened.error().text);
-    return std::make_unique<SurrogateDict>(std::string(type_name.substr(0, colon)),
-                                           std::string(type_name.substr(colon + 1)), open_flags, flags,
-                                           opened.error().text);
+    // Like any table, the stand-in gets the UTF-8 key checks first: a
+    // malformed key is "not found" before the stand-in is asked.
+    if (dict::utf8_support() && (flags & dict::kUtf8Request)) flags |= dict::kUtf8Active;
+    dict::DictPtr surrogate = std::make_unique<SurrogateDict>(std::string(type_name.substr(0, colon)),
+                                                              std::string(type_name.substr(colon + 1)), open_flags,
+                                                              flags, opened.error().text);
+    if (flags & dict::kUtf8Active) return dict::wrap_utf8(std::move(surrogate));
+    return surrogate;
 }
 
 }  // namespace pf::mail

@@ -172,6 +172,18 @@ def build_cases():
             key = key.encode()
         case(f"tcp-key-{label}", "postmap", "-q", "-", "tcp:127.0.0.1:{TCPECHO}", stdin=key + b"\n")
         case(f"socketmap-key-{label}", "postmap", "-q", "-", "socketmap:inet:127.0.0.1:{SMECHO}:m", stdin=key + b"\n")
+    # with SMTPUTF8 on: keys and values must be UTF-8
+    for label, key in (("utf8", "caf\u00e9"), ("latin1", b"caf\xe9"), ("upper-utf8", "CAF\u00c9")):
+        if isinstance(key, str):
+            key = key.encode()
+        case(f"tcp-utf8on-{label}", "postmap", "-q", "-", "tcp:127.0.0.1:{TCPECHO}", stdin=key + b"\n",
+             config="config-utf8")
+        case(f"socketmap-utf8on-{label}", "postmap", "-q", "-", "socketmap:inet:127.0.0.1:{SMECHO}:m",
+             stdin=key + b"\n", config="config-utf8")
+    for key in ("okutf8", "ok8bit", "utf8reason", "ctl"):
+        case(f"socketmap-utf8on-{key}", "postmap", "-q", key, sm, config="config-utf8")
+    for key in ("utf8", "utf8raw", "ctl", "malutf8"):
+        case(f"tcp-utf8on-{key}", "postmap", "-q", key, tcp, config="config-utf8")
     case("tcp-batch-reuse", "postmap", "-q", "-", tcp, stdin=b"count\ncount\nfound\nnf\ncount\n")
     case("tcp-batch-after-400", "postmap", "-q", "-", tcp, stdin=b"count\ntemp\n")
     case("tcp-batch-closeafter", "postmap", "-q", "-", tcp, stdin=b"closeafter\ncount\n")
@@ -387,7 +399,8 @@ def main():
                     if mc_proc.poll() is not None or time.monotonic() > deadline:
                         raise SystemExit("memcached did not start")
                     time.sleep(0.05)
-        for name, text in (("config-proxy", "queue_directory = {DIR}/queue\n"),
+        for name, text in (("config-utf8", "smtputf8_enable = yes\n"),
+                           ("config-proxy", "queue_directory = {DIR}/queue\n"),
                            ("config-proxy-file", "queue_directory = {DIR}/queue2\n")):
             d = os.path.join(tmp, name)
             os.mkdir(d)

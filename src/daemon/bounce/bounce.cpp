@@ -12,7 +12,7 @@
 // notification service proper will drop to mail_owner like every daemon.)
 // Trust: main.cf and the template file are admin-written; the command line
 // comes from master(8) or postconf(1).
-#include "bounce_append_service.h"
+#include "bounce_server.h"
 #include "bounce_params.h"
 #include "bounce_template_dump.h"
 

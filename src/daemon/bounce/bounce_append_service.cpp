@@ -125,47 +125,4 @@ std::expected<void, std::string> append_log_record(const queue::QueueLayout& lay
     return {};
 }
 
-int run_bounce_server(int argc, char** argv) {
-    static queue::QueueLayout layout;
-    static bool old_format_line = true;
-    ipc::ServerHooks hooks;
-    hooks.pre_init = [](ipc::ServerContext& ctx) {
-        check_bounce_params(ctx.config);
-        layout = queue::QueueLayout::from_config(ctx.config);
-        old_format_line =
-            config::parse_bool_value(ctx.config.get("backwards_bounce_logfile_compatibility")).value_or(true);
-    };
-    auto handler = [](ipc::ServerContext& ctx, int fd) -> bool {
-        int timeout = config::parse_time_value(ctx.config.get("ipc_timeout"), 's').value_or(3600);
-        std::string buffer;
-        auto attrs = ipc::receive_attrs(fd, buffer, timeout);
-        if (!attrs) {
-            if (attrs.error() != ipc::AttrError::eof)
-                util::msg_warn("malformed request: {}", ipc::attr_error_text(attrs.error()));
-            return false;
-        }
-        auto request_name = attrs->get_or("request", "");
-        if (request_name != "append") {
-            util::msg_warn("unknown request: \"{}\"", request_name);
-            (void)ipc::send_attrs(fd, ipc::AttrList{{"status", "-1"}}, timeout);
-            return false;
-        }
-        auto request = ipc::bounce_append_from_attrs(*attrs);
-        if (!request) {
-            util::msg_warn("malformed request: {}", request.error());
-            (void)ipc::send_attrs(fd, ipc::AttrList{{"status", "-1"}}, timeout);
-            return false;
-        }
-        if (util::msg_verbose)
-            util::msg_info("{}: append {} {} {}", ctx.service_name, request->queue_id, request->recipient.address,
-                           request->dsn.status);
-        // The reference backs off hard when it cannot record: fatal.
-        if (auto done = append_log_record(layout, ctx.service_name, *request, old_format_line); !done)
-            util::msg_fatal("{}", done.error());
-        (void)ipc::send_attrs(fd, ipc::AttrList{{"status", "0"}}, timeout);
-        return false;
-    };
-    return ipc::run_single_server(argc, argv, std::move(hooks), handler);
-}
-
 }  // namespace pf::bounce

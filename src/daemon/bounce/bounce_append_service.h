@@ -26,7 +26,6 @@
 #pragma once
 
 #include "ipc/bounce_client.h"
-#include "ipc/mail_server.h"
 #include "queue/queue_file.h"
 
 #include <expected>
@@ -40,8 +39,5 @@ std::string format_log_record(const ipc::BounceAppendRequest& request, bool old_
 // Appends to <service>/<hash>/<id> relative to the current directory.
 std::expected<void, std::string> append_log_record(const queue::QueueLayout& layout, std::string_view service,
                                                    const ipc::BounceAppendRequest& request, bool old_format_line);
-
-// The daemon proper (single-server skeleton); argv as master passes it.
-int run_bounce_server(int argc, char** argv);
 
 }  // namespace pf::bounce

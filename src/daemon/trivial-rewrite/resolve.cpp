@@ -3,7 +3,9 @@
 // so "user%remote@local" routes to remote), routing operators in the
 // local-part are cracked open (also inside quotes with
 // resolve_dequoted_address), the empty local-part becomes
-// empty_address_recipient, then the domain decides the class: local
+// empty_address_recipient; a recipient domain that is no valid hostname,
+// address literal, or (SMTPUTF8 on) UTF-8 name with an IDNA ASCII form makes
+// the address an error; then the domain decides the class: local
 // (mydestination, own interface literals), virtual alias (error: User
 // unknown), virtual mailbox, relay, or default; the class's transport
 // parameter ("transport[:nexthop]"), relayhost and the sender-dependent
@@ -12,7 +14,6 @@
 #include "ipc/services.h"
 #include "trivial_rewrite.h"
 
-#include "config/mail_params.h"
 #include "mail/address_hostaddr.h"
 #include "mail/address_idna.h"
 #include "mail/address_quote.h"

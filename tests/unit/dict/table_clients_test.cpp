@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <thread>
@@ -52,12 +53,17 @@ public:
             for (;;) {
                 int c = ::accept(fd_, nullptr, nullptr);
                 if (c < 0) return;
+                conn_ = c;
                 handler_(c);
+                conn_ = -1;
                 ::close(c);
             }
         });
     }
+    // Clients may keep their connection (the proxy client's is shared by
+    // the whole process): end the one being served, then the listener.
     ~TestServer() {
+        if (int c = conn_; c >= 0) ::shutdown(c, SHUT_RDWR);
         ::shutdown(fd_, SHUT_RDWR);
         ::close(fd_);
         thread_.join();
@@ -72,6 +78,7 @@ public:
 private:
     Handler handler_;
     int fd_ = -1;
+    std::atomic<int> conn_{-1};
     std::string address_;
     std::string dir_;
     std::thread thread_;
