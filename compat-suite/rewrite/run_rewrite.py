@@ -347,7 +347,7 @@ def setup_config(folder, instance, extra_main):
             data = f.read().replace(b"{config}", etc.encode())
         if fname == "main.cf":
             main = data
-        elif fname not in ("senders", "addresses"):
+        elif fname not in ("senders", "addresses", "rebuild") and not fname.endswith(".rebuilt"):
             write_file(os.path.join(etc, fname), data)
     # The common lines the configuration does not set itself (no
     # "overriding earlier entry" warnings), the configuration's lines, then
@@ -542,6 +542,13 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping, in
         ours_etc = ours_inst.etc
     else:
         ours_etc = setup_config(folder, ours_dir, [f"daemon_directory = {os.path.dirname(ours_program)}"])
+    rebuild = os.path.exists(os.path.join(folder, "rebuild")) and instance_mode
+    if os.path.exists(os.path.join(folder, "rebuild")):
+        with open(os.path.join(folder, "rebuild")) as f:
+            for table in (line.strip() for line in f):
+                if table and not table.startswith("#"):
+                    postmap(cache, ref.etc, table, old=True)
+                    postmap(cache, ours_etc, table, old=True)
     ref.start()
     died = re.compile(rb"trivial-rewrite\[\d+\]: (fatal|panic): ")
     try:
@@ -560,6 +567,9 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping, in
                 pass
             client.close()
             wait_for(lambda: MARKER.encode() in ref.log_text() or died.search(ref.log_text()), 10)
+        if rebuild:
+            rb_ref = rebuild_check(cache, folder, ref, lambda: ReferenceClient(ref.socket, lambda: False),
+                                   reference_answer, ref.dir)
     finally:
         stopping.append(ref.stop())
     w_ref = [w for w in warnings_of(ref.log_text(), ref.dir) if MARKER not in w]
@@ -578,6 +588,9 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping, in
             except OSError:
                 r_ours = {name: "no answer" for name, _ in requests}
             wait_for(lambda: MARKER.encode() in ours_inst.log_text() or died.search(ours_inst.log_text()), 10)
+            if rebuild:
+                rb_ours = rebuild_check(cache, folder, ours_inst, lambda: OurSocketClient(ours_inst.socket),
+                                        our_answer, ours_dir)
         finally:
             stopping.append(ours_inst.stop())
         err = ours_inst.log_text()
@@ -595,7 +608,54 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping, in
     for name, _ in requests:
         cases.append((f"{cname}/{name}", r_ref.get(name, "(not asked)"), r_ours.get(name, "(not asked)")))
     cases.append((f"{cname}/warnings", "\n".join(w_ref), "\n".join(w_ours)))
+    if rebuild:
+        cases.append((f"{cname}/rebuild/log", "\n".join(rb_ref[0]) or "(no restart)",
+                      "\n".join(rb_ours[0]) or "(no restart)"))
+        for addr in sorted(set(rb_ref[1]) | set(rb_ours[1])):
+            cases.append((f"{cname}/rebuild/resolve/{addr}", rb_ref[1].get(addr, "no answer"),
+                          rb_ours[1].get(addr, "no answer")))
     return cases
+
+
+RESTART_LINE = re.compile(rb"postfix/trivial-rewrite\[\d+\]: (table .* has changed -- restarting)$", re.M)
+
+
+def postmap(cache, etc, table, old=False):
+    """Builds <etc>/<table>.db with the reference's postmap (both sides read
+    the same file format); old: with an old time stamp."""
+    lib = os.path.join(cache, "usr/lib/postfix")
+    subprocess.run([os.path.join(cache, "usr/sbin/postmap"), "-c", etc, os.path.join(etc, table)],
+                   env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LD_LIBRARY_PATH": lib, "MAIL_CONFIG": etc},
+                   capture_output=True, timeout=30, check=True)
+    # At set-up, an old time stamp: a rebuild within the same second must
+    # still show as a change (the check compares whole seconds).
+    if old:
+        os.utime(os.path.join(etc, table + ".db"), (OLD_MTIME, OLD_MTIME))
+
+
+def rebuild_check(cache, folder, inst, connect, answer, instance_dir):
+    """The `rebuild` case: replaces each table named in the folder's
+    `rebuild` file by its `.rebuilt` version, waits for trivial-rewrite to
+    notice (it checks every 10 seconds and restarts), and asks again on a new
+    connection. Returns (restart log lines, answers)."""
+    with open(os.path.join(folder, "rebuild")) as f:
+        tables = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    for table in tables:
+        with open(os.path.join(folder, table + ".rebuilt"), "rb") as f:
+            write_file(os.path.join(inst.etc, table), f.read())
+        postmap(cache, inst.etc, table)
+    wait_for(lambda: RESTART_LINE.search(inst.log_text()) is not None, 20, step=0.2)
+    lines = [m.group(1).replace(instance_dir.encode(), b"{instance}").decode(errors="replace")
+             for m in RESTART_LINE.finditer(inst.log_text())]
+    answers = {}
+    try:
+        client = connect()
+        for addr in (b"user@remote.org", b"user@example.com"):
+            attrs = [(b"request", b"resolve"), (b"sender", b""), (b"address", addr)]
+            answers[show(addr)] = answer(attrs, client.request(attrs))
+    except (EOFError, OSError, TimeoutError, ValueError):
+        pass
+    return lines, answers
 
 
 def read_known():

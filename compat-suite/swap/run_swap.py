@@ -264,6 +264,22 @@ def run_direction(name, writer, deliverer, cache, msgs, plain, root, show_diff, 
                 index = w.qids.get(os.path.basename(path).encode())
                 label = f"{index:02d}-{msgs[index]['name']}" if index is not None else os.path.basename(path)
                 cases.append((f"{name}/postcat/{q}/{label}", bool(ok), detail))
+    # Informational: our postcat on the files the reference wrote, against
+    # the reference's postcat on the same files (a note, not a case).
+    if writer.label == "reference" and deliverer.label == "ours":
+        etc_ours = os.path.join(w.inst.dir, "etc-ours")
+        os.makedirs(etc_ours)
+        w._put(etc_ours, "main.cf", side_main(w.base_main, deliverer))
+        w._put(etc_ours, "master.cf", w.base_master)
+        files = [p for q in ("incoming", "deferred", "hold") for p in sorted(w.inst.queue_files(q))]
+        differ = []
+        for path in files:
+            a = run_tool(w.ref_side, "postcat", ["-c", w.etc_ref, path])
+            b = run_tool(deliverer, "postcat", ["-c", etc_ours, path])
+            if a != b:
+                differ.append(os.path.basename(path))
+        w.notes.append(f"our postcat prints {len(files) - len(differ)} of {len(files)} reference-written files "
+                       "as the reference's does" + (f" (differ: {' '.join(differ[:8])})" if differ else ""))
     recordings, _ = w.swap_and_deliver()
     if recordings is None:
         return cases + [(f"{name}/start-{deliverer.label}", False, "\n".join(w.notes))], w.notes

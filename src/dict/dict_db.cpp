@@ -89,6 +89,13 @@ private:
     void op_unlock() {
         if (!bulk() && (flags() & kLock)) lock_fd(db_fd_, LOCK_UN);
     }
+    // kSync (proxywrite, which never closes its tables): each change goes
+    // to disk before it is acknowledged, as the reference's sync_update.
+    void sync_if_asked() {
+        if (!(flags() & kSync)) return;
+        if (int err = db_->sync(db_.get(), 0); err != 0)
+            util::msg_fatal("{}: flush dictionary: {}", name(), db::error_text(err));
+    }
     Error io_error(const char* what, int err) const {
         return Error{Error::Kind::retry, fmt::format("{} {}: {}", what, db_path_, db::error_text(err))};
     }
@@ -218,6 +225,7 @@ ChangeStatus DbDict::update(std::string_view key, std::string_view value) {
         set_error(io_error("error writing", err));
         return ChangeStatus::failed;
     }
+    sync_if_asked();
     return ChangeStatus::done;
 }
 
@@ -250,6 +258,7 @@ ChangeStatus DbDict::remove(std::string_view key) {
     }
     op_unlock();
     set_flags(f);
+    if (status == ChangeStatus::done) sync_if_asked();
     return status;
 }
 

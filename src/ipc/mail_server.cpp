@@ -11,6 +11,7 @@
 
 #include "config/host_defaults.h"
 #include "config/mail_params.h"
+#include "dict/dict_utf8.h"
 #include "ipc/maillog_client.h"
 #include "util/event_loop.h"
 #include "util/listen_socket.h"
@@ -262,6 +263,7 @@ void on_listen_readable(Server& s, int listen_fd) {
         }
         return;
     }
+    if (s.hooks.pre_accept) s.hooks.pre_accept(*s.ctx);
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
         // Another process of this service took it, or the client left.
@@ -339,6 +341,12 @@ void start(Server& s, int argc, char** argv) {
         for (auto& [name, value] : o.overrides) s.config->set_override(name, value);
         s.config->set_override("service_name", o.service_name);
         config::check_mail_params(*s.config);
+        // Every daemon turns UTF-8 support on from smtputf8_enable, as the
+        // reference's programs do (diagnostics, table keys), before any
+        // table is opened.
+        bool utf8 = config::parse_bool_value(s.config->get("smtputf8_enable")).value_or(false);
+        util::msg_set_utf8(utf8);
+        dict::set_utf8_support(utf8);
     } catch (const std::exception& e) {
         util::msg_fatal("{}", e.what());
     }

@@ -80,6 +80,10 @@ struct ServerHooks {
     // Called every max_idle seconds of quiet for multi/trigger servers
     // when set (qmgr's queue scans use this).
     std::function<void(ServerContext&)> on_idle;
+    // Added (proxymap): called when a connection is waiting, before it is
+    // accepted (the reference's pre_accept; proxymap exits there when a
+    // table changed, leaving the connection to a fresh process).
+    std::function<void(ServerContext&)> pre_accept;
 };
 
 // A connected client: the stream fd is the callee's to read and write; the

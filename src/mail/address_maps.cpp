@@ -44,7 +44,7 @@ AddressMaps::AddressMaps(std::string title, std::string_view names, dict::Flags 
     : title_(std::move(title)) {
     dict::register_builtin_types();
     for (const auto& name : split_names(names)) {
-        auto opened = open_table_or_surrogate(name, O_RDONLY, dict::kFoldFixed | dict::kNoRegSub | extra_flags);
+        auto opened = open_table_or_surrogate(name, O_RDONLY, dict::kLock | dict::kFoldFixed | extra_flags);
         if (!opened) throw std::runtime_error(opened.error());
         tables_.push_back(std::shared_ptr<dict::Dict>(std::move(*opened)));
     }

@@ -42,8 +42,12 @@ enum AddressFindStrategy : unsigned {
 
 class AddressMaps {
 public:
-    // title: the parameter name, used in messages. Throws
-    // std::runtime_error on an open failure (start-up only).
+    // title: the parameter name, used in messages. Tables are opened with
+    // kLock | kFoldFixed | extra_flags (kNoRegSub there for the tables that
+    // refuse $1 substitutions, e.g. transport_maps, not relocated_maps).
+    // A table that cannot be opened becomes a stand-in that fails every
+    // lookup (address_surrogate.h); throws std::runtime_error only for a
+    // name that is no "type:name" (start-up only).
     AddressMaps(std::string title, std::string_view table_names, dict::Flags extra_flags = 0);
     // The same open tables under another title (the reference opens a
     // table once per name, whichever parameters list it).

@@ -38,11 +38,13 @@ namespace {
 bool wants_template_dump(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
-        std::string_view name;
-        if (arg == "-n" && i + 1 < argc)
-            name = argv[i + 1];
-        else if (arg.starts_with("-n"))
-            name = arg.substr(2);
+        if (arg.size() < 2 || arg[0] != '-' || arg == "--") continue;
+        // An option cluster such as "-SVndump_templates": the service name
+        // follows 'n', in the same word or the next one.
+        auto n = arg.find('n', 1);
+        if (n == std::string_view::npos) continue;
+        std::string_view name = arg.substr(n + 1);
+        if (name.empty() && i + 1 < argc) name = argv[i + 1];
         if (name == "dump_templates" || name == "expand_templates") return true;
     }
     return false;

@@ -8,6 +8,7 @@
 #include "mail/address_quote.h"
 #include "mail/bounce_template_expand.h"
 #include "mail/dsn_log.h"
+#include "mail/dsn_notify.h"
 #include "queue/record.h"
 #include "util/msg.h"
 #include "util/strings.h"
@@ -229,7 +230,10 @@ Posted post_report(const NoticeContext& ctx, NoticeSource& src, const mail::Boun
     Posted result;
     auto post = PostedNotice::open(ctx.config, report.sender, report.recipient, src.message().sendopts);
     if (!post) return result;
-    mail::NoticeComposer c(ctx.settings, src.message(), tmpl, expand_body(ctx, tmpl),
+    // Only the boilerplate expands the template (and warns about it).
+    std::vector<std::string> body;
+    if (report.boilerplate) body = expand_body(ctx, tmpl);
+    mail::NoticeComposer c(ctx.settings, src.message(), tmpl, std::move(body),
                            [&post](char type, std::string_view data) { post->put(type, data); });
     c.header(report.recipient, report.postmaster_copy);
     if (report.boilerplate) c.boilerplate();
@@ -285,7 +289,7 @@ int flush_service(const NoticeContext& ctx, std::string_view service, const ipc:
         util::msg_warn("{}: undeliverable postmaster notification discarded", r.queue_id);
         status = 0;
     } else if (rcpt.empty()) {
-        if (!(mask & (kNotifyBounce | kNotify2Bounce))) {
+        if (!(mask & (mail::kNotifyBounce | mail::kNotify2Bounce))) {
             status = 0;
         } else {
             std::string pm = ctx.config.get("2bounce_notice_recipient");
@@ -297,7 +301,7 @@ int flush_service(const NoticeContext& ctx, std::string_view service, const ipc:
         Report rep{"", rcpt, false, true, mail::kDsnNotifyFailure, r.dsn_ret ? r.dsn_ret : mail::kDsnRetFull,
                    "sender non-delivery notification"};
         status = post_report(ctx, src, tmpl, src.entries(), rep).status;
-        if (status == 0 && (mask & kNotifyBounce) && !util::iequals(rcpt, ctx.double_bounce)) {
+        if (status == 0 && (mask & mail::kNotifyBounce) && !util::iequals(rcpt, ctx.double_bounce)) {
             std::string pm = ctx.config.get("bounce_notice_recipient");
             Report prep{ctx.double_bounce, pm, true, false, mail::kDsnNotifyOverride, mail::kDsnRetHdrs,
                         "postmaster non-delivery notification"};
@@ -321,7 +325,7 @@ int warn_service(const NoticeContext& ctx, std::string_view service, const ipc::
         util::msg_warn("{}: undeliverable postmaster notification discarded", r.queue_id);
         status = 0;
     } else if (rcpt.empty()) {
-        if (!(mask & kNotifyDelay)) {
+        if (!(mask & mail::kNotifyDelay)) {
             status = 0;
         } else {
             Report rep{ctx.double_bounce, pm, true, false, mail::kDsnNotifyOverride, mail::kDsnRetFull,
@@ -331,7 +335,7 @@ int warn_service(const NoticeContext& ctx, std::string_view service, const ipc::
     } else {
         Report rep{"", rcpt, false, true, mail::kDsnNotifyDelay, mail::kDsnRetHdrs, "sender delay notification"};
         status = post_report(ctx, src, tmpl, src.entries(), rep).status;
-        if (status == 0 && (mask & kNotifyDelay) && !util::iequals(rcpt, ctx.double_bounce)) {
+        if (status == 0 && (mask & mail::kNotifyDelay) && !util::iequals(rcpt, ctx.double_bounce)) {
             Report prep{ctx.double_bounce, pm, true, false, mail::kDsnNotifyOverride, mail::kDsnRetHdrs,
                         "postmaster delay notification"};
             if (post_report(ctx, src, tmpl, src.entries(), prep).status != 0)
@@ -350,7 +354,7 @@ int trace_service(const NoticeContext& ctx, std::string_view service, const ipc:
         return 0;
     }
     if (recipient.empty()) {
-        if (mask & kNotify2Bounce) {
+        if (mask & mail::kNotify2Bounce) {
             recipient = ctx.config.get("2bounce_notice_recipient");
             sender = ctx.double_bounce;
         } else {
@@ -374,18 +378,15 @@ int trace_service(const NoticeContext& ctx, std::string_view service, const ipc:
     return status;
 }
 
-// One recipient (request "one", or each recipient of a VERP flush).
+// The sender's notice about one recipient (request "one", or each
+// recipient of a VERP flush).
 int one_recipient(const NoticeContext& ctx, NoticeSource& src, const ipc::BounceNoticeRequest& r,
-                  const std::vector<DsnLogEntry>& entry, std::string_view to, int mask, bool& posted_sender) {
+                  const std::vector<DsnLogEntry>& entry, std::string_view to) {
     const auto& tmpl = ctx.templates.find(mail::BounceKind::failure);
     Entries entries = entry;
-    posted_sender = false;
     Report rep{"", to, false, true, mail::kDsnNotifyOverride, r.dsn_ret ? r.dsn_ret : mail::kDsnRetFull,
                "sender non-delivery notification"};
-    int status = post_report(ctx, src, tmpl, entries, rep).status;
-    posted_sender = status == 0;
-    (void)mask;
-    return status;
+    return post_report(ctx, src, tmpl, entries, rep).status;
 }
 
 void postmaster_one(const NoticeContext& ctx, NoticeSource& src, const ipc::BounceNoticeRequest& r,
@@ -409,7 +410,7 @@ int one_service(const NoticeContext& ctx, const ipc::BounceNoticeRequest& r) {
         util::msg_warn("{}: undeliverable postmaster notification discarded", r.queue_id);
         status = 0;
     } else if (sender.empty()) {
-        if (!(mask & (kNotifyBounce | kNotify2Bounce))) {
+        if (!(mask & (mail::kNotifyBounce | mail::kNotify2Bounce))) {
             status = 0;
         } else {
             const auto& tmpl = ctx.templates.find(mail::BounceKind::failure);
@@ -421,12 +422,11 @@ int one_service(const NoticeContext& ctx, const ipc::BounceNoticeRequest& r) {
         }
     } else {
         const DsnLogEntry& e = entry.front();
-        bool posted = false;
         if (e.dsn_notify != 0 && (e.dsn_notify & mail::kDsnNotifyFailure) == 0)
             status = 0;
         else
-            status = one_recipient(ctx, src, r, entry, sender, mask, posted);
-        if (status == 0 && (mask & kNotifyBounce)) postmaster_one(ctx, src, r, entry, sender);
+            status = one_recipient(ctx, src, r, entry, sender);
+        if (status == 0 && (mask & mail::kNotifyBounce)) postmaster_one(ctx, src, r, entry, sender);
     }
     if (status == 0 && (r.flags & ipc::kBounceFlagDelrcpt)) src.delete_recipients(entry);
     return status;
@@ -457,13 +457,12 @@ int verp_service(const NoticeContext& ctx, std::string_view service, const ipc::
         if (e.dsn_notify != 0 && (e.dsn_notify & mail::kDsnNotifyFailure) == 0) {
             status = 0;
         } else {
-            std::string to = verp_sender(r.sender, r.verp_delims, e.orig_addr.empty() ? e.address : e.orig_addr);
-            bool posted = false;
-            status = one_recipient(ctx, src, r, entry, to, mask, posted);
+            std::string to = mail::verp_sender(r.sender, r.verp_delims, e.orig_addr.empty() ? e.address : e.orig_addr);
+            status = one_recipient(ctx, src, r, entry, to);
             if (status != 0) break;
             if (r.flags & ipc::kBounceFlagDelrcpt) src.delete_recipients(entry);
         }
-        if (mask & kNotifyBounce) postmaster_one(ctx, src, r, entry, r.sender);
+        if (mask & mail::kNotifyBounce) postmaster_one(ctx, src, r, entry, r.sender);
     }
     if (status == 0) remove_log(ctx, service, r.queue_id);
     return status;
@@ -472,43 +471,9 @@ int verp_service(const NoticeContext& ctx, std::string_view service, const ipc::
 }  // namespace
 
 int notify_mask(std::string_view value) {
-    static constexpr std::pair<std::string_view, int> kNames[] = {
-        {"bounce", kNotifyBounce},     {"2bounce", kNotify2Bounce},   {"data", kNotifyData},
-        {"delay", kNotifyDelay},       {"policy", kNotifyPolicy},     {"protocol", kNotifyProtocol},
-        {"resource", kNotifyResource}, {"software", kNotifySoftware},
-    };
-    int mask = 0;
-    for (auto word : util::split_tokens(value, " \t\r\n,")) {
-        bool found = false;
-        for (const auto& [name, bit] : kNames) {
-            if (word == name) {
-                mask |= bit;
-                found = true;
-                break;
-            }
-        }
-        if (!found) util::msg_fatal("unknown notify_classes value \"{}\" in \"{}\"", word, value);
-    }
-    return mask;
-}
-
-std::string verp_sender(std::string_view sender, std::string_view delims, std::string_view recipient) {
-    size_t send_local = sender.rfind('@');
-    if (send_local == std::string_view::npos) send_local = sender.size();
-    size_t rcpt_local = recipient.rfind('@');
-    if (rcpt_local == std::string_view::npos) rcpt_local = recipient.size();
-    std::string out(sender.substr(0, send_local));
-    out += delims[0];
-    out += recipient.substr(0, rcpt_local);
-    if (rcpt_local + 1 < recipient.size()) {
-        out += delims[1];
-        out += recipient.substr(rcpt_local + 1);
-    }
-    if (send_local + 1 < sender.size()) {
-        out += '@';
-        out += sender.substr(send_local + 1);
-    }
-    return out;
+    auto mask = mail::parse_notify_classes(value);
+    if (!mask) util::msg_fatal("{}", mask.error());
+    return *mask;
 }
 
 NoticeContext make_notice_context(const config::Config& config, const mail::BounceTemplates& templates) {

@@ -54,21 +54,8 @@ NoticeContext make_notice_context(const config::Config& config, const mail::Boun
 // names master.cf gives them); the status to return to the client.
 int notice_service(const NoticeContext& ctx, std::string_view service, const ipc::BounceNoticeRequest& request);
 
-// The notify_classes bits (the reference's values).
-enum NotifyClass : int {
-    kNotifyPolicy = 1 << 0,
-    kNotifyProtocol = 1 << 1,
-    kNotifyBounce = 1 << 2,
-    kNotifySoftware = 1 << 3,
-    kNotifyResource = 1 << 4,
-    kNotify2Bounce = 1 << 5,
-    kNotifyDelay = 1 << 6,
-    kNotifyData = 1 << 7,
-};
-// Parses notify_classes; fatal on an unknown name, as the reference.
+// notify_classes as a mask (mail/dsn_notify.h); fatal on an unknown name,
+// as in the reference (each request reads it).
 int notify_mask(std::string_view value);
-
-// The VERP form of sender for one recipient: local+rcpt=domain@domain.
-std::string verp_sender(std::string_view sender, std::string_view delims, std::string_view recipient);
 
 }  // namespace pf::bounce

@@ -73,6 +73,7 @@ struct Daemon {
     std::unique_ptr<CleanupSettings> settings;
     queue::QueueLayout layout;
     std::unique_ptr<ipc::RewriteClient> rewrite;
+    ipc::DeliveryAgentSettings agent;  // bounce/defer service names, logging
     std::string queue_directory;
     std::map<int, Connection> clients;
 };
@@ -85,11 +86,43 @@ Daemon& daemon_state() {
 constexpr int kTimeout = 3600;
 constexpr std::size_t kMaxRecord = 1u << 26;
 
+// cleanup's own bounce of a rejected message (cleanup_bounce.cpp): the
+// bounce log entries through the bounce service, then the notice request;
+// the queue file is flushed first, the bounce service reads its headers.
+unsigned bounce(Daemon& d, Connection& c) {
+    CleanupSession& s = *c.session;
+    (void)std::fflush(c.writer->stream());
+    ipc::DeliveryRequest request;
+    request.queue_name = "incoming";
+    request.queue_id = s.queue_id();
+    request.times.incoming_arrival = {s.arrival_time(), 0};
+    request.times.active_arrival = request.times.agent_handoff = ipc::TimeStamp::now();
+    ipc::DeliveryRecorder recorder(d.agent, request);
+    recorder.set_append_call([&d, &s](std::string_view service, unsigned flags, const ipc::DeliveryRecipient& rcpt,
+                                      const ipc::Dsn& dsn) {
+        ipc::BounceAppendRequest req;
+        req.flags = flags | ipc::kBounceFlagClean;
+        req.queue_id = s.queue_id();
+        req.recipient = rcpt;
+        req.dsn = dsn;
+        return ipc::bounce_append(".", service, req, d.agent.ipc_timeout).has_value();
+    });
+    return s.bounce(recorder, [&d](const ipc::BounceNoticeRequest& req) {
+        auto r = ipc::bounce_notice(".", d.agent.bounce_service, req, d.agent.ipc_timeout);
+        if (!r) {
+            msg_warn("{}", r.error());
+            return -1;
+        }
+        return *r;
+    });
+}
+
 // Finishes the message and answers the client; the connection ends.
 void finish(Daemon& d, int fd, Connection& c) {
     CleanupSession& s = *c.session;
     unsigned status = s.finish();
-    std::string reason = s.reason();
+    if (status != 0 && s.can_bounce()) status = bounce(d, c);
+    std::string reason = status == 0 ? std::string() : s.reason();
     bool queued = false;
     if (status == 0 && !s.discard()) {
         if (s.hold()) {
@@ -211,6 +244,7 @@ void pre_init(ipc::ServerContext& ctx) {
         util::msg_fatal("{}", e.what());
     }
     d.layout = queue::QueueLayout::from_config(ctx.config);
+    d.agent = ipc::DeliveryAgentSettings::from_config(ctx.config);
     d.queue_directory = ctx.config.get("queue_directory");
     // Daemons run chdir'ed to the queue directory (and maybe chrooted).
     d.layout.queue_directory.assign(1, '.');  // (g++ 12 -Wrestrict misfires on = ".")

@@ -191,14 +191,22 @@ std::vector<std::string> CleanupSession::map1n(const std::string& address) {
 void CleanupSession::out_recipient(std::string_view dsn_orcpt, int dsn_notify, std::string_view orcpt,
                                    std::string_view recip) {
     auto emit = [&](std::string_view r) {
-        std::string key = s_.enable_original_recipient
-                              ? fmt::format("{}\n{}\n{}\n{}", dsn_orcpt, dsn_notify, orcpt, r)
-                              : std::string(r);
-        if (!dups_.insert(key).second) return;
+        // The duplicate filter compares case-folded keys and stops
+        // remembering (everything passes) once duplicate_filter_limit
+        // keys are stored, as the reference's does.
+        std::string key = util::to_lower(s_.enable_original_recipient
+                                             ? fmt::format("{}\n{}\n{}\n{}", dsn_orcpt, dsn_notify, orcpt, r)
+                                             : std::string(r));
+        if (dups_.count(key)) return;
+        if (s_.duplicate_filter_limit <= 0 || static_cast<long>(dups_.size()) < s_.duplicate_filter_limit)
+            dups_.insert(key);
         if (dsn_notify) out(rec::kAttr, fmt::format("notify_flags={}", dsn_notify));
         if (!dsn_orcpt.empty()) out(rec::kAttr, fmt::format("dsn_orig_rcpt={}", dsn_orcpt));
         out(rec::kOrigRcpt, orcpt);
+        long offset = sink_.offset();
         out(rec::kRcpt, r);
+        if (out_ok())
+            written_rcpts_.push_back({std::string(orcpt), std::string(r), std::string(dsn_orcpt), dsn_notify, offset});
         ++rcpt_count_;
     };
     if (!(flags_ & ipc::kCleanupMapOk) || !s_.virtual_alias_maps) {

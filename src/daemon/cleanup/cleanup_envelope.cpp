@@ -229,6 +229,7 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
             errs_ |= ipc::kCleanupStatBad;
             return;
         }
+        dsn_envid_.assign(mapped_data);
         out(type, data);
         return;
     }
@@ -239,6 +240,7 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
             errs_ |= ipc::kCleanupStatBad;
             return;
         }
+        dsn_ret_ = n;
         out(type, data);
         return;
     }
@@ -255,7 +257,7 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
         else if (data.size() != 2)
             msg_warn("{}: ignoring bad VERP request: \"{:.100}\"", queue_id_, data);
         else
-            out(type, data);
+            verp_delims_.assign(data), out(type, data);
         return;
     }
     if (type == rec::kAttr) {

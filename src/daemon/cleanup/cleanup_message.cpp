@@ -459,6 +459,9 @@ void CleanupSession::body_record(char type, std::string_view data) {
 void CleanupSession::end_of_content() {
     flush_header();
     if (!primary_done_) headers_done();
+    // A body that ends in the middle of a line (L last) is completed with
+    // an empty N record, as the reference's MIME processor does.
+    if (section_ != Section::primary && !body_line_start_) out(rec::kNorm, "");
     xtra_offset_ = sink_.offset();
     cont_length_ = xtra_offset_ - data_offset_;
     stage_ = Stage::extracted;

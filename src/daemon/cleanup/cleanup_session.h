@@ -16,6 +16,9 @@
 #pragma once
 
 #include "daemon/cleanup/cleanup_settings.h"
+#include "ipc/bounce_client.h"
+#include "ipc/deliver_completion.h"
+#include "ipc/delivery_request.h"
 
 #include <cstdint>
 #include <ctime>
@@ -54,8 +57,9 @@ public:
     // accepting records (E seen, or a fatal error).
     void record(char type, std::string_view data);
     bool end_seen() const { return end_seen_; }
-    // Whether output is still being written (no fatal error so far).
-    bool out_ok() const { return (errs_ & err_mask_) == 0; }
+    // Whether output is still being written (no fatal error so far, not
+    // discarded: after DISCARD the reference processes no more records).
+    bool out_ok() const { return (errs_ & err_mask_) == 0 && (flags_ & kDiscard) == 0; }
 
     // Completes the queue file (the size record); returns the status bits
     // to send back (0: accept and commit).
@@ -65,6 +69,22 @@ public:
     bool discard() const { return (flags_ & kDiscard) != 0; }
     const std::string& queue_id() const { return queue_id_; }
     unsigned errors() const { return errs_; }
+
+    // cleanup_bounce.cpp: after finish() reported errors, whether the
+    // client asked cleanup to bounce bad mail itself and this error
+    // allows it (the reference's CAN_BOUNCE: not after a protocol, write
+    // or temporary error, and only with a sender).
+    bool can_bounce() const;
+    // Bounces every recipient written so far (or "unknown" when there is
+    // none): each goes through recorder.bounce() (bounce log and the
+    // "status=bounced" line, relay=none), then notice() asks the bounce
+    // service for the non-delivery notice. On success the errors are
+    // cleared and the message is discarded (status 0 to the client);
+    // otherwise the write error bit stays so that the client keeps its
+    // copy. Returns the new status.
+    using NoticeCall = std::function<int(const ipc::BounceNoticeRequest&)>;
+    unsigned bounce(ipc::DeliveryRecorder& recorder, const NoticeCall& notice);
+    long arrival_time() const { return arrival_seconds_; }
 
 private:
     // flags_ holds the client's ipc::CleanupFlags bits plus these.
@@ -167,6 +187,12 @@ private:
     std::vector<Boundary> boundaries_;
     long body_offset_ = 0;        // bytes of body seen (body_checks_size_limit)
     bool body_line_start_ = true;
+
+    // What cleanup's own bounce needs (cleanup_bounce.cpp).
+    std::vector<ipc::DeliveryRecipient> written_rcpts_;
+    std::string dsn_envid_;
+    int dsn_ret_ = 0;
+    std::string verp_delims_;
 
     // Actions from header/body checks.
     std::string filter_;

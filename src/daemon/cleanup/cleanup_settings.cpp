@@ -63,6 +63,7 @@ std::unique_ptr<CleanupSettings> CleanupSettings::from_config(const config::Conf
     s->virtual_expansion_limit = number(c, "virtual_alias_expansion_limit", 1000);
     s->virtual_address_length_limit = number(c, "virtual_alias_address_length_limit", 1000);
     s->attribute_count_limit = number(c, "queue_file_attribute_count_limit", 100);
+    s->duplicate_filter_limit = number(c, "duplicate_filter_limit", 1000);
     s->always_add_missing_headers = boolean(c, "always_add_missing_headers", false);
     s->enable_original_recipient = boolean(c, "enable_original_recipient", true);
     s->long_queue_ids = boolean(c, "enable_long_queue_ids", false);
@@ -76,6 +77,7 @@ std::unique_ptr<CleanupSettings> CleanupSettings::from_config(const config::Conf
         if (util::iequals(w, "canonical")) s->propagate_canonical = true;
         if (util::iequals(w, "virtual")) s->propagate_virtual = true;
     }
+    s->verp_bounce_off = boolean(c, "verp_bounce_off", false);
     s->undisclosed_recipients_header = c.get("undisclosed_recipients_header");
     s->always_bcc = c.get("always_bcc");
     s->header_opts = mail::HeaderOptsTable(c.get("message_drop_headers"));

@@ -43,6 +43,7 @@ struct CleanupSettings {
     long virtual_expansion_limit = 1000;
     long virtual_address_length_limit = 1000;
     long attribute_count_limit = 100;
+    long duplicate_filter_limit = 1000;   // 0: no limit
     bool always_add_missing_headers = false;
     bool enable_original_recipient = true;
     bool long_queue_ids = false;
@@ -52,6 +53,7 @@ struct CleanupSettings {
     bool remote_rewrite = false;          // remote_header_rewrite_domain is set
     bool propagate_canonical = true;      // propagate_unmatched_extensions
     bool propagate_virtual = true;
+    bool verp_bounce_off = false;
     std::string undisclosed_recipients_header;
     std::string always_bcc;
 

@@ -514,7 +514,9 @@ void QueueManager::active_done(Message* message) {
         if (message->refcount == 0) active_done(message);
         return;
     }
-    if (!message->defer && recipients_left(*message)) message->defer = true;
+    // (Not after a REDIRECT: the reference delivers to the redirect target
+    // once and leaves the other recipients unmarked in the removed file.)
+    if (!message->defer && !message->env.have_redirect && recipients_left(*message)) message->defer = true;
     if (message->defer) {
         long now = now_seconds();
         long lifetime = message->env.sender.empty() ? settings_.bounce_queue_lifetime : settings_.max_queue_lifetime;

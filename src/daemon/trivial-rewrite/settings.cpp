@@ -71,7 +71,7 @@ void read_route(const config::Config& c, RouteSettings& r, bool verify, bool tra
         if (regular && regular->sender_relay && v == c.get("sender_dependent_relayhost_maps"))
             r.sender_relay = std::make_shared<mail::AddressMaps>(relay, *regular->sender_relay);
         else
-            r.sender_relay = std::make_shared<mail::AddressMaps>(relay, v, dict::kUtf8Request);
+            r.sender_relay = std::make_shared<mail::AddressMaps>(relay, v, dict::kNoRegSub | dict::kUtf8Request);
     }
     std::string xport =
         name("sender_dependent_default_transport_maps", "address_verify_sender_dependent_default_transport_maps");
@@ -79,7 +79,7 @@ void read_route(const config::Config& c, RouteSettings& r, bool verify, bool tra
         if (regular && regular->sender_transport && v == c.get("sender_dependent_default_transport_maps"))
             r.sender_transport = std::make_shared<mail::AddressMaps>(xport, *regular->sender_transport);
         else
-            r.sender_transport = std::make_shared<mail::AddressMaps>(xport, v, dict::kUtf8Request);
+            r.sender_transport = std::make_shared<mail::AddressMaps>(xport, v, dict::kNoRegSub | dict::kUtf8Request);
     }
 }
 

@@ -45,7 +45,7 @@ long long now_seconds() {
 }  // namespace
 
 TransportMaps::TransportMaps(std::string title, std::string_view tables, bool parent_style)
-    : maps_(std::move(title), tables, dict::kUtf8Request), parent_style_(parent_style) {}
+    : maps_(std::move(title), tables, dict::kNoRegSub | dict::kUtf8Request), parent_style_(parent_style) {}
 
 TransportMaps::TransportMaps(std::string title, const TransportMaps& same_tables, bool parent_style)
     : maps_(std::move(title), same_tables.maps_), parent_style_(parent_style) {}

@@ -15,6 +15,7 @@
 #include "trivial_rewrite.h"
 #include "util/msg.h"
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -23,6 +24,17 @@
 namespace {
 
 std::unique_ptr<pf::rewrite::Settings> g_settings;
+pf::rewrite::TableWatch g_tables;
+
+// Every 10 seconds: a rebuilt table means a restart (master starts a fresh
+// process; the clients reconnect), as the reference does.
+void check_tables() {
+    if (auto table = g_tables.changed()) {
+        pf::util::msg_info("table {} has changed -- restarting", *table);
+        std::exit(0);
+    }
+    pf::ipc::server_add_timer(10, check_tables);
+}
 std::map<int, std::string> g_buffers;  // unread bytes per client
 
 pf::ipc::AttrList serve(const pf::ipc::AttrList& req, bool& ok) {
@@ -109,6 +121,7 @@ int main(int argc, char** argv) {
             pf::util::msg_set_utf8(utf8);
             pf::dict::set_utf8_support(utf8);
             g_settings = pf::rewrite::Settings::from_config(ctx.config);
+            g_tables = pf::rewrite::TableWatch::from_config(ctx.config);
         } catch (const std::exception& e) {
             pf::util::msg_fatal("{}", e.what());
         }
@@ -117,6 +130,7 @@ int main(int argc, char** argv) {
         // The reference reads the "*" transport entries after the chroot.
         for (auto* route : {&g_settings->resolve.regular, &g_settings->resolve.verify})
             if (route->transport_maps) route->transport_maps->init_wildcard();
+        check_tables();
     };
     return pf::ipc::run_multi_server(argc, argv, std::move(hooks), on_client);
 }

@@ -5,12 +5,18 @@
 #include "daemon/trivial-rewrite/resolve.cpp"
 #include "daemon/trivial-rewrite/rewrite.cpp"
 #include "daemon/trivial-rewrite/settings.cpp"
+#include "daemon/trivial-rewrite/table_watch.cpp"
 #include "daemon/trivial-rewrite/transport.cpp"
 #include "daemon/trivial-rewrite/trivial_rewrite.h"
 
 #include "ipc/services.h"
 
 #include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <fstream>
 
 using namespace pf::rewrite;
 using namespace pf::ipc;
@@ -195,4 +201,27 @@ TEST(TrivialRewrite, Utf8DomainsNeedSmtputf8) {
     s->smtputf8 = false;
     r = resolve_address("", "user@b\xc3\xbc" "cher.example", false, *s, rw);
     EXPECT_TRUE(r.flags & kResolveError);
+}
+
+// A rebuilt indexed table is noticed (new time stamp, or the file replaced);
+// tables read into memory are not watched.
+TEST(TrivialRewrite, TableWatchSeesRebuilds) {
+    char dir[] = "/tmp/pf-rewrite-watch-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    std::string base = std::string(dir) + "/transport";
+    { std::ofstream(base + ".db") << "x"; }
+    timespec old[2] = {{1577836800, 0}, {1577836800, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (base + ".db").c_str(), old, 0), 0);
+    TableWatch w;
+    w.add_list("hash:" + base + ", texthash:" + base + ", inline:{a=b}", "lock|fold_fix", false);
+    EXPECT_EQ(w.size(), 1u);
+    EXPECT_FALSE(w.changed().has_value());
+    ASSERT_EQ(::utimensat(AT_FDCWD, (base + ".db").c_str(), nullptr, 0), 0);
+    EXPECT_EQ(w.changed().value_or("-"), "hash:" + base + "(0,lock|fold_fix)");
+    TableWatch removed;
+    removed.add_list("!hash:" + base, "lock|utf8_request", true);
+    EXPECT_FALSE(removed.changed().has_value());
+    ::unlink((base + ".db").c_str());
+    EXPECT_TRUE(removed.changed().has_value());
+    ::rmdir(dir);
 }

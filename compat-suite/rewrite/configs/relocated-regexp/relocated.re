@@ -1,0 +1,2 @@
+/^(.*)@remote\.org$/	$1@new.remote.org
+/^moved(.*)@/	moved to $1
