@@ -31,7 +31,7 @@ cc -O2 -o "$work/sink" "$work/sink.c"
 chmod 755 "$work/sink"
 
 python3 - "$top" "$build" "$ref" "$work" <<'EOT'
-import os, re, sys, threading, time
+import os, re, resource, sys, threading, time
 top, build, ref, work = sys.argv[1:5]
 sys.path.insert(0, os.path.join(top, "compat-suite", "pipeline"))
 import run_pipeline as rp
@@ -70,6 +70,7 @@ def one_run(side, run):
                 failures.append((st, o + e))
 
     removed = re.compile(rb"postfix/qmgr\[\d+\]: \S+: removed")
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     threads = [threading.Thread(target=submit) for _ in range(P)]
     for t in threads:
@@ -88,20 +89,46 @@ def one_run(side, run):
     elapsed = time.perf_counter() - t0
     for t in threads:
         t.join()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    submit_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    cpu = system_cpu(inst) + submit_cpu
+    if os.environ.get("PF_BENCH_VERBOSE"):
+        print(f"  {side.label}: {elapsed:.2f} s, cpu: submission {submit_cpu:.2f} s, daemons {cpu - submit_cpu:.2f} s", file=sys.stderr)
     inst.stop()
     if failures or count < N:
         sys.exit(f"{side.label}: {len(failures)} sendmail failures ({failures[:1]}), {count} of {N} delivered")
-    return elapsed
+    return elapsed, cpu
+
+
+def system_cpu(inst):
+    """CPU seconds of master and its daemons so far: every process of
+    master's session (master and daemons, with their reaped children)."""
+    master = int(open(os.path.join(inst.spool, "pid", "master.pid")).read().split()[0])
+    ticks = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fields = open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == master:          # process group (master leads its session)
+            ticks += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 sides = [rp.ours_side(build), rp.reference_side(ref)]
-best = {}
+best, cpu = {}, {}
 for run in range(RUNS):
     for side in sides:
-        t = one_run(side, run)
+        t, c = one_run(side, run)
         best[side.label] = min(t, best.get(side.label, t))
+        cpu[side.label] = min(c, cpu.get(side.label, c))
 o, r = best["ours"], best["reference"]
 name = f"{N:,} messages sendmail to pipe, {P} submitters"
 print(f"{name:<44} ours {o:7.2f}s ({N / o:6.1f} msg/s)  reference {r:7.2f}s ({N / r:6.1f} msg/s)  "
       f"ratio {o / r:5.2f}")
+name = "  the same, CPU seconds (all processes)"
+print(f"{name:<44} ours {cpu['ours']:7.2f}s                reference {cpu['reference']:7.2f}s"
+      f"                ratio {cpu['ours'] / cpu['reference']:5.2f}")
 EOT

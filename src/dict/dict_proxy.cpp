@@ -284,8 +284,10 @@ private:
     }
 
     LookupResult fail(int status) {
+        // With no system error behind it (the server answered "try again"),
+        // the reference's text is "Application error".
         Error e{status == static_cast<int>(ProxyStatus::config) ? Error::Kind::config : Error::Kind::retry,
-                std::strerror(client_.last_errno() ? client_.last_errno() : EAGAIN)};
+                client_.last_errno() ? std::string(std::strerror(client_.last_errno())) : std::string("Application error")};
         set_error(e);
         return LookupResult::failed(std::move(e));
     }

@@ -22,7 +22,7 @@ the queue has drained, the round checks that:
     writing) are counted and reported, as the reference also leaves them
     for postsuper -p.
 
-Usage: crash.py --build <dir> [--rounds 3] [--messages 200] [--seed S]
+Usage: crash.py --build <dir> [--rounds 3] [--messages 200] [--seed S] [--kills 1]
 The issue's full figure is --rounds 20 --messages 1000. --reference runs
 the same rounds on the reference (to calibrate). Needs root (exit 77
 otherwise). Prints each round's seed and kill moment, then
@@ -153,6 +153,35 @@ def alive(pid):
         return False
 
 
+def structure_check(inst, cache):
+    """The reference's `postsuper -s` on the stopped instance's queue: exit 0,
+    nothing on stderr, and nothing renamed, moved or warned about in the log."""
+    ref = rp.reference_side(cache)
+    etc = os.path.join(inst.dir, "etc-ref")
+    os.makedirs(etc, exist_ok=True)
+    own = dict(line.split(" = ", 1) for line in ref.extra_main)
+    own["daemon_directory"], own["command_directory"] = ref.daemon_dir, ref.command_dir
+    lines = [line for line in open(os.path.join(inst.etc, "main.cf")).read().split("\n")
+             if not re.match(r"^(\w+)\s*=", line) or re.match(r"^(\w+)", line).group(1) not in own]
+    lines += [f"{k} = {v}" for k, v in own.items()]
+    for name, text in (("main.cf", "\n".join(lines) + "\n"),
+                       ("master.cf", open(os.path.join(inst.etc, "master.cf")).read())):
+        with open(os.path.join(etc, name), "w") as f:
+            f.write(text)
+        os.utime(os.path.join(etc, name), (rp.OLD_MTIME, rp.OLD_MTIME))
+    before = len(inst.log_text())
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", **ref.env}
+    p = subprocess.run([os.path.join(ref.command_dir, "postsuper"), "-c", etc, "-s"], capture_output=True,
+                       env=env, timeout=60)
+    found = []
+    if p.returncode != 0 or p.stderr:
+        found.append(f"reference postsuper -s: exit {p.returncode}: {p.stderr.decode(errors='replace').strip()}")
+    for line in inst.log_text()[before:].decode(errors="replace").splitlines():
+        if "postsuper" in line:
+            found.append(f"reference postsuper -s: {line}")
+    return found
+
+
 def is_ready(path):
     try:
         return bool(os.stat(path).st_mode & stat.S_IXUSR)
@@ -163,10 +192,9 @@ def is_ready(path):
 def run_round(round_no, seed, side, cache, args, root):
     rng = random.Random(seed)
     n = args.messages
-    kill_after = rng.randint(0, n)
-    kill_delay = rng.uniform(0, 0.2)
-    print(f"round {round_no}: seed {seed}, kill after {kill_after} accepted + {kill_delay * 1000:.0f} ms",
-          flush=True)
+    moments = sorted((rng.randint(0, n), rng.uniform(0, 0.2)) for _ in range(args.kills))
+    print(f"round {round_no}: seed {seed}, kill after "
+          + ", ".join(f"{k} accepted + {d * 1000:.0f} ms" for k, d in moments), flush=True)
     cfg = {"main": MAIN_CF, "master": MASTER_CF, "files": {}}
     inst = rp.Instance(root, side, cache, cfg)
     inst.set_port(rp.free_port())
@@ -204,15 +232,18 @@ def run_round(round_no, seed, side, cache, args, root):
     for t in workers:
         t.start()
     started = time.monotonic()
-    rp.wait_for(lambda: len(accepted) >= kill_after or not any(t.is_alive() for t in workers),
-                SUBMIT_TIMEOUT * 2)
-    time.sleep(kill_delay)  # the drawn moment itself, not a synchronisation
-    with lock:
-        at_kill = len(accepted)
-    count = kill_instance(inst, side.daemon_dir)
-    status, out, err = inst.start()
-    if status != 0:
-        problems.append(f"restart: postfix start: exit {status}: {(out + err).decode(errors='replace').strip()}")
+    count, at_kill = 0, []
+    for kill_after, kill_delay in moments:
+        rp.wait_for(lambda: len(accepted) >= kill_after or not any(t.is_alive() for t in workers),
+                    SUBMIT_TIMEOUT * 2)
+        time.sleep(kill_delay)  # the drawn moment itself, not a synchronisation
+        with lock:
+            at_kill.append(len(accepted))
+        count += kill_instance(inst, side.daemon_dir)
+        status, out, err = inst.start()
+        if status != 0:
+            problems.append(f"restart: postfix start: exit {status}: "
+                            f"{(out + err).decode(errors='replace').strip()}")
     for t in workers:
         t.join()
     submitted_in = time.monotonic() - started
@@ -280,7 +311,10 @@ def run_round(round_no, seed, side, cache, args, root):
     inst.stop()
     # Stragglers after the stop (a master that ignored it) end here.
     kill_instance(inst, side.daemon_dir)
-    print(f"  killed {count} processes at {at_kill} accepted; accepted {len(accepted)}, refused {len(refused)}, "
+    # The reference's own structure check on the queue left behind.
+    if args.reference_cache:
+        problems += structure_check(inst, args.reference_cache)
+    print(f"  killed {count} processes at {'/'.join(map(str, at_kill))} accepted; accepted {len(accepted)}, refused {len(refused)}, "
           f"delivered {len(got)} ({duplicates} duplicates), lost {len(lost)}, incomplete files left "
           f"{len(incomplete)}; submitted in {submitted_in:.1f} s, drained in {drained_in:.1f} s", flush=True)
     for p in problems:
@@ -297,6 +331,7 @@ def main():
                     help="run the reference (unpacked at this path) instead of ours")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--messages", type=int, default=200)
+    ap.add_argument("--kills", type=int, default=1, help="kill -9 and restart this many times per round")
     ap.add_argument("--parallel", type=int, default=8, help="concurrent sendmail processes")
     ap.add_argument("--seed", type=int, help="the first round's seed (default: from the clock)")
     ap.add_argument("--keep", action="store_true", help="keep the instance directories")
@@ -319,6 +354,8 @@ def main():
             ap.error("--build is required (or --reference)")
         side = rp.ours_side(os.path.abspath(args.build))
     rp.make_setgid(side)
+    reference = os.path.abspath(args.reference or rp.DEFAULT_REFERENCE)
+    args.reference_cache = reference if os.path.exists(os.path.join(reference, "usr/sbin/postsuper")) else None
     seed = args.seed if args.seed is not None else int(time.time()) % 1000000
     print(f"crash: {side.label}, {args.rounds} rounds x {args.messages} messages, {args.parallel} parallel "
           f"submitters, seed {seed}", flush=True)

@@ -301,16 +301,6 @@ def q(key, table, *extra):
 _APPLICATION_ERROR = ("dict_proxy client: a 'try again' reply is shown as 'Application error' by the "
                       "reference (errno 0), ours shows strerror(EAGAIN)")
 KNOWN = {
-    "missing-hash": _APPLICATION_ERROR,
-    "missing-hash-again": _APPLICATION_ERROR,
-    "missing-regexp": _APPLICATION_ERROR,
-    "approved-unknown-type": _APPLICATION_ERROR,
-    "delete-no-directory": _APPLICATION_ERROR,
-    "hash-removed": _APPLICATION_ERROR,
-    "hash-recreated": _APPLICATION_ERROR,
-    "chroot-outside-jail": _APPLICATION_ERROR,
-    "delete-creates-table": "master: the reference's master sets umask 077 for every daemon, "
-                            "so proxywrite creates tables with mode 0600; ours 0644",
     "client-logs-fatal": "postmap/postalias: the reference's commands also log to maillog_file "
                          "(through postlogd); ours only write stderr",
 }

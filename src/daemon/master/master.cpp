@@ -228,8 +228,10 @@ int test_lock(const std::string& pid_path) {
 
 int main(int argc, char** argv) {
     using namespace pf;
-    // Nothing our parent left open reaches the daemons.
+    // Nothing our parent left open reaches the daemons, and what they
+    // create is private unless they say otherwise (the reference's umask).
     ::close_range(3, ~0U, 0);
+    ::umask(077);
     util::msg_set_program(argv[0]);
     config::set_process_name(argv[0]);
     const char* config_dir_opt = nullptr;

@@ -18,8 +18,6 @@
 // which limits it to tables inside the jail).
 // Trust: requests come from any local process that can reach the socket;
 // proxymap_service.h checks them.
-#include "config/mail_params.h"
-#include "dict/dict_utf8.h"
 #include "ipc/attr.h"
 #include "ipc/mail_server.h"
 #include "proxymap_acl.h"
@@ -83,13 +81,6 @@ bool on_client(ipc::ServerContext& ctx, int fd) {
 
 int main(int argc, char** argv) {
     ipc::ServerHooks hooks;
-    hooks.pre_init = [](ipc::ServerContext& ctx) {
-        // UTF-8 support program-wide from smtputf8_enable, as the
-        // reference's skeleton sets it (diagnostics and key folding).
-        bool utf8 = config::parse_bool_value(ctx.config.get("smtputf8_enable")).value_or(false);
-        util::msg_set_utf8(utf8);
-        dict::set_utf8_support(utf8);
-    };
     hooks.post_init = [](ipc::ServerContext& ctx) {
         bool writer = false;
         if (ctx.service_name == "proxywrite")
