@@ -39,8 +39,8 @@ KNOWN_DIFFERENCES = os.path.join(COMPAT, "known-differences")
 OLD_MTIME = 1577836800
 AREA = "pipeline"
 QUIET_TIMEOUT = 60      # seconds for a queue to drain
-SUBMIT_TIMEOUT = 20     # seconds for one message to leave maildrop
-SIDE_BUDGET = 150       # seconds for all the waits of one side
+SUBMIT_TIMEOUT = 10     # seconds for one message to leave maildrop
+SIDE_BUDGET = 100       # seconds for all the waits of one side
 
 RECORDER = r'''#!/usr/bin/python3
 # Records one delivery: argv, environment, stdin. Written by run_pipeline.py.
@@ -388,6 +388,7 @@ def main():
     ap.add_argument("--reference-twice", action="store_true",
                     help="run the reference against itself (checks the normalisation)")
     ap.add_argument("--keep", action="store_true", help="keep the instance directories")
+    ap.add_argument("-j", "--jobs", type=int, default=3, help="configurations run at once (default 3)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("pipeline: needs root (master runs as root)", file=sys.stderr)
@@ -403,12 +404,19 @@ def main():
     known = read_known()
     total = identical = known_count = failed = 0
     import difflib
-    for cname in configs:
+    def run_config(cname):
         cfg = read_config(cname)
         root = tempfile.mkdtemp(prefix=f"pf-pipeline-{cname}-")
         os.chmod(root, 0o755)
-        r_ref = run_side(ref, args.reference, cfg, msgs, root)
-        r_ours = run_side(ours, args.reference, cfg, msgs, root)
+        return root, run_side(ref, args.reference, cfg, msgs, root), run_side(ours, args.reference, cfg, msgs, root)
+
+    # Configurations are independent instances (own directories, own
+    # ports): a few run at once; most of their time is spent waiting.
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = dict(zip(configs, pool.map(run_config, configs)))
+    for cname in configs:
+        root, r_ref, r_ours = results[cname]
         names = [(f"{cname}/{i:02d}-{m['name']}", i) for i, m in enumerate(msgs)]
         for case, i in names:
             total += 1

@@ -18,8 +18,9 @@ The writer stops. Where the writer is ours, the reference's postcat prints
 each waiting file (exit 0, nothing on stderr). Then the instance's main.cf
 gets the deliverer's daemon/command (and meta/shlib) directories, nothing
 else changes, the deliverer starts on the same queue_directory, hold is
-released (postsuper -H ALL) and qmgr is asked to flush (postkick public
-qmgr FADI, as postqueue -f does). Each message's deliveries (argv,
+released (postsuper -H ALL: the deliverer's, or the reference's while
+ours has none) and qmgr is asked to flush (postkick public qmgr FADI, the
+request postqueue -f sends). Each message's deliveries (argv,
 environment, stdin of the recording pipe transport) must be identical to
 those of a plain reference run of the same messages (the reference writes
 and delivers without waiting), after the pipeline area's normalisation.

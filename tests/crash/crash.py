@@ -9,7 +9,8 @@ submitted by the side's sendmail from several parallel workers. At a moment
 drawn from the round's seed (after K messages were accepted, plus 0-200
 ms), master and every daemon get SIGKILL at once (their process group, the
 session master leads, then any straggler whose parent was killed), and
-`postfix start` restarts the system. Once every sendmail has returned and
+`postfix start` restarts the system; --kills repeats that at several
+moments of one round. Once every sendmail has returned and
 the queue has drained, the round checks that:
   - every message sendmail accepted (exit 0) was delivered at least once
     (duplicates are allowed: a crash between delivery and the queue update

@@ -2,14 +2,15 @@
 // invocation that postconf(1) -b / -t uses:
 //     bounce -S -V -n dump_templates|expand_templates [-o name=value]...
 // with MAIL_CONFIG naming the configuration directory; any other use runs
-// the service under the daemon skeleton (bounce_append_service.h: the
-// per-message bounce/defer/trace log appends; notices are issue 5). Reproduces the reference's option letters
+// the service under the daemon skeleton (bounce_server.h: the per-message
+// bounce/defer/trace log appends and the notices made from them).
+// Reproduces the reference's option letters
 // (those of its daemon skeleton), its program name in diagnostics
 // ($syslog_name/<argv[0] basename>, MAIL_LOGTAG before main.cf is read), its
 // start-up checks and its chdir to queue_directory.
 //
-// Privileges: none are needed or taken; it runs as whoever starts it. (The
-// notification service proper will drop to mail_owner like every daemon.)
+// Privileges: the listings need none and run as whoever starts them; the
+// service drops to mail_owner through the daemon skeleton.
 // Trust: main.cf and the template file are admin-written; the command line
 // comes from master(8) or postconf(1).
 #include "bounce_server.h"

@@ -228,6 +228,15 @@ struct Posted {
 Posted post_report(const NoticeContext& ctx, NoticeSource& src, const mail::BounceTemplate& tmpl,
                    const Entries& entries, const Report& report) {
     Posted result;
+    // A notice with nothing to report is not started (the reference
+    // starts it and drops it, which its cleanup does not log).
+    if (entries) {
+        bool any = false;
+        for (const auto& e : *entries) any = any || mail::dsn_notify_selected(e, report.filter);
+        if (!any) return Posted{0, 0};
+    } else if (tmpl.kind() != mail::BounceKind::failure) {
+        return Posted{0, 0};
+    }
     auto post = PostedNotice::open(ctx.config, report.sender, report.recipient, src.message().sendopts);
     if (!post) return result;
     // Only the boilerplate expands the template (and warns about it).
