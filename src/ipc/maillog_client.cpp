@@ -108,6 +108,8 @@ void deliver(int priority, std::string_view ident, std::string_view text) {
 
 }  // namespace
 
+void maillog_client_no_direct_fallback() { state().flags &= ~kMaillogDirectFallback; }
+
 std::string maillog_format_line(std::time_t when, std::string_view hostname, std::string_view ident, long pid,
                                 std::string_view text) {
     std::tm tm{};

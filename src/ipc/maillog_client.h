@@ -35,6 +35,10 @@ void maillog_client_init(const config::Config& config, std::string_view ident, u
 void maillog_client_chrooted();
 // True when logging goes to maillog_file (through postlogd) and not syslog.
 bool maillog_client_uses_file();
+// Stops writing the file directly when postlogd does not answer (master's
+// last words: the reference sends them to a postlogd that is going away,
+// and they are lost).
+void maillog_client_no_direct_fallback();
 
 // Sends one already-formatted line (no trailing newline) as the client
 // would; used by postlog(1) for its lines with a different ident.

@@ -11,6 +11,9 @@
 //  - without a sender or recipient, answers "internal protocol error"
 //    (status 1) and leaves the incomplete file (mode 0644) as the
 //    reference does;
+//  - a file that would grow past message_size_limit (the reference's file
+//    size resource limit) is removed: "File too large", status "message
+//    file too big";
 //  - otherwise flushes, fsyncs and marks the file ready (mode 0744), then
 //    wakes the pickup service (public/$pickup_service_name), then reports
 //    the status and exits with it.
@@ -20,6 +23,7 @@
 // environment is cleaned to import_environment before anything else runs.
 #include "cmd/postdrop/postdrop_protocol.h"
 #include "cmd/sendmail/submit_acl.h"
+#include "cmd/sendmail/submit_log.h"
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "ipc/service_client.h"
@@ -205,6 +209,9 @@ int run(int argc, char** argv) {
     const std::string submit_acl = cfg.get("authorized_submit_users");
     const std::string pickup_service = cfg.get("pickup_service_name");
     const std::size_t line_limit = static_cast<std::size_t>(std::stoll(cfg.get("line_length_limit")));
+    // The reference runs with a file size resource limit of
+    // message_size_limit: the maildrop file cannot grow past it.
+    const long size_limit = static_cast<long>(config::parse_int_value(cfg.get("message_size_limit"), 1LL << 62).value_or(0));
     auto layout = queue::QueueLayout::from_config(cfg);
     clean_environment(cfg);
     if (::chdir(layout.queue_directory.c_str()) != 0)
@@ -217,7 +224,7 @@ int run(int argc, char** argv) {
     ::signal(SIGQUIT, on_signal);
     if (::signal(SIGTERM, SIG_IGN) == SIG_DFL) ::signal(SIGTERM, on_signal);
     if (::signal(SIGHUP, SIG_IGN) == SIG_DFL) ::signal(SIGHUP, on_signal);
-    util::msg_set_sink(fatal_hook);
+    sendmail::submit_log_init(cfg, "postdrop", fatal_hook);
 
     uid_t uid = ::getuid();
     if (auto denied = sendmail::check_submit_acl(submit_acl, uid))
@@ -279,7 +286,13 @@ int run(int argc, char** argv) {
             else util::msg_warn("uid={}: ignoring attribute record: {:.200}={:.200}", uid_l, name, value);
             continue;
         }
-        if (status != 0 || !file.write(type, record->data)) {
+        bool written = status == 0 && file.write(type, record->data);
+        if (written && size_limit > 0 && file.offset() > size_limit) {
+            util::msg_warn("uid={}: {}", uid_l, std::strerror(EFBIG));
+            written = false;
+            status = kStatSize;
+        }
+        if (!written) {
             for (;;) {
                 auto more = get_record(stdin, line_limit);
                 if (!more) {
@@ -295,7 +308,10 @@ int run(int argc, char** argv) {
         if (type == queue::rec::kEnd) break;
     }
     if (validate && (from_count == 0 || rcpt_count == 0)) status |= kStatBad;
-    if (status != 0) {
+    if (status & kStatSize) {
+        // Over the size limit: the reference removes the file.
+        file.abandon();
+    } else if (status != 0) {
         // The reference closes the file and leaves it, not ready.
         (void)file.commit(0644);
     } else if (auto done = file.commit(0744); !done) {

@@ -12,6 +12,7 @@
 // user's; this program has no privileges (postdrop checks and writes).
 #include "cmd/postdrop/postdrop_protocol.h"
 #include "cmd/sendmail/sendmail_message.h"
+#include "cmd/sendmail/submit_log.h"
 #include "cmd/sendmail/submit_acl.h"
 #include "config/config.h"
 #include "config/mail_params.h"
@@ -312,6 +313,7 @@ int run(int argc, char** argv) {
         config::Config cfg(config::resolve_config_directory(nullptr));
         cfg.load_main_cf(env_dir && *env_dir);
         config::check_mail_params(cfg);
+        submit_log_init(cfg, "sendmail", fatal_hook);
         import_environment(cfg);
         settings.command_directory = cfg.get("command_directory");
         settings.daemon_directory = cfg.get("daemon_directory");

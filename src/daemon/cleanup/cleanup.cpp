@@ -92,6 +92,10 @@ constexpr std::size_t kMaxRecord = 1u << 26;
 unsigned bounce(Daemon& d, Connection& c) {
     CleanupSession& s = *c.session;
     (void)std::fflush(c.writer->stream());
+    // The reference's file stops at the size limit; the bounce service
+    // reads what is there.
+    if (s.size_cut() && d.settings->message_size_limit > 0)
+        (void)::ftruncate(::fileno(c.writer->stream()), d.settings->message_size_limit);
     ipc::DeliveryRequest request;
     request.queue_name = "incoming";
     request.queue_id = s.queue_id();
@@ -122,6 +126,9 @@ void finish(Daemon& d, int fd, Connection& c) {
     CleanupSession& s = *c.session;
     unsigned status = s.finish();
     if (status != 0 && s.can_bounce()) status = bounce(d, c);
+    // Closing the reference's stream fails when it still holds data that
+    // went past the size limit (its bounce path discards that data).
+    else if (s.size_cut()) msg_warn("mail_stream_cleanup: close error");
     std::string reason = status == 0 ? std::string() : s.reason();
     bool queued = false;
     if (status == 0 && !s.discard()) {

@@ -203,10 +203,12 @@ void CleanupSession::out_recipient(std::string_view dsn_orcpt, int dsn_notify, s
         if (dsn_notify) out(rec::kAttr, fmt::format("notify_flags={}", dsn_notify));
         if (!dsn_orcpt.empty()) out(rec::kAttr, fmt::format("dsn_orig_rcpt={}", dsn_orcpt));
         out(rec::kOrigRcpt, orcpt);
+        const bool was_ok = out_ok();
         long offset = sink_.offset();
         out(rec::kRcpt, r);
-        if (out_ok())
-            written_rcpts_.push_back({std::string(orcpt), std::string(r), std::string(dsn_orcpt), dsn_notify, offset});
+        if (was_ok)
+            written_rcpts_.push_back(
+                {{std::string(orcpt), std::string(r), std::string(dsn_orcpt), dsn_notify, offset}, sink_.offset()});
         ++rcpt_count_;
     };
     if (!(flags_ & ipc::kCleanupMapOk) || !s_.virtual_alias_maps) {

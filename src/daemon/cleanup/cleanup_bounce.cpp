@@ -66,11 +66,26 @@ unsigned CleanupSession::bounce(ipc::DeliveryRecorder& recorder, const NoticeCal
     auto one = [&](const ipc::DeliveryRecipient& rcpt) {
         if (recorder.bounce(rcpt, ipc::kNoRelay, ipc::Dsn::simple(status, text)) != 0) failed = true;
     };
-    for (const ipc::DeliveryRecipient& rcpt : written_rcpts_) {
+    // The reference reads the recipients back from its queue file, which
+    // stops at the size limit: recipients past it are not bounced, and
+    // the record cut there is reported.
+    const long file_end = size_cut_ ? s_.message_size_limit : -1;
+    bool any = false;
+    for (const WrittenRecipient& w : written_rcpts_) {
         if (failed) break;
-        one(rcpt);
+        if (file_end >= 0 && w.end > file_end) break;
+        any = true;
+        one(w.rcpt);
     }
-    if (!failed && written_rcpts_.empty()) one(ipc::DeliveryRecipient{"", "unknown", "", 0, 0});
+    if (file_end >= 0 && cut_type_ != 0) {
+        if (cut_in_length_)
+            util::msg_warn("incoming/{}: unexpected EOF reading length, record type {}", queue_id_,
+                           static_cast<int>(static_cast<unsigned char>(cut_type_)));
+        else
+            util::msg_warn("incoming/{}: unexpected EOF in data, record type {} length {}", queue_id_,
+                           static_cast<int>(static_cast<unsigned char>(cut_type_)), cut_length_);
+    }
+    if (!failed && !any) one(ipc::DeliveryRecipient{"", "unknown", "", 0, 0});
     if (!failed) {
         ipc::BounceNoticeRequest req;
         req.request = "flush";

@@ -91,10 +91,6 @@ void CleanupSession::record(char type, std::string_view data) {
     case Stage::extracted: extracted_record(type, data); break;
     case Stage::done: break;
     }
-    if (s_.message_size_limit > 0 && out_ok() && sink_.offset() > s_.message_size_limit) {
-        msg_warn("{}: queue file size limit exceeded", queue_id_);
-        errs_ |= ipc::kCleanupStatSize;
-    }
 }
 
 void CleanupSession::envelope_record(char type, std::string_view data) {

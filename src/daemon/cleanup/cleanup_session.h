@@ -85,6 +85,10 @@ public:
     using NoticeCall = std::function<int(const ipc::BounceNoticeRequest&)>;
     unsigned bounce(ipc::DeliveryRecorder& recorder, const NoticeCall& notice);
     long arrival_time() const { return arrival_seconds_; }
+    // Whether the queue file went past message_size_limit: the reference's
+    // file stops at the limit (the caller truncates ours to match before
+    // the bounce service reads it).
+    bool size_cut() const { return size_cut_; }
 
 private:
     // flags_ holds the client's ipc::CleanupFlags bits plus these.
@@ -127,6 +131,7 @@ private:
     bool apply_maps(std::string& address, unsigned address_class);
     // cleanup_out.cpp
     void out(char type, std::string_view data);
+    bool write_record(char type, std::string_view data);
     void out_text(char type, std::string_view data);
     void set_reason(std::string text);
 
@@ -189,7 +194,17 @@ private:
     bool body_line_start_ = true;
 
     // What cleanup's own bounce needs (cleanup_bounce.cpp).
-    std::vector<ipc::DeliveryRecipient> written_rcpts_;
+    struct WrittenRecipient {
+        ipc::DeliveryRecipient rcpt;
+        long end = 0;             // offset after its R record
+    };
+    std::vector<WrittenRecipient> written_rcpts_;
+    // The size limit: the file stops at message_size_limit; the record cut
+    // there (a warning when cleanup's bounce reads the file).
+    bool size_cut_ = false;
+    char cut_type_ = 0;
+    long cut_length_ = 0;
+    bool cut_in_length_ = false;
     std::string dsn_envid_;
     int dsn_ret_ = 0;
     std::string verp_delims_;

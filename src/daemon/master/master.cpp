@@ -199,8 +199,12 @@ struct MasterAccess {
             } else if (sig == SIGHUP) {
                 m.reload();
             } else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
-                util::msg_info("terminating on signal {}", sig);
+                // As the reference: the children (postlogd among them) are
+                // told to go first, so with maillog_file this last line
+                // reaches a postlogd that is going away; syslog gets it.
                 m.terminate_children(SIGTERM);
+                ipc::maillog_client_no_direct_fallback();
+                util::msg_info("terminating on signal {}", sig);
                 std::exit(0);
             }
         }
