@@ -355,11 +355,17 @@ CLOCK_WARNINGS = re.compile(rb"warning: (file system clock is \d+ seconds? ahead
                             rb"|resetting file time stamps - this hurts performance)")
 
 
+# Lines postfix stop logs while postlogd itself is being stopped: whether
+# they reach the log file depends on that timing, on the reference too.
+STOP_LINES = re.compile(rb"postfix/postfix-script\[\d+\]: (stopping the Postfix mail system"
+                        rb"|waiting for the Postfix mail system to terminate)$")
+
+
 def other_lines(result):
     known = set(result["qids"].keys())
     out = []
     for ln in result["log"].split(b"\n"):
-        if not ln or CLOCK_WARNINGS.search(ln):
+        if not ln or CLOCK_WARNINGS.search(ln) or STOP_LINES.search(ln):
             continue
         ids = [m.group(1) for m in QUEUE_ID.finditer(ln)]
         if any(i in known for i in ids):

@@ -1,7 +1,11 @@
 // Writing records to the new queue file, as the reference's cleanup does:
 // content records longer than line_length_limit are cut into L records
-// followed by the rest; a write error makes the message deferred. Also the
-// final update of the size record and the status returned to the client.
+// followed by the rest; a write error makes the message deferred. The
+// size limit is the reference's file size resource limit as its buffered
+// stream meets it: the file stops at message_size_limit bytes, and the
+// error shows when a 4096-byte buffer past the limit is written or at the
+// final flush ("queue file size limit exceeded"). Also the final update
+// of the size record and the status returned to the client.
 #include "daemon/cleanup/cleanup_session.h"
 
 #include "ipc/services.h"
