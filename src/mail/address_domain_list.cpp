@@ -6,6 +6,7 @@
 #include "dict/dict_utf8.h"
 #include "mail/address_fold.h"
 #include "mail/address_surrogate.h"
+#include "util/brace_tokens.h"
 #include "util/msg.h"
 
 #include <fcntl.h>
@@ -22,24 +23,6 @@ using util::msg_panic;
 
 namespace {
 
-std::vector<std::string> split_words(std::string_view text) {
-    std::vector<std::string> out;
-    std::string cur;
-    int depth = 0;
-    for (char c : text) {
-        if (c == '{') ++depth;
-        if (c == '}' && depth > 0) --depth;
-        if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
-            if (!cur.empty()) out.push_back(std::move(cur));
-            cur.clear();
-            continue;
-        }
-        cur.push_back(c);
-    }
-    if (!cur.empty()) out.push_back(std::move(cur));
-    return out;
-}
-
 // Case folding of patterns and names: full Unicode folding with UTF-8
 // support on (smtputf8_enable), ASCII lower case otherwise.
 std::string fold(std::string_view text) {
@@ -55,14 +38,14 @@ bool is_table(std::string_view p) {
 }  // namespace
 
 bool parent_domain_style(std::string_view value, std::string_view list_name) {
-    for (const auto& w : split_words(value))
+    for (const auto& w : util::split_braced_list(value))
         if (w == list_name) return true;
     return false;
 }
 
 DomainList::DomainList(std::string name, std::string_view patterns, Style style, bool parent_style)
     : name_(std::move(name)), style_(style), parent_(parent_style) {
-    for (const auto& w : split_words(patterns)) add(w, false, 0);
+    for (const auto& w : util::split_braced_list(patterns)) add(w, false, 0);
 }
 
 DomainList::~DomainList() = default;
@@ -82,7 +65,7 @@ void DomainList::add(std::string_view pattern, bool negate, int depth) {
         while (std::getline(in, line)) {
             auto hash = line.find('#');
             if (hash != std::string::npos) line.resize(hash);
-            for (const auto& w : split_words(line)) add(w, negate, depth + 1);
+            for (const auto& w : util::split_braced_list(line)) add(w, negate, depth + 1);
         }
         return;
     }

@@ -6,6 +6,7 @@
 #include "dict/dict_registry.h"
 #include "mail/address_fold.h"
 #include "mail/address_quote.h"
+#include "util/brace_tokens.h"
 #include "util/msg.h"
 
 #include <fcntl.h>
@@ -18,32 +19,10 @@ using util::msg_warn;
 using util::msg_info;
 using util::msg_panic;
 
-namespace {
-
-std::vector<std::string> split_names(std::string_view text) {
-    std::vector<std::string> out;
-    std::string cur;
-    int depth = 0;
-    for (char c : text) {
-        if (c == '{') ++depth;
-        if (c == '}' && depth > 0) --depth;
-        if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
-            if (!cur.empty()) out.push_back(std::move(cur));
-            cur.clear();
-            continue;
-        }
-        cur.push_back(c);
-    }
-    if (!cur.empty()) out.push_back(std::move(cur));
-    return out;
-}
-
-}  // namespace
-
 AddressMaps::AddressMaps(std::string title, std::string_view names, dict::Flags extra_flags)
     : title_(std::move(title)) {
     dict::register_builtin_types();
-    for (const auto& name : split_names(names)) {
+    for (const auto& name : util::split_braced_list(names)) {
         auto opened = open_table_or_surrogate(name, O_RDONLY, dict::kLock | dict::kFoldFixed | extra_flags);
         if (!opened) throw std::runtime_error(opened.error());
         tables_.push_back(std::shared_ptr<dict::Dict>(std::move(*opened)));

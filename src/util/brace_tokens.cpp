@@ -40,4 +40,22 @@ BracedText strip_braces(std::string_view text) {
     return {text.substr(text.empty() ? 0 : 1), "missing '}' in \"" + std::string(text) + "\""};
 }
 
+std::vector<std::string> split_braced_list(std::string_view text) {
+    std::vector<std::string> out;
+    std::string cur;
+    int depth = 0;
+    for (char c : text) {
+        if (c == '{') ++depth;
+        if (c == '}' && depth > 0) --depth;
+        if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+            if (!cur.empty()) out.push_back(std::move(cur));
+            cur.clear();
+            continue;
+        }
+        cur.push_back(c);
+    }
+    if (!cur.empty()) out.push_back(std::move(cur));
+    return out;
+}
+
 }  // namespace pf::util

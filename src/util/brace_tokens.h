@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pf::util {
 
@@ -29,5 +30,10 @@ struct BracedText {
 // "{inner}trailing": inner, and error "syntax error after '}' in \"text\"".
 // No matching '}': everything after the '{', and error "missing '}' in \"text\"".
 BracedText strip_braces(std::string_view text);
+
+// The words of a list parameter (mydestination, *_maps, ...): separated by
+// commas and blanks (space, tab, CR, LF), a "{...}" group (nested groups
+// too) kept in one word with its separators.
+std::vector<std::string> split_braced_list(std::string_view text);
 
 }  // namespace pf::util

@@ -13,6 +13,8 @@
 // afterwards. Trust: table names come from main.cf.
 #include "trivial_rewrite.h"
 
+#include "util/brace_tokens.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,26 +27,6 @@
 namespace pf::rewrite {
 
 namespace {
-
-// Words of a list parameter: separated by commas and blanks, "{...}" kept
-// together (inline tables).
-std::vector<std::string> list_words(std::string_view text) {
-    std::vector<std::string> out;
-    std::string cur;
-    int depth = 0;
-    for (char c : text) {
-        if (c == '{') ++depth;
-        if (c == '}' && depth > 0) --depth;
-        if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
-            if (!cur.empty()) out.push_back(std::move(cur));
-            cur.clear();
-            continue;
-        }
-        cur.push_back(c);
-    }
-    if (!cur.empty()) out.push_back(std::move(cur));
-    return out;
-}
 
 // The file behind an indexed table, empty for other types.
 std::string table_file(std::string_view type, std::string_view name) {
@@ -74,7 +56,7 @@ TableWatch::Entry& TableWatch::Entry::operator=(Entry&& other) noexcept {
 }
 
 void TableWatch::add_list(std::string_view value, std::string_view flags_text, bool patterns) {
-    for (auto& word : list_words(value)) {
+    for (auto& word : util::split_braced_list(value)) {
         std::string_view w = word;
         if (patterns)
             while (!w.empty() && w.front() == '!') w.remove_prefix(1);
