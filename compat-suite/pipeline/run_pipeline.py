@@ -22,7 +22,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,9 +33,12 @@ REPO = os.path.dirname(COMPAT)
 sys.path.insert(0, HERE)
 import messages  # noqa: E402
 
+sys.path.insert(0, os.path.join(COMPAT, "lib"))
+from pfinstance import (OLD_MTIME, Side, free_port, make_setgid, ours_side, reference_side,  # noqa: E402,F401
+                        run_command, wait_for, wait_master_gone, write_config)
+import pfinstance  # noqa: E402
+
 DEFAULT_REFERENCE = os.path.join(COMPAT, ".cache", "reference")
-KNOWN_DIFFERENCES = os.path.join(COMPAT, "known-differences")
-OLD_MTIME = 1577836800
 AREA = "pipeline"
 QUIET_TIMEOUT = 60      # seconds for a queue to drain
 SUBMIT_TIMEOUT = 10     # seconds for one message to leave maildrop
@@ -61,27 +63,6 @@ with open(name + ".tmp", "wb") as f:
 os.rename(name + ".tmp", name + ".rec")
 sys.exit(int({exit_code!r}))
 '''
-
-
-class Side:
-    def __init__(self, label, command_dir, daemon_dir, extra_main, env):
-        self.label = label
-        self.command_dir = command_dir
-        self.daemon_dir = daemon_dir
-        self.extra_main = extra_main
-        self.env = env
-
-
-def reference_side(cache):
-    lib = os.path.join(cache, "usr/lib/postfix")
-    extra = [f"meta_directory = {cache}/etc/postfix", f"shlib_directory = {lib}"]
-    return Side("reference", os.path.join(cache, "usr/sbin"), os.path.join(lib, "sbin"), extra,
-                {"LD_LIBRARY_PATH": lib})
-
-
-def ours_side(build):
-    return Side("ours", os.path.join(build, "bin"), os.path.join(build, "libexec"),
-                [f"meta_directory = {os.path.join(REPO, 'master.cf.d')}", f"shlib_directory = {build}"], {})
 
 
 def read_config(name):
@@ -163,10 +144,7 @@ class Instance:
             self._write(fname, data.decode().replace("{instance}", self.dir))
 
     def _write(self, fname, text):
-        path = os.path.join(self.etc, fname)
-        with open(path, "w") as f:
-            f.write(text)
-        os.utime(path, (OLD_MTIME, OLD_MTIME))
+        write_config(os.path.join(self.etc, fname), text)
 
     def set_port(self, port):
         path = os.path.join(self.etc, "master.cf")
@@ -174,36 +152,14 @@ class Instance:
         self._write("master.cf", text)
 
     def run(self, program, args, stdin=b"", timeout=30):
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", "TZ": "UTC",
-               "MAIL_CONFIG": self.etc, **self.side.env}
-        argv = [os.path.join(self.side.command_dir, program), *args]
-        try:
-            p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=timeout,
-                               cwd=self.dir)
-            return p.returncode, p.stdout, p.stderr
-        except subprocess.TimeoutExpired:
-            return "timeout", b"", b""
-        except OSError as e:
-            return "not found", b"", str(e).encode()
+        return run_command(self.side, self.etc, program, args, stdin, timeout, cwd=self.dir)
 
     def start(self):
         return self.run("postfix", ["-c", self.etc, "start"])
 
     def stop(self):
         self.run("postfix", ["-c", self.etc, "stop"])
-        pidfile = os.path.join(self.spool, "pid", "master.pid")
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                pid = int(open(pidfile).read().split()[0])
-                os.kill(pid, 0)
-            except (OSError, ValueError, IndexError):
-                return
-            time.sleep(0.05)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        wait_master_gone(self.spool)
 
     def queue_files(self, *queues):
         found = []
@@ -220,37 +176,7 @@ class Instance:
             return b""
 
 
-def wait_for(predicate, timeout, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 QUEUE_ID = re.compile(rb"\b([0-9A-F]{8,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)(?=[:;@\].,\s]|$)")
-
-
-def make_setgid(side):
-    """postdrop and postqueue are set-gid postdrop in a real installation;
-    without that, postfix check warns, on both sides alike."""
-    import grp
-    gid = grp.getgrnam("postdrop").gr_gid
-    for prog in ("postdrop", "postqueue"):
-        path = os.path.join(side.command_dir, prog)
-        if os.path.exists(path):
-            os.chown(path, 0, gid)
-            os.chmod(path, 0o2755)
 
 
 def run_side(side, cache, cfg, msgs, root):
@@ -375,14 +301,7 @@ def other_lines(result):
 
 
 def read_known():
-    known = {}
-    if os.path.exists(KNOWN_DIFFERENCES):
-        for line in open(KNOWN_DIFFERENCES):
-            line = line.rstrip("\n")
-            if line.startswith(AREA + "/") and "\t" in line:
-                name, reason = line.split("\t", 1)
-                known[name[len(AREA) + 1:]] = reason
-    return known
+    return pfinstance.read_known(AREA)
 
 
 def main():

@@ -44,10 +44,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = os.path.dirname(HERE)
 REPO = os.path.dirname(COMPAT)
+sys.path.insert(0, os.path.join(COMPAT, "lib"))
+import pfinstance  # noqa: E402
+from pfinstance import OLD_MTIME, wait_for  # noqa: E402
 DEFAULT_REFERENCE = os.path.join(COMPAT, ".cache", "reference")
-KNOWN_DIFFERENCES = os.path.join(COMPAT, "known-differences")
 AREA = "rewrite"
-OLD_MTIME = 1577836800
 IO_TIMEOUT = 10
 MARKER = "end-of-cases"
 
@@ -436,15 +437,6 @@ def reference_instance(cache, folder, instance):
     ], {"LD_LIBRARY_PATH": lib})
 
 
-def wait_for(predicate, timeout, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
-
-
 # --- requests and answers ------------------------------------------------------
 
 def requests_for(addresses, senders):
@@ -659,15 +651,7 @@ def rebuild_check(cache, folder, inst, connect, answer, instance_dir):
 
 
 def read_known():
-    known = {}
-    if os.path.exists(KNOWN_DIFFERENCES):
-        with open(KNOWN_DIFFERENCES, encoding="utf-8", errors="surrogateescape") as f:
-            for line in f:
-                line = line.rstrip("\n")
-                if line.startswith(AREA + "/") and "\t" in line:
-                    name, reason = line.split("\t", 1)
-                    known[name[len(AREA) + 1:]] = reason
-    return known
+    return pfinstance.read_known(AREA)
 
 
 def main():

@@ -56,14 +56,7 @@ PICKUP_WAIT = 20         # seconds for one submission to be picked up
 
 
 def known_differences():
-    known = {}
-    if os.path.exists(rp.KNOWN_DIFFERENCES):
-        for line in open(rp.KNOWN_DIFFERENCES):
-            line = line.rstrip("\n")
-            if line.startswith(AREA + "/") and "\t" in line:
-                name, reason = line.split("\t", 1)
-                known[name[len(AREA) + 1:]] = reason
-    return known
+    return rp.pfinstance.read_known(AREA)
 
 
 def side_main(main_cf, side):
@@ -112,10 +105,7 @@ class Writer:
 
     @staticmethod
     def _put(folder, name, text):
-        path = os.path.join(folder, name)
-        with open(path, "w") as f:
-            f.write(text)
-        os.utime(path, (rp.OLD_MTIME, rp.OLD_MTIME))
+        rp.write_config(os.path.join(folder, name), text)
 
     def configure(self, main_extra="", master_cf=None):
         self._put(self.inst.etc, "main.cf", self.base_main + main_extra)

@@ -135,11 +135,13 @@ std::expected<ResolveReply, std::string> to_resolve(const AttrList& reply) {
 }
 }  // namespace
 
-std::expected<ResolveReply, std::string> RewriteClient::resolve(std::string_view sender, std::string_view address) {
-    std::string key = "r\n" + std::string(sender) + "\n" + std::string(address);
+std::expected<ResolveReply, std::string> RewriteClient::resolve_request(std::string_view request,
+                                                                        std::string_view sender,
+                                                                        std::string_view address) {
+    std::string key = std::string(request) + "\n" + std::string(sender) + "\n" + std::string(address);
     if (const AttrList* hit = cache_find(key)) return to_resolve(*hit);
     AttrList req;
-    req.add(std::string(a::kRequest), std::string(a::kRequestResolve));
+    req.add(std::string(a::kRequest), std::string(request));
     req.add(std::string(a::kSender), std::string(sender));
     req.add(std::string(a::kAddress), std::string(address));
     auto r = call(req);
@@ -150,18 +152,12 @@ std::expected<ResolveReply, std::string> RewriteClient::resolve(std::string_view
     return out;
 }
 
+std::expected<ResolveReply, std::string> RewriteClient::resolve(std::string_view sender, std::string_view address) {
+    return resolve_request(a::kRequestResolve, sender, address);
+}
+
 std::expected<ResolveReply, std::string> RewriteClient::verify(std::string_view sender, std::string_view address) {
-    std::string key = "v\n" + std::string(sender) + "\n" + std::string(address);
-    if (const AttrList* hit = cache_find(key)) return to_resolve(*hit);
-    AttrList req;
-    req.add(std::string(a::kRequest), std::string(a::kRequestVerify));
-    req.add(std::string(a::kSender), std::string(sender));
-    req.add(std::string(a::kAddress), std::string(address));
-    auto r = call(req);
-    if (!r) return std::unexpected(r.error());
-    auto out = to_resolve(*r);
-    if (out && !out->is_fail()) cache_store(std::move(key), std::move(*r));
-    return out;
+    return resolve_request(a::kRequestVerify, sender, address);
 }
 
 }  // namespace pf::ipc

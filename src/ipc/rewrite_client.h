@@ -91,6 +91,8 @@ public:
 
 private:
     std::expected<AttrList, std::string> call(const AttrList& request);
+    std::expected<ResolveReply, std::string> resolve_request(std::string_view request, std::string_view sender,
+                                                             std::string_view address);
     const AttrList* cache_find(const std::string& key);
     void cache_store(std::string key, AttrList reply);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fmt/core.h>
 #include <string>
 
 namespace pf::ipc {
@@ -108,6 +109,17 @@ std::expected<ServiceConnection, std::string> connect_service(const std::string&
                                                               std::string_view class_dir,
                                                               std::string_view service, int timeout) {
     return connect_unix(service_path(queue_directory, class_dir, service), timeout);
+}
+
+std::expected<AttrList, std::string> request_reply(const std::string& queue_directory, std::string_view class_dir,
+                                                   std::string_view service, const AttrList& request, int timeout) {
+    auto conn = connect_service(queue_directory, class_dir, service, timeout);
+    if (!conn) return std::unexpected(conn.error());
+    if (auto sent = conn->send(request, timeout); !sent)
+        return std::unexpected(fmt::format("send to {}: {}", service, attr_error_text(sent.error())));
+    auto reply = conn->receive(timeout);
+    if (!reply) return std::unexpected(fmt::format("receive from {}: {}", service, attr_error_text(reply.error())));
+    return std::move(*reply);
 }
 
 std::expected<void, std::string> send_trigger(const std::string& queue_directory, std::string_view class_dir,

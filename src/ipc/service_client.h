@@ -41,6 +41,11 @@ std::expected<ServiceConnection, std::string> connect_service(const std::string&
 // Connects to an absolute or relative socket path.
 std::expected<ServiceConnection, std::string> connect_unix(const std::string& path, int timeout);
 
+// One request and its reply on a fresh connection to <class_dir>/<service>:
+// the error text says which step failed ("send to bounce: ...").
+std::expected<AttrList, std::string> request_reply(const std::string& queue_directory, std::string_view class_dir,
+                                                   std::string_view service, const AttrList& request, int timeout);
+
 // Writes trigger bytes to a service (UNIX socket or FIFO); does not wait
 // for an answer. errno-style text on failure.
 std::expected<void, std::string> send_trigger(const std::string& queue_directory, std::string_view class_dir,

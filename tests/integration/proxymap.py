@@ -36,7 +36,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -45,8 +44,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_REFERENCE = os.path.join(REPO, "compat-suite", ".cache", "reference")
-OLD_MTIME = 1577836800  # 2020-01-01: the reference re-reads younger main.cf files
+sys.path.insert(0, os.path.join(REPO, "compat-suite", "lib"))
+from pfinstance import (DEFAULT_REFERENCE, OLD_MTIME, ours_side, reference_side as _reference_side,  # noqa: E402
+                        wait_for, wait_master_gone, write_config)
+
+
+def reference_side(cache):
+    """The reference with its meta files copied into each instance's etc."""
+    return _reference_side(cache, meta_directory="{etc}")
 CASE_TIMEOUT = 60
 
 MASTER_CF = """\
@@ -99,26 +104,6 @@ BUILD = {"tab": "hash", "tab2": "hash", "virt": "hash", "bt": "btree", "cdbt": "
          "notproxied": "hash"}
 
 
-class Side:
-    def __init__(self, label, command_dir, daemon_dir, main_lines, env):
-        self.label = label
-        self.command_dir = command_dir
-        self.daemon_dir = daemon_dir
-        self.main_lines = main_lines
-        self.env = env
-
-
-def reference_side(cache):
-    lib = os.path.join(cache, "usr/lib/postfix")
-    return Side("reference", os.path.join(cache, "usr/sbin"), os.path.join(lib, "sbin"),
-                ["meta_directory = {etc}", f"shlib_directory = {lib}"], {"LD_LIBRARY_PATH": lib})
-
-
-def ours_side(build):
-    return Side("ours", os.path.join(build, "bin"), os.path.join(build, "libexec"),
-                [f"meta_directory = {os.path.join(REPO, 'master.cf.d')}", f"shlib_directory = {build}"], {})
-
-
 class Instance:
     """One private system under <root>/<label>."""
 
@@ -152,7 +137,7 @@ class Instance:
             f"data_directory = {self.data}",
             f"daemon_directory = {side.daemon_dir}",
             f"command_directory = {side.command_dir}",
-            *[line.replace("{etc}", self.etc) for line in side.main_lines],
+            *[line.replace("{etc}", self.etc) for line in side.extra_main],
             "mail_owner = postfix",
             "setgid_group = postdrop",
             "inet_interfaces = loopback-only",
@@ -172,10 +157,7 @@ class Instance:
         self.run("postmap", [f"hash:{self.spool}/jailtab"])
 
     def _write(self, fname, text):
-        path = os.path.join(self.etc, fname)
-        with open(path, "w") as f:
-            f.write(text)
-        os.utime(path, (OLD_MTIME, OLD_MTIME))
+        write_config(os.path.join(self.etc, fname), text)
 
     def write_table(self, name, text, build=True, mtime=OLD_MTIME):
         path = os.path.join(self.t, name)
@@ -221,21 +203,7 @@ class Instance:
 
     def stop(self):
         self.postfix("stop")
-        pidfile = os.path.join(self.spool, "pid", "master.pid")
-        deadline = time.monotonic() + 20
-        pid = None
-        while time.monotonic() < deadline:
-            try:
-                pid = int(open(pidfile).read().split()[0])
-                os.kill(pid, 0)
-            except (OSError, ValueError, IndexError):
-                return
-            time.sleep(0.05)
-        if pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        wait_master_gone(self.spool)
 
     def proxymap_pids(self):
         exe = os.path.realpath(os.path.join(self.side.daemon_dir, "proxymap"))
@@ -267,15 +235,6 @@ class Instance:
         self.run("postlog", ["-t", "pfmark", text])
         needle = text.encode()
         wait_for(lambda: needle in self.log_bytes(), 20)
-
-
-def wait_for(predicate, timeout, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 def normalise(data, inst):

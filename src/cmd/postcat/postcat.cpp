@@ -11,6 +11,7 @@
 // paths; file contents are handled by postcat_dump.cpp as untrusted.
 #include "cmd/postcat/postcat.h"
 
+#include "config/command_start.h"
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "queue/queue_file.h"
@@ -36,27 +37,6 @@ namespace {
         program);
 }
 
-void open_standard_descriptors() {
-    for (int fd = 0; fd < 3; ++fd) {
-        struct stat st;
-        if (::fstat(fd, &st) == 0) continue;
-        ::close(fd);
-        if (::open("/dev/null", O_RDWR) != fd) util::msg_fatal("open /dev/null: {}", std::strerror(errno));
-    }
-}
-
-// import_environment: NAME=VALUE entries are set, bare names kept.
-void import_environment(const config::Config& cfg) {
-    const std::string setting = cfg.get("import_environment");
-    for (auto word : util::split_tokens(setting, util::kListSeparators)) {
-        auto eq = word.find('=');
-        if (eq == std::string_view::npos) continue;
-        std::string name(word.substr(0, eq));
-        std::string value(word.substr(eq + 1));
-        ::setenv(name.c_str(), value.c_str(), 1);
-    }
-}
-
 bool all_digits(const char* text) {
     if (*text == 0) return false;
     for (; *text; ++text)
@@ -73,7 +53,7 @@ void close_file(std::FILE* fp, const char* name) {
 }
 
 int run(int argc, char** argv) {
-    open_standard_descriptors();
+    config::open_standard_descriptors();
     util::msg_set_program(argv[0] != nullptr ? argv[0] : "postcat");
     int flags = 0;
     long start_offset = 0;
@@ -107,7 +87,7 @@ int run(int argc, char** argv) {
     // The reference works out mynetworks while reading main.cf, which
     // shows in its verbose output.
     if (util::msg_verbose) (void)cfg.get("mynetworks");
-    import_environment(cfg);
+    config::import_environment(cfg);
 
     if (optind == argc) {
         dump_queue_file(stdin, "stdin", flags, start_offset);

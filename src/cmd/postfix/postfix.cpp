@@ -8,6 +8,7 @@
 // Trust: root runs it; the configuration is admin-written.
 #include "cmd/postfix/postfix_script.h"
 
+#include "config/command_start.h"
 #include "config/config.h"
 #include "config/host_defaults.h"
 #include "config/mail_params.h"
@@ -35,9 +36,7 @@ void require_dir(const std::string& dir, std::string_view what) {
 int main(int argc, char** argv) {
     using namespace pf;
     // Messages name the program without its directory, as the reference's.
-    if (const char* slash = std::strrchr(argv[0], '/'); slash && slash[1]) argv[0] = const_cast<char*>(slash + 1);
-    util::msg_set_program(argv[0]);
-    config::set_process_name(argv[0]);
+    config::command_start(argv, "postfix");
     const char* config_dir_opt = nullptr;
     int verbose = 0;
     bool debug = false;

@@ -9,6 +9,7 @@
 //
 // Trust: any local user may run it; class and service name a path below
 // queue_directory and must not contain '/'.
+#include "config/command_start.h"
 #include "config/config.h"
 #include "config/host_defaults.h"
 #include "config/mail_params.h"
@@ -24,9 +25,7 @@
 int main(int argc, char** argv) {
     using namespace pf;
     // Messages name the program without its directory, as the reference's.
-    if (const char* slash = std::strrchr(argv[0], '/'); slash && slash[1]) argv[0] = const_cast<char*>(slash + 1);
-    util::msg_set_program(argv[0]);
-    config::set_process_name(argv[0]);
+    config::command_start(argv, "postkick");
     const char* config_dir_opt = nullptr;
     int c;
     while ((c = ::getopt(argc, argv, "c:v")) > 0) {

@@ -12,6 +12,7 @@
 //
 // Trust: runs set-gid setgid_group for any local user: the text is made
 // printable, the tag is taken as given (as the reference).
+#include "config/command_start.h"
 #include "config/config.h"
 #include "config/host_defaults.h"
 #include "config/mail_params.h"
@@ -51,9 +52,7 @@ bool parse_severity(std::string_view name, Severity& out) {
 int main(int argc, char** argv) {
     using namespace pf;
     // Messages name the program without its directory, as the reference's.
-    if (const char* slash = std::strrchr(argv[0], '/'); slash && slash[1]) argv[0] = const_cast<char*>(slash + 1);
-    util::msg_set_program(argv[0]);
-    config::set_process_name(argv[0]);
+    config::command_start(argv, "postlog");
     const char* config_dir_opt = nullptr;
     std::string tag;
     std::string severity_name = "info";

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "config/mail_params.h"
+#include "ipc/deliver_agent.h"
 #include "ipc/deliver_completion.h"
 #include "ipc/deliver_mail_copy.h"
 #include "ipc/deliver_queue_file.h"
@@ -89,11 +90,8 @@ int record_all(ipc::DeliveryRecorder& recorder, ipc::DeliveryQueueFile* file, co
     int result = 0;
     for (const auto& rcpt : request.recipients) {
         int status = success ? recorder.sent(rcpt, service, dsn) : recorder.bounce_or_defer(rcpt, service, dsn);
-        bool mark = status == 0 && (!success || (request.flags & ipc::kDeliverySuccess));
-        if (mark && file) {
-            if (auto done = file->mark_done(rcpt.offset); !done) util::msg_fatal("{}", done.error());
-        }
-        result |= status;
+        bool mark = file && (!success || (request.flags & ipc::kDeliverySuccess));
+        result |= file ? ipc::finish_recipient(*file, rcpt, status, mark) : status;
     }
     return result;
 }
@@ -206,25 +204,10 @@ int deliver_message(ipc::ServerContext& ctx, ipc::DeliveryRequest& request, ipc:
 
 bool pipe_service(ipc::ServerContext& ctx, int fd) {
     PipeState& st = state();
-    std::string buffer;
-    auto request = ipc::receive_delivery_request(fd, buffer, st.settings.ipc_timeout);
-    if (!request) {
-        util::msg_warn("deliver_request_get: {}", request.error());
-        return false;
-    }
-    if (!request->times.agent_handoff.is_set()) request->times.agent_handoff = ipc::TimeStamp::now();
-    auto file = ipc::DeliveryQueueFile::open(st.layout, request->queue_name, request->queue_id);
-    if (!file) {
-        if (file.error().kind == ipc::DeliveryQueueFile::OpenError::failed) util::msg_fatal("{}", file.error().text);
-        util::msg_warn("{}", file.error().text);
-        return false;
-    }
-    int status = deliver_message(ctx, *request, *file);
-    ipc::DeliveryReply reply;
-    reply.status = status != 0 ? 1 : 0;
-    if (auto sent = ipc::send_delivery_reply(fd, reply, st.settings.ipc_timeout); !sent)
-        util::msg_warn("{}", sent.error());
-    return false;
+    return ipc::serve_delivery_request(fd, st.settings, st.layout,
+                                       [&](ipc::DeliveryRequest& request, ipc::DeliveryQueueFile& file) {
+                                           return deliver_message(ctx, request, file);
+                                       });
 }
 
 }  // namespace
