@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "ipc/bounce_client.h"
+#include "ipc/flush_client.h"
 #include "util/msg.h"
 
 #include <fmt/core.h>
@@ -33,6 +34,10 @@ DeliveryAgentSettings DeliveryAgentSettings::from_config(const config::Config& c
     s.log.resolution_limit = static_cast<int>(limit.value_or(2));
     std::string form = config.get("info_log_address_format");
     s.log.external_addresses = form != "internal";
+    s.config = &config;
+    // Agents read their settings before a chroot: open the fast-flush
+    // domain tables while the files are reachable.
+    flush_init(config);
     return s;
 }
 
@@ -150,7 +155,24 @@ int DeliveryRecorder::defer_intern(const DeliveryRecipient& rcpt, std::string_vi
     if (request_.flags & kDeliveryRecord)
         if (trace(rcpt, relay, dsn) != 0)
             util::msg_warn("{}: {} service failure", request_.queue_id, settings_.trace_service);
+    flush_add_recipient(rcpt);
     return -1;
+}
+
+void DeliveryRecorder::flush_add_recipient(const DeliveryRecipient& rcpt) {
+    auto at = rcpt.address.rfind('@');
+    if (at == std::string::npos || at + 1 == rcpt.address.size()) return;
+    std::string_view site = std::string_view(rcpt.address).substr(at + 1);
+    int status;
+    if (flush_add_)
+        status = flush_add_(site, request_.queue_id);
+    else if (settings_.config)
+        status = static_cast<int>(flush_add(*settings_.config, site, request_.queue_id));
+    else
+        return;
+    if (status != static_cast<int>(FlushStatus::kOk) && status != static_cast<int>(FlushStatus::kUnknown))
+        util::msg_warn("{}: {} service failure", request_.queue_id,
+                       settings_.config ? settings_.config->get("flush_service_name") : std::string("flush"));
 }
 
 int DeliveryRecorder::bounce_or_defer(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn) {

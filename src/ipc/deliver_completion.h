@@ -9,7 +9,10 @@
 //    "SOFTBOUNCE", and not finished); if the bounce service fails, defer
 //    with "4.3.0 bounce or trace service failure";
 //  - defer: append to the defer log through private/$defer_service_name
-//    (a warning if that fails) and log "status=deferred"; never finished;
+//    (a warning if that fails) and log "status=deferred"; then tell the
+//    fast-flush service (flush_client.h) that the message waits for the
+//    recipient's domain (a warning if that fails for an eligible domain);
+//    never finished;
 //  - address probes (kDeliveryMtaVerify / kDeliveryUserVerify) are
 //    recorded through the trace service only (the verify database is not
 //    ours yet: see the report) with the actions deliverable/undeliverable.
@@ -40,6 +43,9 @@ struct DeliveryAgentSettings {
     bool soft_bounce = false;
     int ipc_timeout = 3600;
     DeliveryLogSettings log;
+    // The configuration the fast-flush client reads (fast_flush_domains);
+    // none: deferrals are not reported to the flush service.
+    const config::Config* config = nullptr;
 
     static DeliveryAgentSettings from_config(const config::Config& config);
 };
@@ -68,6 +74,11 @@ public:
                                           const Dsn& dsn)>;
     void set_log_sink(LogSink sink) { log_ = std::move(sink); }
     void set_append_call(AppendCall call) { append_ = std::move(call); }
+    // Tests: replace the fast-flush "add" call made for each deferred
+    // recipient whose address has a domain (default: ipc::flush_add with
+    // settings.config); returns a FlushStatus value.
+    using FlushAddCall = std::function<int(std::string_view site, std::string_view queue_id)>;
+    void set_flush_add_call(FlushAddCall call) { flush_add_ = std::move(call); }
     // Tests: a fixed "now" for the delay fields.
     void set_now(TimeStamp now) { now_ = now; }
 
@@ -76,12 +87,14 @@ private:
     int defer_intern(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
     int trace(const DeliveryRecipient& rcpt, std::string_view relay, const Dsn& dsn);
     bool append(std::string_view service, const DeliveryRecipient& rcpt, const Dsn& dsn);
+    void flush_add_recipient(const DeliveryRecipient& rcpt);
     void log(const DeliveryRecipient& rcpt, std::string_view relay, const Dsn& dsn, std::string_view status);
 
     const DeliveryAgentSettings& settings_;
     const DeliveryRequest& request_;
     LogSink log_;
     AppendCall append_;
+    FlushAddCall flush_add_;
     TimeStamp now_;
 };
 

@@ -35,6 +35,10 @@ enum class FlushStatus : int {
     kDeny = 4,    // (reserved) request denied
 };
 
+// Opens the fast_flush_domains tables now (the reference's flush_init):
+// call before a chroot; later calls reuse them. Added by the flush helper.
+void flush_init(const config::Config& config);
+
 FlushStatus flush_add(const config::Config& config, std::string_view site, std::string_view queue_id);
 FlushStatus flush_send_site(const config::Config& config, std::string_view site);
 FlushStatus flush_send_file(const config::Config& config, std::string_view queue_id);

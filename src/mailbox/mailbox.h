@@ -9,10 +9,19 @@
 // status and reason text of each failure ("mailbox full", "cannot update
 // mailbox ...", "cannot create maildir file ...").
 //
-// The caller (the agent) decides the identity: these functions run with
-// the process's current effective uid/gid for the message file and switch
-// to lock_identity only around dotlock creation and removal. They never
-// change the real uid.
+// The caller (the agent) decides the identity: these functions write the
+// message with the process's current effective uid/gid and switch to
+// lock_identity (when it differs) around the dotlock creation, the
+// open/create of the mailbox file and the dotlock removal, as the
+// reference's local(8) does for a root-owned spool directory (virtual(8)
+// passes the recipient for both). They never change the real uid.
+//
+// Failure texts: dsn.reason is the reference's low-level text ("cannot
+// open file: ...", "unable to create lock file ...", "error writing
+// message: ..."); the agent prepends its own context ("delivery failed to
+// mailbox <path>: " for virtual, "cannot update mailbox ... " for local),
+// as the reference's agents do. `failure` and `error_number` say which
+// step failed so that agents can pick their own wording.
 //
 // Trust: the path and the owner come from the caller (configuration and
 // the password database); what is already on disk at that path is hostile
@@ -60,10 +69,25 @@ struct MessageSource {
 
 // The outcome of one mailbox write: delivered, or a DSN with status class
 // 4 (defer) or 5 (bounce) and the reference's reason text.
+enum class MailboxFailure {
+    none,
+    open,         // dotlock, open/create, kernel lock, link-count check (maildir: create/link)
+    not_regular,  // mbox: the opened file is not a regular file (dsn: 5.2.0 "destination X is not a regular file")
+    not_owner,    // mbox: check_owner and another owner (dsn: 4.2.0 "destination X is not owned by recipient")
+    write,        // copying failed (read or write error); the file was truncated back
+    corrupt,      // the queue file is damaged (warned; the agent marks it corrupt and defers)
+};
+
 struct MailboxResult {
     bool delivered = false;
     ipc::Dsn dsn;  // when !delivered: status "4.x.x"/"5.x.x" and reason
+    MailboxFailure failure = MailboxFailure::none;  // (added) which step failed
+    int error_number = 0;                           // (added) errno of that step, 0 when none
 };
+
+// (added) The reference's mapping of an errno to a mailbox DSN status:
+// EAGAIN/ESTALE 4.2.0, ENOSPC 4.3.0, EDQUOT/EFBIG 5.2.2, else def_status.
+std::string mbox_dsn(int error_number, std::string_view def_status);
 
 struct MboxTarget {
     std::string path;            // the mailbox file
@@ -74,6 +98,15 @@ struct MboxTarget {
     int stale_lock_time = 500;   // seconds after which a dotlock is stale
     int deliver_lock_attempts = 20;
     int deliver_lock_delay = 1;  // seconds between lock attempts
+    // (added) the status of open/lock failures not mapped by mbox_dsn:
+    // virtual(8) "4.2.0", local(8) "5.2.0".
+    std::string default_status = "4.2.0";
+    // (added) local(8): a dotlock that cannot be created for a reason
+    // other than "exists" is only a warning (MBOX_DOT_LOCK_MAY_FAIL).
+    bool dotlock_may_fail = false;
+    // (added) strict_mailbox_ownership: refuse an existing file owned by
+    // another uid than owner.uid.
+    bool check_owner = true;
 };
 
 // Appends the message (with an mbox "From " line and a trailing blank line
@@ -84,7 +117,7 @@ struct MaildirTarget {
     std::string directory;       // ends in "/" as home_mailbox / virtual_mailbox_maps give it
     Identity owner;
     off_t size_limit = 0;
-    std::string hostname;        // myhostname, for the unique file name
+    std::string hostname;        // the unique file name's host part (the reference: gethostname())
 };
 
 // Creates directory/{tmp,new,cur} when missing, writes tmp/<unique>,

@@ -52,5 +52,10 @@ int main(int argc, char** argv) {
         state().settings = ipc::DeliveryAgentSettings::from_config(ctx.config);
         state().layout = queue::QueueLayout::from_config(ctx.config);
     };
+    // Inside a chroot jail the skeleton has made queue_directory "/": the
+    // bounce/defer/trace sockets are found from there.
+    hooks.post_init = [](ipc::ServerContext& ctx) {
+        state().settings.queue_directory = ctx.config.get("queue_directory");
+    };
     return ipc::run_single_server(argc, argv, std::move(hooks), discard_service);
 }

@@ -1,0 +1,632 @@
+#!/usr/bin/env python3
+"""The delivery area of the compat-suite: what lands in mailboxes.
+
+Each case under cases/ (format: README.md) runs on the reference and on ours:
+a private instance in a temporary directory (@DIR@) with the stock master.cf
+(local, virtual, pipe, discard ... as Debian ships them, no SMTP listener),
+the case's main.cf/master.cf lines, its files and home trees; the case's
+messages are submitted with that side's sendmail one at a time, each waited
+for until its deliveries are final in the log. Then the instance stops and
+the harness collects every file and directory under @DIR@/mail, @DIR@/out
+and (serial cases) the test users' homes (path, owner, group, mode, content)
+and the log lines of each message and of the delivery agents.
+
+A "case" in the figures is one recipient-message pair of a case directory:
+it is identical when its log lines are, and when the case's file trees and
+agent warnings are identical too.
+
+Waits are on conditions (queue files, log lines), each bounded; nothing
+sleeps to synchronise. Trusts: its own cases. Runs as root (master; the
+test users are created with useradd when missing).
+"""
+
+import argparse
+import grp
+import os
+import pwd
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMPAT = os.path.dirname(HERE)
+REPO = os.path.dirname(COMPAT)
+DEFAULT_REFERENCE = os.path.join(COMPAT, ".cache", "reference")
+KNOWN_DIFFERENCES = os.path.join(COMPAT, "known-differences")
+AREA = "delivery"
+OLD_MTIME = 1577836800
+USERS = [f"pfu{i}" for i in range(1, 7)]
+HOME_ROOT = "/var/tmp/pf-delivery/home"
+MESSAGE_TIMEOUT = 20    # seconds for one message's deliveries to become final
+START_TIMEOUT = 15
+AGENTS = ("local", "virtual", "pipe", "discard", "error", "retry", "bounce", "lmtp", "smtp")
+
+
+class Side:
+    def __init__(self, label, command_dir, daemon_dir, extra_main, env):
+        self.label = label
+        self.command_dir = command_dir
+        self.daemon_dir = daemon_dir
+        self.extra_main = extra_main
+        self.env = env
+
+
+def reference_side(cache):
+    lib = os.path.join(cache, "usr/lib/postfix")
+    return Side("reference", os.path.join(cache, "usr/sbin"), os.path.join(lib, "sbin"),
+                [f"meta_directory = {cache}/etc/postfix", f"shlib_directory = {lib}"], {"LD_LIBRARY_PATH": lib})
+
+
+def ours_side(build):
+    return Side("ours", os.path.join(build, "bin"), os.path.join(build, "libexec"),
+                [f"meta_directory = {os.path.join(REPO, 'master.cf.d')}", f"shlib_directory = {build}"], {})
+
+
+def ensure_users():
+    """pfu1..pfu6 with homes under HOME_ROOT (created when missing)."""
+    os.makedirs(HOME_ROOT, exist_ok=True)
+    os.chmod(os.path.dirname(HOME_ROOT), 0o755)
+    os.chmod(HOME_ROOT, 0o755)
+    for user in USERS:
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            subprocess.run(["useradd", "-M", "-U", "-d", os.path.join(HOME_ROOT, user), "-s", "/bin/sh", user],
+                           check=True, capture_output=True)
+
+
+def user_substitutions():
+    subs = {}
+    for user in USERS:
+        pw = pwd.getpwnam(user)
+        subs[f"@UID_{user}@"] = str(pw.pw_uid)
+        subs[f"@GID_{user}@"] = str(pw.pw_gid)
+    return subs
+
+
+def substitute(text, directory):
+    text = text.replace("@DIR@", directory)
+    for k, v in user_substitutions().items():
+        text = text.replace(k, v)
+    return text
+
+
+class Case:
+    def __init__(self, name):
+        self.name = name
+        self.dir = os.path.join(HERE, "cases", name)
+        self.main = self._read("main.cf")
+        self.master = self._read("master.cf")
+        self.messages = []
+        for line in self._read("messages").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            sender, rcpts, fname = line.split("\t")
+            self.messages.append({"sender": "" if sender == "<>" else sender,
+                                  "rcpts": [r.strip() for r in rcpts.split(",") if r.strip()],
+                                  "file": os.path.join(self.dir, fname)})
+        users = self._read("users").split()
+        self.users = users or USERS
+        self.homes = os.path.isdir(os.path.join(self.dir, "homes"))
+        self.serial = self.homes or name.startswith("local-") or name.startswith("notice-")
+
+    def _read(self, fname):
+        try:
+            with open(os.path.join(self.dir, fname)) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def pairs(self):
+        return [(i, r) for i, m in enumerate(self.messages) for r in m["rcpts"]]
+
+
+def reset_homes(case):
+    for user in USERS:
+        home = os.path.join(HOME_ROOT, user)
+        shutil.rmtree(home, ignore_errors=True)
+        os.makedirs(home)
+        pw = pwd.getpwnam(user)
+        src = os.path.join(case.dir, "homes", user)
+        if os.path.isdir(src):
+            shutil.copytree(src, home, dirs_exist_ok=True, symlinks=True)
+        for base, dirs, files in os.walk(home):
+            for n in dirs + files:
+                os.lchown(os.path.join(base, n), pw.pw_uid, pw.pw_gid)
+        os.chown(home, pw.pw_uid, pw.pw_gid)
+        os.chmod(home, 0o755)
+
+
+class Instance:
+    def __init__(self, root, side, cache, case):
+        self.side = side
+        self.case = case
+        self.dir = os.path.join(root, side.label)
+        self.etc = os.path.join(self.dir, "etc")
+        self.spool = os.path.join(self.dir, "queue")
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "maillog")
+        for d in (self.etc, self.spool, self.data, os.path.join(self.dir, "mail"), os.path.join(self.dir, "out")):
+            os.makedirs(d, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        for d in ("mail", "out"):
+            os.chmod(os.path.join(self.dir, d), 0o1777)
+        shutil.chown(self.data, "postfix")
+        master_cf = open(os.path.join(cache, "usr/share/postfix/master.cf.dist")).read()
+        master_cf = re.sub(r"(?m)^smtp\s+inet\s.*$", "", master_cf)
+        master_cf += substitute(case.master, self.dir)
+        case_main = substitute(case.main, self.dir)
+        base = [
+            "compatibility_level = 3.6",
+            f"queue_directory = {self.spool}",
+            f"data_directory = {self.data}",
+            f"daemon_directory = {side.daemon_dir}",
+            f"command_directory = {side.command_dir}",
+            *side.extra_main,
+            "mail_owner = postfix",
+            "setgid_group = postdrop",
+            "inet_interfaces = loopback-only",
+            "inet_protocols = ipv4",
+            "myhostname = mx.example.test",
+            "mydomain = example.test",
+            "mydestination = $myhostname localhost.$mydomain localhost $mydomain",
+            f"maillog_file = {self.log}",
+            "maillog_file_prefixes = /tmp",
+            "alias_maps =",
+            "alias_database =",
+            "biff = no",
+        ]
+        own = set(re.findall(r"(?m)^(\w+)\s*=", case_main))
+        base = [ln for ln in base if re.match(r"^(\w+)", ln).group(1) not in own]
+        self._write(os.path.join(self.etc, "master.cf"), master_cf)
+        self._write(os.path.join(self.etc, "main.cf"), "\n".join(base) + "\n" + case_main)
+        self.postmaps = []
+        self.mounts = []
+        files = os.path.join(case.dir, "files")
+        if os.path.isdir(files):
+            for base_dir, _dirs, fnames in os.walk(files):
+                rel = os.path.relpath(base_dir, files)
+                target_dir = os.path.normpath(os.path.join(self.dir, rel))
+                os.makedirs(target_dir, exist_ok=True)
+                for fname in fnames:
+                    data = open(os.path.join(base_dir, fname), "rb").read()
+                    try:
+                        data = substitute(data.decode(), self.dir).encode()
+                    except UnicodeDecodeError:
+                        pass
+                    target = os.path.join(target_dir, fname)
+                    if fname.endswith(".postmap"):
+                        target = target[:-len(".postmap")]
+                        self.postmaps.append(("postmap", target))
+                    elif fname.startswith("aliases"):
+                        self.postmaps.append(("postalias", target))
+                    self._write(target, data.decode(errors="surrogateescape"))
+
+    def prepare(self):
+        """The case's `prepare` lines (README.md): directories, files,
+        FIFOs, links, owners and modes made before the instance starts. No
+        shell: each line is one operation on paths under @DIR@ or ~user."""
+        text = substitute(self.case._read("prepare"), self.dir)
+        for line in text.splitlines():
+            words = line.split()
+            if not words or words[0].startswith("#"):
+                continue
+            op, args = words[0], [self._path(w) if w.startswith(("/", "~")) else w for w in words[1:]]
+            if op == "mkdir":
+                os.makedirs(args[0], exist_ok=True)
+            elif op == "file":
+                with open(args[0], "wb") as f:
+                    if len(args) > 1:
+                        f.write(open(os.path.join(self.case.dir, words[2]), "rb").read())
+            elif op == "mkfifo":
+                os.mkfifo(args[0])
+            elif op == "symlink":
+                os.symlink(words[1], args[1])
+            elif op == "link":
+                os.link(args[0], args[1])
+            elif op == "chown":
+                owner, _, group = args[0].partition(":")
+                os.lchown(args[1], pwd.getpwnam(owner).pw_uid, grp.getgrnam(group or owner).gr_gid)
+            elif op == "chmod":
+                os.chmod(args[1], int(args[0], 8))
+            elif op == "tmpfs":
+                os.makedirs(args[0], exist_ok=True)
+                subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={words[2]},mode=1777", "tmpfs", args[0]],
+                               check=True, capture_output=True)
+                self.mounts.append(args[0])
+            elif op == "fill":
+                with open(args[0], "wb") as f:
+                    try:
+                        f.write(b"x" * int(words[2]))
+                    except OSError:
+                        pass
+            elif op == "touch-old":
+                os.utime(args[0], (OLD_MTIME, OLD_MTIME))
+            else:
+                raise ValueError(f"{self.case.name}: unknown prepare operation {op}")
+
+    def unmount(self):
+        for path in reversed(self.mounts):
+            subprocess.run(["umount", "-l", path], capture_output=True)
+        self.mounts = []
+
+    def _path(self, word):
+        if word.startswith("~"):
+            user, _, rest = word[1:].partition("/")
+            return os.path.join(HOME_ROOT, user, rest)
+        if not word.startswith(self.dir):
+            raise ValueError(f"{self.case.name}: prepare path outside the instance: {word}")
+        return word
+
+    @staticmethod
+    def _write(path, text):
+        with open(path, "w", errors="surrogateescape") as f:
+            f.write(text)
+        os.utime(path, (OLD_MTIME, OLD_MTIME))
+
+    def run(self, program, args, stdin=b"", timeout=30):
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", "TZ": "UTC",
+               "MAIL_CONFIG": self.etc, **self.side.env}
+        try:
+            p = subprocess.run([os.path.join(self.side.command_dir, program), *args], input=stdin,
+                               capture_output=True, env=env, timeout=timeout, cwd=self.dir)
+            return p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired:
+            return "timeout", b"", b""
+        except OSError as e:
+            return "not found", b"", str(e).encode()
+
+    def prepare_tables(self):
+        out = []
+        for program, path in self.postmaps:
+            status, so, se = self.run(program, ["-c", self.etc, path])
+            out.append(f"{program} {os.path.basename(path)}: {status}".encode() + so + se)
+        return b"".join(out)
+
+    def start(self):
+        return self.run("postfix", ["-c", self.etc, "start"])
+
+    def stop(self):
+        self.run("postfix", ["-c", self.etc, "stop"])
+        pidfile = os.path.join(self.spool, "pid", "master.pid")
+        deadline = time.monotonic() + 20
+        pid = None
+        while time.monotonic() < deadline:
+            try:
+                pid = int(open(pidfile).read().split()[0])
+                os.kill(pid, 0)
+            except (OSError, ValueError, IndexError):
+                return
+            time.sleep(0.05)
+        if pid:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+
+    def queue_files(self, *queues):
+        found = []
+        for q in queues:
+            for base, _dirs, files in os.walk(os.path.join(self.spool, q)):
+                found += [os.path.join(base, f) for f in files]
+        return found
+
+    def log_text(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+
+
+def wait_for(predicate, timeout, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+QUEUE_ID = re.compile(rb"\b([0-9A-F]{8,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)"
+                      rb"(?=[:;@\].,\s)]|$)")
+PICKUP = re.compile(rb"postfix/pickup\[\d+\]: (\S+): uid=")
+
+
+def message_final(log, qid):
+    """True when the message was removed or every line about it since its
+    last qmgr "queue active" line is final (deferred/bounced without removal:
+    a deferral)."""
+    q = re.escape(qid)
+    if re.search(rb": " + q + rb": removed", log):
+        return True
+    return bool(re.search(rb": " + q + rb": .*status=deferred", log)) and not re.search(
+        rb": " + q + rb": .*\(queue active\)(?![\s\S]*" + q + rb": .*status=)", log)
+
+
+def make_setgid(side):
+    gid = grp.getgrnam("postdrop").gr_gid
+    for prog in ("postdrop", "postqueue"):
+        path = os.path.join(side.command_dir, prog)
+        if os.path.exists(path):
+            os.chown(path, 0, gid)
+            os.chmod(path, 0o2755)
+
+
+def run_side(side, cache, case, root):
+    make_setgid(side)
+    inst = Instance(root, side, cache, case)
+    try:
+        return _run_side(inst, case)
+    finally:
+        inst.unmount()
+
+
+def _run_side(inst, case):
+    inst.prepare()
+    result = {"dir": inst.dir, "qids": {}, "messages": {}, "log": b"", "tables": inst.prepare_tables()}
+    status, out, err = inst.start()
+    result["start"] = (status, out, err)
+    if status != 0 or not wait_for(lambda: os.path.exists(os.path.join(inst.spool, "public", "pickup")),
+                                   START_TIMEOUT):
+        result["log"] = inst.log_text()
+        inst.stop()
+        result["tree"] = collect(inst, case)
+        return result
+    seen = 0
+    for index, msg in enumerate(case.messages):
+        data = open(msg["file"], "rb").read()
+        args = ["-f", msg["sender"], "--", *msg["rcpts"]]
+        status, out, err = inst.run("sendmail", args, data)
+        result["messages"][index] = (status, out, err)
+        if status != 0:
+            continue
+        wait_for(lambda: len(PICKUP.findall(inst.log_text())) > seen, MESSAGE_TIMEOUT)
+        pickups = PICKUP.findall(inst.log_text())
+        if len(pickups) > seen:
+            qid = pickups[seen]
+            result["qids"][qid] = index
+            wait_for(lambda: message_final(inst.log_text(), qid), MESSAGE_TIMEOUT)
+        seen = len(pickups)
+    # Notices the deliveries caused (bounces) settle too.
+    wait_for(lambda: not inst.queue_files("maildrop", "incoming", "active"), MESSAGE_TIMEOUT)
+    inst.stop()
+    result["log"] = inst.log_text()
+    result["tree"] = collect(inst, case)
+    return result
+
+
+MAILDIR_NAME = re.compile(r"^\d+\.(V[0-9a-f]+I[0-9a-f]+M\d+|P\d+)\..*$")
+
+
+def normalise_bytes(data, result):
+    data = data.replace(result["dir"].encode(), b"@DIR@")
+    data = re.sub(rb"(?m)^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ ", b"", data)
+    data = re.sub(rb"(postfix(?:/[\w.-]+)+)\[\d+\]", rb"\1[{pid}]", data)
+    data = re.sub(rb"\b\w{3}, [ \d]?\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}( \(\w+\))?", b"{date}", data)
+    data = re.sub(rb"<\d{14}\.", b"<{datetime}.", data)
+    data = re.sub(rb"(?m)^(>?From .+?  )\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$", rb"\1{ctime}", data)
+    data = re.sub(rb"delay=[\d.]+, delays=[\d.]+/[\d.]+/[\d.]+/[\d.]+", b"delay={d}, delays={d}", data)
+    data = re.sub(rb"(?m)(daemon started -- version \S+, configuration ).*$", rb"\1{etc}", data)
+    data = re.sub(rb"\d+\.(V[0-9a-f]+I[0-9a-f]+M\d+|P\d+)\.[\w.-]+", b"{maildir-name}", data)
+    qids = result.get("qids", {})
+
+    def sub(m):
+        q = m.group(1)
+        return b"{Q%d}" % qids[q] if q in qids else b"{qid}"
+    data = QUEUE_ID.sub(sub, data)
+    data = re.sub(rb"(\{Q\d+\}|\{qid\})\.\d{9,}/", rb"\1.{time}/", data)
+    return data
+
+
+def collect(inst, case):
+    """(path, kind, owner, group, mode, content) of every entry under the
+    compared trees, Maildir file names normalised, sorted."""
+    entries = []
+    roots = [("@DIR@/mail", os.path.join(inst.dir, "mail")), ("@DIR@/out", os.path.join(inst.dir, "out"))]
+    if case.serial:
+        # Homes are shared by every case: only serial cases own them.
+        roots += [(f"~{u}", os.path.join(HOME_ROOT, u)) for u in USERS]
+    for label, top in roots:
+        if not os.path.isdir(top):
+            continue
+        for base, dirs, files in os.walk(top):
+            for n in sorted(dirs) + sorted(files):
+                path = os.path.join(base, n)
+                st = os.lstat(path)
+                rel = os.path.relpath(path, top)
+                rel = "/".join("{maildir-name}" if MAILDIR_NAME.match(p) else p for p in rel.split("/"))
+                try:
+                    owner = pwd.getpwuid(st.st_uid).pw_name
+                except KeyError:
+                    owner = str(st.st_uid)
+                try:
+                    group = grp.getgrgid(st.st_gid).gr_name
+                except KeyError:
+                    group = str(st.st_gid)
+                kind = ("dir" if stat.S_ISDIR(st.st_mode) else "link" if stat.S_ISLNK(st.st_mode)
+                        else "file" if stat.S_ISREG(st.st_mode) else "other")
+                content = b""
+                if kind == "file":
+                    with open(path, "rb") as f:
+                        content = f.read(1 << 20)
+                elif kind == "link":
+                    content = os.readlink(path).encode()
+                entries.append((f"{label}/{rel}", kind, owner, group, "%04o" % stat.S_IMODE(st.st_mode), content))
+    return entries
+
+
+def tree_text(result):
+    out = []
+    for path, kind, owner, group, mode, content in result.get("tree", []):
+        out.append((f"{path} {kind} {owner}:{group} {mode}\n").encode() + normalise_bytes(content, result))
+    return b"\n".join(sorted(out))
+
+
+def log_lines_for(result, index):
+    qid = next((q for q, i in result["qids"].items() if i == index), None)
+    if qid is None:
+        return []
+    pat = re.compile(rb"(?<![0-9A-Za-z])" + re.escape(qid) + rb"(?![0-9A-Za-z])")
+    return [normalise_bytes(ln, result) for ln in result["log"].split(b"\n") if pat.search(ln)]
+
+
+def pair_text(result, index, rcpt):
+    """The log lines of one message that are about rcpt, plus its
+    submission outcome."""
+    m = result["messages"].get(index)
+    if m is None:
+        return b"(not submitted)\n"
+    status, out, err = m
+    text = [b"sendmail exit %s\n" % str(status).encode(), normalise_bytes(out + err, result)]
+    r = rcpt.lower().encode()
+    lines = log_lines_for(result, index)
+    mine = [ln for ln in lines if b"to=<" + r + b">" in ln.lower() or b"orig_to=<" + r + b">" in ln.lower()]
+    text += sorted(ln + b"\n" for ln in mine)
+    return b"".join(text)
+
+
+CLOCK_WARNINGS = re.compile(rb"warning: (file system clock is \d+ seconds? ahead of local clock"
+                            rb"|resetting file time stamps - this hurts performance)")
+STOP_LINES = re.compile(rb"postfix/postfix-script\[\d+\]: (stopping the Postfix mail system"
+                        rb"|waiting for the Postfix mail system to terminate)$")
+
+
+def general_text(result):
+    """Message log lines not about one recipient, and the agents' lines
+    without a message (warnings)."""
+    out = set()
+    known = set(result["qids"].keys())
+    agents = re.compile(rb"postfix/(" + b"|".join(a.encode() for a in AGENTS) + rb")\[")
+    for ln in result["log"].split(b"\n"):
+        if not ln or CLOCK_WARNINGS.search(ln) or STOP_LINES.search(ln):
+            continue
+        ids = [m.group(1) for m in QUEUE_ID.finditer(ln)]
+        if any(i in known for i in ids):
+            if b" to=<" not in ln:
+                out.add(normalise_bytes(ln, result))
+            continue
+        if agents.search(ln):
+            out.add(normalise_bytes(ln, result))
+    status, so, se = result.get("start", ("", b"", b""))
+    head = b"start %s\n" % str(status).encode() + normalise_bytes(result.get("tables", b""), result)
+    return head + b"\n".join(sorted(out))
+
+
+def read_known():
+    known = {}
+    if os.path.exists(KNOWN_DIFFERENCES):
+        for line in open(KNOWN_DIFFERENCES):
+            line = line.rstrip("\n")
+            if line.startswith(AREA + "/") and "\t" in line:
+                name, reason = line.split("\t", 1)
+                known[name[len(AREA) + 1:]] = reason
+    return known
+
+
+def run_case(case, ref, ours, cache, keep):
+    root = tempfile.mkdtemp(prefix=f"pf-delivery-{case.name}-")
+    os.chmod(root, 0o755)
+    results = []
+    for side in (ref, ours):
+        if case.serial:
+            reset_homes(case)
+        results.append(run_side(side, cache, case, root))
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return root, results[0], results[1]
+
+
+def diff(a, b):
+    import difflib
+    return ["    " + ln for ln in difflib.unified_diff(a.decode(errors="replace").splitlines(),
+                                                     b.decode(errors="replace").splitlines(),
+                                                     "reference", "ours", lineterm="")]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ours", help="our build directory (with bin/ and libexec/)")
+    ap.add_argument("--reference", default=DEFAULT_REFERENCE)
+    ap.add_argument("--case", action="append", help="only these cases (prefix match)")
+    ap.add_argument("--show-diff", action="store_true")
+    ap.add_argument("--reference-twice", action="store_true", help="the reference against itself")
+    ap.add_argument("--keep", action="store_true", help="keep the instance directories")
+    ap.add_argument("-j", "--jobs", type=int, default=3, help="cases without homes run at once (default 3)")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("delivery: needs root (master runs as root)", file=sys.stderr)
+        return 77
+    ensure_users()
+    ref = reference_side(args.reference)
+    if args.reference_twice:
+        ours = Side("reference2", ref.command_dir, ref.daemon_dir, ref.extra_main, ref.env)
+    else:
+        ours = ours_side(os.path.abspath(args.ours))
+    names = sorted(n for n in os.listdir(os.path.join(HERE, "cases"))
+                   if os.path.isdir(os.path.join(HERE, "cases", n)))
+    if args.case:
+        names = [n for n in names if any(n.startswith(c) for c in args.case)]
+    cases = [Case(n) for n in names]
+    import concurrent.futures
+    results = {}
+    parallel = [c for c in cases if not c.serial]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for c, r in zip(parallel, pool.map(lambda c: run_case(c, ref, ours, args.reference, args.keep), parallel)):
+            results[c.name] = r
+    for c in cases:
+        if c.serial:
+            results[c.name] = run_case(c, ref, ours, args.reference, args.keep)
+    known = read_known()
+    total = identical = known_count = failed = 0
+    per_prefix = {}
+    for c in cases:
+        root, r_ref, r_ours = results[c.name]
+        tree_a, tree_b = tree_text(r_ref), tree_text(r_ours)
+        gen_a, gen_b = general_text(r_ref), general_text(r_ours)
+        case_same = tree_a == tree_b and gen_a == gen_b
+        pairs = c.pairs() or [(None, "(none)")]
+        bad_pairs = []
+        for index, rcpt in pairs:
+            name = f"{c.name}/{index}-{rcpt}"
+            a = pair_text(r_ref, index, rcpt) if index is not None else b""
+            b = pair_text(r_ours, index, rcpt) if index is not None else b""
+            same = case_same and a == b
+            total += 1
+            prefix = c.name.split("-")[0]
+            stats = per_prefix.setdefault(prefix, [0, 0])
+            stats[0] += 1
+            if same and name not in known and c.name not in known:
+                identical += 1
+                stats[1] += 1
+            elif not same and (name in known or c.name in known):
+                known_count += 1
+            else:
+                failed += 1
+                bad_pairs.append((name, a, b, same))
+        for name, a, b, same in bad_pairs:
+            print(f"FAIL {AREA}/{name}" + (" (stale known difference)" if same else ""))
+            if args.show_diff and a != b:
+                print("\n".join(diff(a, b)))
+        if bad_pairs and args.show_diff:
+            if tree_a != tree_b:
+                print(f"  {c.name}: mailbox trees differ:")
+                print("\n".join(diff(tree_a, tree_b)))
+            if gen_a != gen_b:
+                print(f"  {c.name}: general log lines differ:")
+                print("\n".join(diff(gen_a, gen_b)))
+        if args.keep:
+            print(f"kept {root}")
+    for prefix, (n, ok) in sorted(per_prefix.items()):
+        print(f"{AREA}/{prefix}: {n} cases, {ok} identical")
+    print(f"{AREA}: {total} cases, {identical} identical, {known_count} known differences")
+    print(f"{total - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
