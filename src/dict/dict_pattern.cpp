@@ -3,6 +3,7 @@
 #include "dict/dict_pattern.h"
 
 #include "dict/table_source.h"
+#include "util/brace_tokens.h"
 #include "util/msg.h"
 #include "util/strings.h"
 
@@ -276,7 +277,24 @@ OpenResult open_pattern_table(std::unique_ptr<PatternEngine> engine, std::string
                                                                       engine->kind(), name)});
     std::string content;
     const char* step = "open";
-    if (!util::read_file(std::string(name), content, &step)) {
+    if (!name.empty() && name.front() == '{') {
+        // An inline table, "regexp:{ {rule}, {rule} }": each element is
+        // one rule line, numbered from 1 in diagnostics.
+        auto inline_error = [&](const std::string& text) {
+            return std::unexpected(Error{Error::Kind::config, fmt::format("{} map: {}", engine->kind(), text)});
+        };
+        util::BracedText outer = util::strip_braces(name);
+        if (!outer.error.empty()) return inline_error(outer.error);
+        std::string_view cursor = outer.inner;
+        while (auto element = util::next_braced_token(cursor, util::kListSeparators)) {
+            if (element->front() != '{')
+                return inline_error(fmt::format("no '{{' at start of text in \"{}\"", *element));
+            util::BracedText rule = util::strip_braces(*element);
+            if (!rule.error.empty()) return inline_error(rule.error);
+            content += util::trim(rule.inner);
+            content += '\n';
+        }
+    } else if (!util::read_file(std::string(name), content, &step)) {
         // The reference reads a file it cannot read (a directory) as empty.
         if (std::strcmp(step, "open") == 0)
             return std::unexpected(
