@@ -3,7 +3,9 @@
 #   1. postmap building a 1,000,000-line hash table;
 #   2. 100,000 `postmap -q -` lookups on that hash table;
 #   3. 100,000 `postmap -q -` lookups on a 1,000-rule pcre table.
-# Prints wall-clock seconds (best of N runs) and the ratio ours/reference.
+# Prints wall-clock seconds (best of N runs), CPU seconds (user + system,
+# median of the same runs: steadier than wall time on a shared machine) and
+# the ratios ours/reference.
 # Usage: bench/tables.sh [build-dir]   (default: build). Not a test: no asserts.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,31 +43,49 @@ with open(f"{w}/rules.pcre", "w") as f:
         f.write(f"/^user{i}[0-9]*@example{i % 50}\\.(com|net)$/ OK rule{i}\n")
 EOT
 
-best() {  # best wall time of $runs runs of the shell command $1
+measure() {  # "best-wall median-cpu" of $runs runs of the shell command $1
     python3 - "$runs" "$1" <<'EOT'
-import subprocess, sys, time
+import resource, statistics, subprocess, sys, time
 runs = int(sys.argv[1]); cmd = sys.argv[2]
-best = None
+walls, cpus = [], []
 for _ in range(runs):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(cmd, shell=True, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    d = time.perf_counter() - t
-    best = d if best is None or d < best else best
-print(f"{best:.3f}")
+    walls.append(time.perf_counter() - t)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+print(f"{min(walls):.3f} {statistics.median(cpus):.3f}")
 EOT
 }
 
-report() {  # name ours ref
-    python3 -c "import sys; n,o,r=sys.argv[1],float(sys.argv[2]),float(sys.argv[3]); print(f'{n:<34} ours {o:8.3f}s  reference {r:8.3f}s  ratio {o/r:5.2f}')" "$@"
+report() {  # name "ours-wall ours-cpu" "ref-wall ref-cpu"
+    python3 -c "
+import sys
+n = sys.argv[1]; ow, oc = map(float, sys.argv[2].split()); rw, rc = map(float, sys.argv[3].split())
+print(f'{n:<34} wall ours {ow:7.3f}s ref {rw:7.3f}s ratio {ow/rw:5.2f} | cpu ours {oc:7.3f}s ref {rc:7.3f}s ratio {oc/rc:5.2f}')
+" "$@"
 }
 
+pm_ours=$build/bin/postmap
+pm_ref=$ref/usr/sbin/postmap
+# A first build each, so that the lookups have a table.
 for side in ours ref; do
-    if [ $side = ours ]; then pm=$build/bin/postmap; else pm=$ref/usr/sbin/postmap; fi
     cp "$work/table" "$work/table.$side"
-    t_build=$(best "'$pm' -c '$work/conf' 'hash:$work/table.$side'")
-    t_hash=$(best "'$pm' -c '$work/conf' -q - 'hash:$work/table.$side' < '$work/keys'")
-    t_pcre=$(best "'$pm' -c '$work/conf' -q - 'pcre:$work/rules.pcre' < '$work/keys'")
-    declare "build_$side=$t_build" "hashq_$side=$t_hash" "pcreq_$side=$t_pcre"
+    pm=pm_$side
+    "${!pm}" -c "$work/conf" "hash:$work/table.$side" >/dev/null 2>&1
+done
+for bench in build hashq pcreq; do
+    for side in ours ref; do
+        pm=pm_$side
+        pm=${!pm}
+        case $bench in
+        build) r=$(measure "'$pm' -c '$work/conf' 'hash:$work/table.$side'") ;;
+        hashq) r=$(measure "'$pm' -c '$work/conf' -q - 'hash:$work/table.$side' < '$work/keys'") ;;
+        pcreq) r=$(measure "'$pm' -c '$work/conf' -q - 'pcre:$work/rules.pcre' < '$work/keys'") ;;
+        esac
+        declare "${bench}_$side=$r"
+    done
 done
 report "postmap hash, 1,000,000 lines" "$build_ours" "$build_ref"
 report "100,000 lookups, hash" "$hashq_ours" "$hashq_ref"

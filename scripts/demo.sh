@@ -4,8 +4,8 @@
 # data directories) that listens on 127.0.0.1 at an unprivileged port. Then it
 # shows the instance's configuration as our postconf reads it.
 # Then it starts the instance (our master and daemons), submits a message with
-# our sendmail, and shows the message's journey in the log and what the
-# delivery agent received. The instance keeps running; stop it with
+# our sendmail and another over SMTP, and shows their journey in the log and
+# the local user's Maildir where local(8) delivered them. The instance keeps running; stop it with
 #   build/bin/postfix -c instance/etc stop
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +42,8 @@ cp master.cf.d/master.cf "$inst/etc/master.cf"
     "meta_directory = $top/master.cf.d" \
     "maillog_file = $inst/maillog" "maillog_file_prefixes = $inst" \
     "mydestination = \$myhostname, localhost" \
-    "local_transport = demo" "default_transport = demo" \
+    "default_transport = demo" \
+    "home_mailbox = Maildir/" \
     "alias_maps =" "alias_database =" \
     "smtpd_tls_security_level = none" "smtp_tls_security_level = none"
 # The SMTP service on an unprivileged loopback port instead of port 25.
@@ -50,8 +51,9 @@ cp master.cf.d/master.cf "$inst/etc/master.cf"
 "$postconf" -c "$inst/etc" -Me "127.0.0.1:$port/inet = 127.0.0.1:$port inet n - n - - smtpd" 2>/dev/null || \
     echo "127.0.0.1:$port inet n - n - - smtpd" >> "$inst/etc/master.cf"
 
-# Local delivery is not built yet: a pipe transport stores each message in
-# instance/delivered/ (scripts/demo-deliver.sh, run as nobody).
+# Mail for other domains goes to a pipe transport that stores each message
+# in instance/delivered/ (scripts/demo-deliver.sh, run as nobody): the demo
+# never sends anything off the machine.
 cat >> "$inst/etc/master.cf" <<END
 demo      unix  -       n       n       -       -       pipe
   flags=FR user=nobody argv=$top/scripts/demo-deliver.sh $inst/delivered \${queue_id} \${recipient}
@@ -74,21 +76,54 @@ echo "== postfix check, start, status"
 "$top/$build/bin/postfix" -c "$inst/etc" status && echo "postfix status: exit 0 (running)"
 grep -E 'postfix-script|master' "$inst/maillog" || true
 
-echo
-echo "== a message submitted with our sendmail"
-printf 'From: demo@demo.localdomain\nTo: you@demo.localdomain\nSubject: hello from pf-mail\n\nIt works.\n' |
-    MAIL_CONFIG=$inst/etc "$top/$build/bin/sendmail" -f demo@demo.localdomain you@demo.localdomain
-# Wait (at most 30 s) until the queue manager has removed it.
-for _ in $(seq 300); do
-    grep -q ': removed' "$inst/maillog" 2>/dev/null && break
-    sleep 0.1
-done
+# The local recipient: a system user whose home is in the instance, so
+# local(8) delivers (as that user) into its Maildir.
+if ! getent passwd pfdemo >/dev/null; then
+    useradd --system --no-create-home --home-dir "$inst/home/pfdemo" --shell /usr/sbin/nologin pfdemo
+else
+    usermod --home "$inst/home/pfdemo" pfdemo
+fi
+mkdir -p "$inst/home/pfdemo"
+chown pfdemo: "$inst/home/pfdemo"
+
+removed() { grep -c ': removed' "$inst/maillog" 2>/dev/null || true; }
+# Waits (at most 30 s) until the queue manager has removed N messages.
+wait_removed() {
+    for _ in $(seq 300); do
+        [ "$(removed)" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "(message $1 not delivered within 30 s)"
+}
 
 echo
-echo "== its journey in $inst/maillog"
-grep -E 'pickup|cleanup|qmgr|pipe' "$inst/maillog" || true
+echo "== a message submitted with our sendmail to pfdemo@demo.localdomain"
+printf 'From: demo@demo.localdomain\nTo: pfdemo@demo.localdomain\nSubject: hello from pf-mail\n\nIt works.\n' |
+    MAIL_CONFIG=$inst/etc "$top/$build/bin/sendmail" -f demo@demo.localdomain pfdemo@demo.localdomain
+wait_removed 1
+
 echo
-echo "== what the delivery agent received (instance/delivered/)"
-cat "$inst"/delivered/* 2>/dev/null || echo "(nothing delivered)"
+echo "== a message sent over SMTP to 127.0.0.1:$port (Python smtplib)"
+python3 - "$port" <<'PY'
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
+    s.ehlo("client.example")
+    refused = s.sendmail("sender@example.org", ["pfdemo@demo.localdomain"],
+                         "From: sender@example.org\r\nTo: pfdemo@demo.localdomain\r\n"
+                         "Subject: over SMTP\r\n\r\nDelivered by smtpd, cleanup, qmgr and local.\r\n")
+    print("refused:", refused) if refused else print("accepted")
+PY
+wait_removed 2
+
+echo
+echo "== their journey in $inst/maillog"
+grep -E 'smtpd|pickup|cleanup|qmgr|local' "$inst/maillog" || true
+echo
+echo "== the recipient's Maildir ($inst/home/pfdemo/Maildir/new)"
+for f in "$inst"/home/pfdemo/Maildir/new/*; do
+    [ -f "$f" ] || { echo "(nothing delivered)"; break; }
+    echo "--- $(basename "$f")"
+    cat "$f"
+done
 echo
 echo "The instance is still running: $build/bin/postfix -c instance/etc stop"

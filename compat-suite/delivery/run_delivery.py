@@ -35,35 +35,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = os.path.dirname(HERE)
 REPO = os.path.dirname(COMPAT)
-DEFAULT_REFERENCE = os.path.join(COMPAT, ".cache", "reference")
-KNOWN_DIFFERENCES = os.path.join(COMPAT, "known-differences")
+sys.path.insert(0, os.path.join(COMPAT, "lib"))
+import pfinstance  # noqa: E402
+from pfinstance import (DEFAULT_REFERENCE, OLD_MTIME, free_port, make_setgid, ours_side,  # noqa: E402,F401
+                        reference_side, wait_for)
 AREA = "delivery"
-OLD_MTIME = 1577836800
 USERS = [f"pfu{i}" for i in range(1, 7)]
 HOME_ROOT = "/var/tmp/pf-delivery/home"
 MESSAGE_TIMEOUT = 20    # seconds for one message's deliveries to become final
 START_TIMEOUT = 15
 AGENTS = ("local", "virtual", "pipe", "discard", "error", "retry", "bounce", "lmtp", "smtp")
-
-
-class Side:
-    def __init__(self, label, command_dir, daemon_dir, extra_main, env):
-        self.label = label
-        self.command_dir = command_dir
-        self.daemon_dir = daemon_dir
-        self.extra_main = extra_main
-        self.env = env
-
-
-def reference_side(cache):
-    lib = os.path.join(cache, "usr/lib/postfix")
-    return Side("reference", os.path.join(cache, "usr/sbin"), os.path.join(lib, "sbin"),
-                [f"meta_directory = {cache}/etc/postfix", f"shlib_directory = {lib}"], {"LD_LIBRARY_PATH": lib})
-
-
-def ours_side(build):
-    return Side("ours", os.path.join(build, "bin"), os.path.join(build, "libexec"),
-                [f"meta_directory = {os.path.join(REPO, 'master.cf.d')}", f"shlib_directory = {build}"], {})
 
 
 def ensure_users():
@@ -145,7 +126,9 @@ class Instance:
     def __init__(self, root, side, cache, case):
         self.side = side
         self.case = case
-        self.dir = os.path.join(root, side.label)
+        # Directory names of equal length on both sides: paths inside
+        # bounce notices then wrap at the same place.
+        self.dir = os.path.join(root, {"reference": "ref", "ours": "our"}.get(side.label, side.label))
         self.etc = os.path.join(self.dir, "etc")
         self.spool = os.path.join(self.dir, "queue")
         self.data = os.path.join(self.dir, "data")
@@ -323,15 +306,6 @@ class Instance:
             return b""
 
 
-def wait_for(predicate, timeout, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
-
-
 QUEUE_ID = re.compile(rb"\b([0-9A-F]{8,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)"
                       rb"(?=[:;@\].,\s)]|$)")
 PICKUP = re.compile(rb"postfix/pickup\[\d+\]: (\S+): uid=")
@@ -346,15 +320,6 @@ def message_final(log, qid):
         return True
     return bool(re.search(rb": " + q + rb": .*status=deferred", log)) and not re.search(
         rb": " + q + rb": .*\(queue active\)(?![\s\S]*" + q + rb": .*status=)", log)
-
-
-def make_setgid(side):
-    gid = grp.getgrnam("postdrop").gr_gid
-    for prog in ("postdrop", "postqueue"):
-        path = os.path.join(side.command_dir, prog)
-        if os.path.exists(path):
-            os.chown(path, 0, gid)
-            os.chmod(path, 0o2755)
 
 
 def run_side(side, cache, case, root):
@@ -518,14 +483,7 @@ def general_text(result):
 
 
 def read_known():
-    known = {}
-    if os.path.exists(KNOWN_DIFFERENCES):
-        for line in open(KNOWN_DIFFERENCES):
-            line = line.rstrip("\n")
-            if line.startswith(AREA + "/") and "\t" in line:
-                name, reason = line.split("\t", 1)
-                known[name[len(AREA) + 1:]] = reason
-    return known
+    return pfinstance.read_known(AREA)
 
 
 def run_case(case, ref, ours, cache, keep):

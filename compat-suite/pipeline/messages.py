@@ -190,4 +190,29 @@ MESSAGES = [
     msg(f"action-{a}", SENDER + ["bob@example.com", "carol@example.com"],
         hdr(f"please {a} me") + f"\nfirst line\nbody says {a} this\n")
     for a in ACTIONS
+] + [
+    # sendmail -v: delivered as usual, then a delivery status report
+    # mailed to the sender (the trace service); -bv: nothing delivered, an
+    # address verification report mailed to the sender.
+    msg("trace-v", ["-v"] + SENDER + ["bob@example.com", "carol@example.com"], hdr("trace v") + "\nbody\n"),
+    msg("verify-bv", ["-bv"] + SENDER + ["bob@example.com", "carol@example.com"], b""),
+    # An empty envelope recipient becomes empty_address_recipient.
+    msg("empty-rcpt", SENDER + ["", "bob@example.com"], hdr("empty rcpt") + "\nbody\n"),
+    # Encodings the strict MIME checks look at: a multipart entity with a
+    # non-identity encoding, a message/rfc822 part in quoted-printable, and
+    # 8-bit text in a part labelled 7bit after a base64 one.
+    msg("mime-bad-domain", SENDER + ["bob@example.com"],
+        "From: alice@example.com\nTo: bob@example.com\nSubject: bad domain\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"B\"\nContent-Transfer-Encoding: base64\n\n"
+        "--B\nContent-Type: text/plain\n\nplain\n--B--\n"),
+    msg("mime-encoded-rfc822", SENDER + ["bob@example.com"],
+        "From: alice@example.com\nTo: bob@example.com\nSubject: encoded rfc822\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+        "--B\nContent-Type: message/rfc822\nContent-Transfer-Encoding: quoted-printable\n\n"
+        "Subject: inner\n\ninner body\n--B--\n"),
+    msg("mime-8bit-in-7bit-part", SENDER + ["bob@example.com"],
+        "From: alice@example.com\nTo: bob@example.com\nSubject: parts\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+        "--B\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAAA\n"
+        "--B\nContent-Type: text/plain\nContent-Transfer-Encoding: 7bit (comment)\n\ncaf\u00e9\n--B--\n"),
 ]

@@ -86,7 +86,10 @@ class Instance:
 
     def __init__(self, root, side, cache, cfg):
         self.side = side
-        self.dir = os.path.join(root, side.label)
+        # Same-length directory names on both sides: paths show up in
+        # reports (pipe's "delivers to command: <path>") and so in their
+        # sizes and line folding.
+        self.dir = os.path.join(root, side.label.ljust(10, "_"))
         self.etc = os.path.join(self.dir, "etc")
         self.spool = os.path.join(self.dir, "spool")
         self.data = os.path.join(self.dir, "data")

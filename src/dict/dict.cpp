@@ -3,6 +3,7 @@
 
 #include "dict/dict_utf8.h"
 #include "util/strings.h"
+#include "util/utf8.h"
 
 namespace pf::dict {
 
@@ -24,6 +25,17 @@ std::optional<Entry> Dict::sequence(SequenceStart) {
 std::string Dict::fold_key(std::string_view key) const {
     if (flags_ & (kFoldFixed | kFoldMulti)) return (flags_ & kUtf8Active) ? casefold_utf8(key) : util::to_lower(key);
     return std::string(key);
+}
+
+void Dict::fold_key_into(std::string_view key, std::string& out) const {
+    if (!(flags_ & (kFoldFixed | kFoldMulti))) {
+        out.assign(key);
+    } else if ((flags_ & kUtf8Active) && !util::all_ascii(key)) {
+        out = casefold_utf8(key);
+    } else {
+        // casefold_utf8() of ASCII text is to_lower() too.
+        util::to_lower_into(key, out);
+    }
 }
 
 }  // namespace pf::dict

@@ -128,6 +128,9 @@ protected:
     void set_error(Error e) { last_error_ = std::move(e); }
     // Folds a key to lower case when the table's flags ask for it.
     std::string fold_key(std::string_view key) const;
+    // The same into out, reusing its storage (per-lookup hot paths); key
+    // must not point into out.
+    void fold_key_into(std::string_view key, std::string& out) const;
 
 private:
     std::string type_;

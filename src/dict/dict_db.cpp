@@ -5,7 +5,9 @@
 // multiple of the pagesize") come out the same:
 //  - a private environment (DB_CREATE|DB_INIT_MPOOL|DB_PRIVATE) whose home is
 //    the file's directory; its cache is berkeley_db_create_buffer_size when
-//    the file is opened with O_CREAT, the library's default otherwise;
+//    the file is opened with O_CREAT, berkeley_db_read_buffer_size otherwise
+//    (the reference's read cache: with a larger setting it reads fewer
+//    pages, as ours does);
 //  - hash files get 4096 as the expected element count; the page size and
 //    hash function are the library's defaults;
 //  - the file is created mode 0644 (less the umask), truncated in place by a
@@ -107,6 +109,8 @@ private:
     db::Cursor cursor_;
     int db_fd_ = -1;
     LockFd bulk_lock_;
+    std::string key_buf_;  // the key of the current lookup/update, folded
+    std::string val_buf_;  // the value of the current update
 };
 
 std::expected<void, Error> DbDict::open(DBTYPE db_type) {
@@ -137,7 +141,9 @@ std::expected<void, Error> DbDict::open(DBTYPE db_type) {
     if (open_lock.get() >= 0 && !db::header_is_sane(open_lock.get()))
         return std::unexpected(Error{Error::Kind::retry, fmt::format("open database {}: {}", db_path_, db::kCorruptText)});
     auto [home, file] = db::split_path(db_path_);
-    auto env = db::Env::create(home, creating ? indexed_table_params().berkeley_db_create_buffer_size : 0);
+    const IndexedTableParams& params = indexed_table_params();
+    auto env = db::Env::create(
+        home, creating ? params.berkeley_db_create_buffer_size : params.berkeley_db_read_buffer_size);
     if (!env) return open_error(env.error());
     env_ = std::move(*env);
     auto handle = db::Db::create(env_);
@@ -175,20 +181,34 @@ std::expected<void, Error> DbDict::open(DBTYPE db_type) {
     return {};
 }
 
+// The NUL rules of dict_indexed.h (lookup_nul_forms, stored_pair) spelled
+// out on the table's own buffers: a lookup or an update allocates nothing
+// once the buffers have grown, and the library is called directly.
 LookupResult DbDict::lookup(std::string_view key) {
-    std::string folded = fold_key(c_string(key));
+    fold_key_into(c_string(key), key_buf_);
     if (!op_lock(LOCK_SH)) return LookupResult::failed(io_error("lock database", errno));
     Flags f = flags();
-    LookupResult r = lookup_nul_forms(f, folded, [&](std::string_view k) -> Probe {
+    const size_t n = key_buf_.size();
+    key_buf_.push_back('\0');
+    LookupResult r = LookupResult::not_found();
+    // kTryNul first (n + 1 bytes), then kTryNoNul (n bytes); the first
+    // form that finds something is the only one tried from then on.
+    for (bool with_nul : {true, false}) {
+        if (!(f & (with_nul ? kTryNul : kTryNoNul))) continue;
         DBT dk{};
         DBT dv{};
-        dk.data = const_cast<char*>(k.data());
-        dk.size = static_cast<u_int32_t>(k.size());
+        dk.data = key_buf_.data();
+        dk.size = static_cast<u_int32_t>(with_nul ? n + 1 : n);
         int err = db_->get(db_.get(), nullptr, &dk, &dv, 0);
-        if (err == DB_NOTFOUND) return std::optional<std::string>();
-        if (err != 0) return std::unexpected(io_error("error reading", err));
-        return std::optional<std::string>(std::string(static_cast<const char*>(dv.data), dv.size));
-    });
+        if (err == DB_NOTFOUND) continue;
+        if (err != 0) {
+            r = LookupResult::failed(io_error("error reading", err));
+            break;
+        }
+        f &= with_nul ? ~kTryNoNul : ~kTryNul;
+        r = LookupResult::found(std::string(c_string(std::string_view(static_cast<const char*>(dv.data), dv.size))));
+        break;
+    }
     op_unlock();
     set_flags(f);
     if (r.is_error()) set_error(r.error());
@@ -197,15 +217,20 @@ LookupResult DbDict::lookup(std::string_view key) {
 
 ChangeStatus DbDict::update(std::string_view key, std::string_view value) {
     Flags f = flags();
-    auto [k, v] = stored_pair(fold_key(c_string(key)), value, f, true);
+    fold_key_into(c_string(key), key_buf_);
+    val_buf_.assign(c_string(value));
+    if (update_with_nul(f, true)) {
+        key_buf_.push_back('\0');
+        val_buf_.push_back('\0');
+    }
     set_flags(f);
     DupAction dup = dup_action(f);
     DBT dk{};
     DBT dv{};
-    dk.data = k.data();
-    dk.size = static_cast<u_int32_t>(k.size());
-    dv.data = v.data();
-    dv.size = static_cast<u_int32_t>(v.size());
+    dk.data = key_buf_.data();
+    dk.size = static_cast<u_int32_t>(key_buf_.size());
+    dv.data = val_buf_.data();
+    dv.size = static_cast<u_int32_t>(val_buf_.size());
     if (!op_lock(LOCK_EX)) {
         set_error(io_error("lock database", errno));
         return ChangeStatus::failed;
@@ -213,7 +238,7 @@ ChangeStatus DbDict::update(std::string_view key, std::string_view value) {
     int err = db_->put(db_.get(), nullptr, &dk, &dv, dup == DupAction::replace ? 0 : DB_NOOVERWRITE);
     op_unlock();
     if (err == DB_KEYEXIST) {
-        std::string shown = shown_key(k);
+        std::string shown = shown_key(key_buf_);
         if (dup == DupAction::warn) util::msg_warn("{}: duplicate entry: \"{}\"", db_path_, shown);
         if (dup == DupAction::fail) {
             set_error({Error::Kind::config, fmt::format("{}: duplicate entry: \"{}\"", db_path_, shown)});

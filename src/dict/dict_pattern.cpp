@@ -33,6 +33,8 @@ struct Rule {
     std::unique_ptr<CompiledPattern> second;
     PatternReplacement result;
     size_t endif_index = 0;  // if_: index of the matching endif, or the rule count
+    bool want_groups = false;  // match: the result uses $n
+    RuleSite site{};           // for the engine's run-time warnings
 };
 
 struct ParsedPattern {
@@ -161,6 +163,8 @@ void PatternDict::parse_match(std::string_view p, int lineno) {
         rule.second = engine_->compile(second->text, second->options, false, where);
         if (!rule.second) return;
     }
+    rule.want_groups = rule.result.max_group() > 0;
+    rule.site = where;
     rules_.push_back(std::move(rule));
 }
 
@@ -184,6 +188,7 @@ void PatternDict::parse_if(std::string_view p, int lineno) {
     rule.negate = pat->negate;
     rule.pattern = engine_->compile(pat->text, pat->options, false, where);
     if (!rule.pattern) return;
+    rule.site = where;
     open_ifs_.push_back(rules_.size());
     rules_.push_back(std::move(rule));
 }
@@ -234,11 +239,12 @@ LookupResult PatternDict::lookup(std::string_view raw_key) {
     std::string_view k = c_string(raw_key);
     if (util::msg_verbose) util::msg_info("dict_{}_lookup: {}: {}", engine_->kind(), name(), k);
     std::string key = (flags() & kFoldMulti) ? fold_key(k) : std::string(k);
-    for (size_t i = 0; i < rules_.size(); ++i) {
-        Rule& r = rules_[i];
+    Rule* const rules = rules_.data();
+    const size_t count = rules_.size();
+    for (size_t i = 0; i < count; ++i) {
+        Rule& r = rules[i];
         if (r.op == Rule::Op::endif) continue;
-        bool want_groups = r.op == Rule::Op::match && r.result.max_group() > 0;
-        auto outcome = r.pattern->match(key, want_groups ? &groups_ : nullptr, site(r.lineno));
+        auto outcome = r.pattern->match(key, r.want_groups ? &groups_ : nullptr, r.site);
         if (r.op == Rule::Op::if_) {
             if (outcome == CompiledPattern::Outcome::error ||
                 (outcome == CompiledPattern::Outcome::match) == r.negate)
@@ -248,11 +254,11 @@ LookupResult PatternDict::lookup(std::string_view raw_key) {
         if (outcome == CompiledPattern::Outcome::error) continue;
         if ((outcome == CompiledPattern::Outcome::match) == r.negate) continue;
         if (r.second) {
-            auto second = r.second->match(key, nullptr, site(r.lineno));
+            auto second = r.second->match(key, nullptr, r.site);
             if (second == CompiledPattern::Outcome::error) continue;
             if ((second == CompiledPattern::Outcome::match) == r.second_negate) continue;
         }
-        if (!want_groups) return LookupResult::found(r.result.expand([](size_t) { return std::string_view{}; }));
+        if (!r.want_groups) return LookupResult::found(r.result.expand([](size_t) { return std::string_view{}; }));
         return LookupResult::found(r.result.expand([this](size_t n) {
             if (n == 0 || n > groups_.size() || !groups_[n - 1]) return std::string_view{};
             return *groups_[n - 1];

@@ -46,6 +46,8 @@ class SourceLines {
 public:
     SourceLines(std::string content, std::string path);
     std::optional<SourceLine> next();
+    // The same without a copy: text stays valid until the next call.
+    bool next_view(std::string_view& text, int& lineno);
     void rewind() { pos_ = 0; }
 
 private:
@@ -53,6 +55,7 @@ private:
     std::string path_;
     size_t pos_ = 0;
     int lineno_ = 0;
+    std::string joined_;  // a logical line made of several physical ones
 };
 
 enum class SplitStatus { ok, unbalanced_quote, missing_part };
@@ -62,6 +65,8 @@ struct KeyValue {
 };
 // Splits the text of a logical line (already cut at its first NUL).
 SplitStatus split_key_value(std::string_view line, KeyValue& out);
+// The same as views into line.
+SplitStatus split_key_value(std::string_view line, std::string_view& key, std::string_view& value);
 
 // Reads the files named by a -F value: base64 of their contents joined with
 // "\n", or the error text ("open x: <reason>", "read x: <reason>").
@@ -78,6 +83,13 @@ struct SourceEntry {
     std::string value;
     int lineno;
 };
+// An entry as views into the source (or the reader's own buffer): valid
+// until the next call.
+struct SourceEntryView {
+    std::string_view key;
+    std::string_view value;
+    int lineno = 0;
+};
 
 // The usable entries of a source text, with the warnings above as lines are
 // skipped. path names the source in warnings ("stdin" for standard input).
@@ -85,6 +97,8 @@ class TableSource {
 public:
     TableSource(std::string content, std::string path, SourceOptions options);
     std::optional<SourceEntry> next();
+    // The same without copies (postmap's bulk builds); false at the end.
+    bool next_view(SourceEntryView& entry);
     // Back to the first line (a bulk build that must start over); the
     // warnings come again, as in the reference.
     void rewind() {
@@ -96,6 +110,7 @@ private:
     SourceLines lines_;
     std::string path_;
     SourceOptions options_;
+    std::string value_buf_;  // a -F value, base64-encoded
 };
 
 }  // namespace pf::dict

@@ -5,9 +5,12 @@
 #include "config/mail_params.h"
 #include "ipc/bounce_client.h"
 #include "ipc/flush_client.h"
+#include "ipc/verify_client.h"
 #include "util/msg.h"
 
 #include <fmt/core.h>
+
+#include <strings.h>
 
 namespace pf::ipc {
 
@@ -29,6 +32,8 @@ DeliveryAgentSettings DeliveryAgentSettings::from_config(const config::Config& c
     s.defer_service = config.get("defer_service_name");
     s.trace_service = config.get("trace_service_name");
     s.soft_bounce = config::parse_bool_value(config.get("soft_bounce")).value_or(false);
+    s.verify_negative_cache = config::parse_bool_value(config.get("address_verify_negative_cache")).value_or(true);
+    s.verify_service = config.get("address_verify_service_name");
     s.ipc_timeout = config::parse_time_value(config.get("ipc_timeout"), 's').value_or(3600);
     auto limit = config::parse_int_value(config.get("delay_logging_resolution_limit"), 6);
     s.log.resolution_limit = static_cast<int>(limit.value_or(2));
@@ -80,12 +85,43 @@ int DeliveryRecorder::trace(const DeliveryRecipient& rcpt, std::string_view rela
     return 0;
 }
 
+bool DeliveryRecorder::verify_update_one(std::string_view address, int addr_status, std::string_view reason) {
+    if (verify_) return verify_(address, addr_status, reason);
+    auto done = verify_update(settings_.queue_directory, settings_.verify_service, address,
+                              static_cast<RecipientStatus>(addr_status), reason, settings_.ipc_timeout);
+    if (!done && util::msg_verbose) util::msg_info("verify update: {}", done.error());
+    return done.has_value();
+}
+
+// The reference's verify_append: the probe result goes to the verify
+// service (twice when the address was rewritten), then is logged.
+int DeliveryRecorder::verify_append(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn, int addr_status) {
+    bool ok = true;
+    if (settings_.verify_negative_cache || addr_status == static_cast<int>(RecipientStatus::kOk)) {
+        if (!rcpt.orig_addr.empty()) ok = verify_update_one(rcpt.orig_addr, addr_status, dsn.reason);
+        if (ok && ::strcasecmp(rcpt.address.c_str(), rcpt.orig_addr.c_str()) != 0)
+            ok = verify_update_one(rcpt.address, addr_status, dsn.reason);
+    } else {
+        dsn.action = "undeliverable-but-not-cached";
+    }
+    if (!ok) {
+        util::msg_warn("{}: {} service failure", request_.queue_id, settings_.verify_service);
+        return -1;
+    }
+    log(rcpt, relay, dsn, dsn.action);
+    return 0;
+}
+
 int DeliveryRecorder::sent(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn) {
     if (!status_class_ok(dsn.status, '2')) {
         util::msg_warn("sent: ignoring dsn code \"{}\"", dsn.status);
         dsn.status = "2.0.0";
     }
-    if (request_.flags & (kDeliveryMtaVerify | kDeliveryUserVerify)) {
+    if (request_.flags & kDeliveryMtaVerify) {
+        dsn.action = "deliverable";
+        return verify_append(rcpt, relay, std::move(dsn), static_cast<int>(RecipientStatus::kOk));
+    }
+    if (request_.flags & kDeliveryUserVerify) {
         dsn.action = "deliverable";
         return trace(rcpt, relay, dsn);
     }
@@ -114,7 +150,11 @@ int DeliveryRecorder::bounce(const DeliveryRecipient& rcpt, std::string_view rel
 }
 
 int DeliveryRecorder::bounce_intern(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn) {
-    if (request_.flags & (kDeliveryMtaVerify | kDeliveryUserVerify)) {
+    if (request_.flags & kDeliveryMtaVerify) {
+        dsn.action = "undeliverable";
+        return verify_append(rcpt, relay, std::move(dsn), static_cast<int>(RecipientStatus::kBounce));
+    }
+    if (request_.flags & kDeliveryUserVerify) {
         dsn.action = "undeliverable";
         return trace(rcpt, relay, dsn);
     }
@@ -144,7 +184,11 @@ int DeliveryRecorder::defer(const DeliveryRecipient& rcpt, std::string_view rela
 }
 
 int DeliveryRecorder::defer_intern(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn) {
-    if (request_.flags & (kDeliveryMtaVerify | kDeliveryUserVerify)) {
+    if (request_.flags & kDeliveryMtaVerify) {
+        dsn.action = "undeliverable";
+        return verify_append(rcpt, relay, std::move(dsn), static_cast<int>(RecipientStatus::kDefer));
+    }
+    if (request_.flags & kDeliveryUserVerify) {
         dsn.action = "undeliverable";
         return trace(rcpt, relay, dsn);
     }

@@ -13,9 +13,15 @@
 //    fast-flush service (flush_client.h) that the message waits for the
 //    recipient's domain (a warning if that fails for an eligible domain);
 //    never finished;
-//  - address probes (kDeliveryMtaVerify / kDeliveryUserVerify) are
-//    recorded through the trace service only (the verify database is not
-//    ours yet: see the report) with the actions deliverable/undeliverable.
+//  - address probes by the MTA (kDeliveryMtaVerify) go to the verify
+//    service as an update request (ipc/verify_client.h: for the original
+//    recipient, and also for the final address when it differs), and are
+//    logged "status=deliverable" / "status=undeliverable" (a failed result
+//    with address_verify_negative_cache = no: not sent, logged
+//    "undeliverable-but-not-cached"); a verify service failure leaves the
+//    recipient in the queue with "<id>: verify service failure";
+//  - probes by a user (kDeliveryUserVerify, sendmail -bv) are recorded
+//    through the trace service with the same actions.
 // Each returns 0 when the recipient is finished (mark it done), -1 when
 // it stays in the queue. Status codes of the wrong class are replaced by
 // 2.0.0 / 5.0.0 / 4.0.0 with the reference's warning.
@@ -41,6 +47,8 @@ struct DeliveryAgentSettings {
     std::string defer_service = "defer";
     std::string trace_service = "trace";
     bool soft_bounce = false;
+    bool verify_negative_cache = true;            // address_verify_negative_cache
+    std::string verify_service = "verify";        // address_verify_service_name
     int ipc_timeout = 3600;
     DeliveryLogSettings log;
     // The configuration the fast-flush client reads (fast_flush_domains);
@@ -79,6 +87,10 @@ public:
     // settings.config); returns a FlushStatus value.
     using FlushAddCall = std::function<int(std::string_view site, std::string_view queue_id)>;
     void set_flush_add_call(FlushAddCall call) { flush_add_ = std::move(call); }
+    // Tests: replace the verify service update (default:
+    // ipc::verify_update on settings.queue_directory); returns success.
+    using VerifyCall = std::function<bool(std::string_view address, int addr_status, std::string_view reason)>;
+    void set_verify_call(VerifyCall call) { verify_ = std::move(call); }
     // Tests: a fixed "now" for the delay fields.
     void set_now(TimeStamp now) { now_ = now; }
 
@@ -86,6 +98,8 @@ private:
     int bounce_intern(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
     int defer_intern(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn);
     int trace(const DeliveryRecipient& rcpt, std::string_view relay, const Dsn& dsn);
+    int verify_append(const DeliveryRecipient& rcpt, std::string_view relay, Dsn dsn, int addr_status);
+    bool verify_update_one(std::string_view address, int addr_status, std::string_view reason);
     bool append(std::string_view service, const DeliveryRecipient& rcpt, const Dsn& dsn);
     void flush_add_recipient(const DeliveryRecipient& rcpt);
     void log(const DeliveryRecipient& rcpt, std::string_view relay, const Dsn& dsn, std::string_view status);
@@ -95,6 +109,7 @@ private:
     LogSink log_;
     AppendCall append_;
     FlushAddCall flush_add_;
+    VerifyCall verify_;
     TimeStamp now_;
 };
 

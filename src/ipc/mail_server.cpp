@@ -11,6 +11,7 @@
 
 #include "config/host_defaults.h"
 #include "config/mail_params.h"
+#include "dict/dict_indexed.h"
 #include "dict/dict_utf8.h"
 #include "ipc/maillog_client.h"
 #include "util/event_loop.h"
@@ -341,6 +342,7 @@ void start(Server& s, int argc, char** argv) {
         for (auto& [name, value] : o.overrides) s.config->set_override(name, value);
         s.config->set_override("service_name", o.service_name);
         config::check_mail_params(*s.config);
+        dict::load_indexed_table_params(*s.config);  // berkeley_db_*_buffer_size, lmdb_map_size
         // Every daemon turns UTF-8 support on from smtputf8_enable, as the
         // reference's programs do (diagnostics, table keys), before any
         // table is opened.

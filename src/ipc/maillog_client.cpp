@@ -58,23 +58,44 @@ std::string_view prefix_of(util::MsgLevel level) {
     return "";
 }
 
-bool send_to_postlogd(const std::string& line) {
-    State& s = state();
-    if (s.socket_fd < 0) {
-        s.socket_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (s.socket_fd < 0) return false;
-    }
+// Connects the datagram socket to postlogd. Connected once, it keeps
+// working after the process changes its identity (local(8) and pipe(8) run
+// commands and write mailboxes as the recipient, who may not reach
+// public/) or enters the chroot jail.
+bool connect_postlogd(State& s) {
+    if (s.socket_fd >= 0) ::close(s.socket_fd);
+    s.socket_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s.socket_fd < 0) return false;
     const std::string& path = s.chrooted ? s.chroot_path : s.socket_path;
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof(addr.sun_path)) return false;
     std::memcpy(addr.sun_path, path.data(), path.size());
-    ssize_t n;
+    int rc;
     do {
-        n = ::sendto(s.socket_fd, line.data(), line.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
-                     sizeof(addr));
-    } while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(line.size());
+        rc = ::connect(s.socket_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        ::close(s.socket_fd);
+        s.socket_fd = -1;
+        return false;
+    }
+    return true;
+}
+
+bool send_to_postlogd(const std::string& line) {
+    State& s = state();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        // A second attempt after postlogd was restarted (a new socket).
+        if ((s.socket_fd < 0 || attempt > 0) && !connect_postlogd(s)) return false;
+        ssize_t n;
+        do {
+            n = ::send(s.socket_fd, line.data(), line.size(), MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+        if (n == static_cast<ssize_t>(line.size())) return true;
+        if (n >= 0 || (errno != ECONNREFUSED && errno != ENOTCONN && errno != EDESTADDRREQ)) return false;
+    }
+    return false;
 }
 
 void append_to_file(const std::string& file, std::string line) {
@@ -161,7 +182,11 @@ void maillog_client_init(const config::Config& config, std::string_view ident, u
     std::string service = config.get("postlog_service_name");
     s.socket_path = config.get("queue_directory") + "/public/" + service;
     s.chroot_path = "/public/" + service;
-    if (!s.use_file) {
+    if (s.use_file) {
+        // Now, while the process may still reach public/ (see connect_postlogd);
+        // if postlogd is not up yet, the first line connects.
+        connect_postlogd(s);
+    } else {
         if (s.syslog_open) ::closelog();
         ::openlog(s.ident.c_str(), LOG_PID | LOG_NDELAY, s.facility);
         s.syslog_open = true;

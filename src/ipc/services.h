@@ -51,6 +51,9 @@ enum CleanupFlags : unsigned {
     kCleanupMapOk = 1u << 5,      // canonical/virtual/masquerade apply
     kCleanupMilter = 1u << 6,     // milters apply
     kCleanupSmtpReply = 1u << 7,  // reason text is an SMTP reply
+    kCleanupSmtputf8 = 1u << 8,   // the client asked for SMTPUTF8 (SMTP MAIL FROM ... SMTPUTF8)
+    kCleanupAutoUtf8 = 1u << 9,   // request SMTPUTF8 when an address or header is UTF-8
+                                  // (smtputf8_autodetect_classes lists the client's class)
 };
 
 // Bits cleanup returns (0: queued).

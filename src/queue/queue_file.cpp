@@ -94,8 +94,9 @@ QueueLayout QueueLayout::from_config(const config::Config& config) {
     layout.long_ids = config::parse_bool_value(config.get("enable_long_queue_ids")).value_or(false);
     auto depth = config::parse_int_value(config.get("hash_queue_depth"), 1000000);
     layout.hash_depth = depth && *depth >= 1 ? static_cast<int>(*depth) : 1;
-    for (auto name : util::split_tokens(config.get("hash_queue_names"), ", \t\r\n"))
-        layout.hashed.emplace_back(name);
+    // The value must outlive the views split_tokens returns.
+    const std::string names = config.get("hash_queue_names");
+    for (auto name : util::split_tokens(names, ", \t\r\n")) layout.hashed.emplace_back(name);
     return layout;
 }
 

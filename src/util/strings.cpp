@@ -57,9 +57,23 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+// The programs never call setlocale(), so tolower() is the C locale's: only
+// 'A'..'Z' change. Done here without a libc call per byte.
+namespace {
+inline char ascii_lower(char c) {
+    return static_cast<unsigned char>(c - 'A') < 26 ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+}  // namespace
+
+void to_lower_into(std::string_view s, std::string& out) {
+    out.resize(s.size());
+    char* d = out.data();
+    for (size_t i = 0; i < s.size(); ++i) d[i] = ascii_lower(s[i]);
+}
+
 std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string out;
+    to_lower_into(s, out);
     return out;
 }
 

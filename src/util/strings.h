@@ -25,6 +25,9 @@ std::string collapse_whitespace(std::string_view s);
 bool is_space(char c);
 bool iequals(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view s);
+// The same into out (its storage reused: no allocation once it is large
+// enough), for per-key hot paths; s must not point into out.
+void to_lower_into(std::string_view s, std::string& out);
 
 // Reads a whole file; returns false with errno set on failure, and names the
 // step that failed ("open" or "read") in failed_step when given.

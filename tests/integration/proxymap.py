@@ -259,10 +259,7 @@ def q(key, table, *extra):
 # shrinks.
 _APPLICATION_ERROR = ("dict_proxy client: a 'try again' reply is shown as 'Application error' by the "
                       "reference (errno 0), ours shows strerror(EAGAIN)")
-KNOWN = {
-    "client-logs-fatal": "postmap/postalias: the reference's commands also log to maillog_file "
-                         "(through postlogd); ours only write stderr",
-}
+KNOWN = {}
 CLIENT_LOG_CASES = {"client-logs-fatal"}
 
 

@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
         config::Config def(default_dir);
         try {
             def.load_main_cf(false);
-            for (auto word : util::split_tokens(def.get("multi_instance_directories"), util::kListSeparators))
+            const std::string directories = def.get("multi_instance_directories");  // outlives the words
+            for (auto word : util::split_tokens(directories, util::kListSeparators))
                 if (word == config_directory) ctx.check_shared_files = false;
         } catch (const std::exception&) {
         }

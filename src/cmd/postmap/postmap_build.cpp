@@ -36,7 +36,8 @@
 namespace pf::postmap {
 namespace {
 
-// Reads all of an open descriptor.
+// Reads all of an open descriptor (the caller reserves room for regular
+// files, so that the text is not moved as it grows).
 bool read_all(int fd, std::string& out) {
     char buf[65536];
     for (;;) {
@@ -110,8 +111,9 @@ void build_table(const MapSpec& map, const Options& opts) {
         so.utf8_check = table.flags() & dict::kUtf8Active;
         so.rhs_is_file = flags & dict::kSrcRhsIsFile;
         dict::TableSource source(std::move(content), source_path, so);
-        while (auto entry = source.next()) {
-            if (update_or_die(table, entry->key, entry->value) == dict::ChangeStatus::restart) source.rewind();
+        dict::SourceEntryView entry;
+        while (source.next_view(entry)) {
+            if (update_or_die(table, entry.key, entry.value) == dict::ChangeStatus::restart) source.rewind();
         }
     });
 }
@@ -152,6 +154,7 @@ void build_table_with(const MapSpec& map, const Options& opts, const SourceLoade
     // A read error ends the input, as end-of-file does for the reference
     // (a folder given as source makes an empty table).
     std::string content;
+    if (regular && st.st_size > 0) content.reserve(static_cast<size_t>(st.st_size));
     (void)read_all(fd, content);
     load(*table, std::move(content), source_path, flags);
     if (auto r = table->close(); !r) util::msg_fatal("{}", r.error().text);

@@ -4,8 +4,10 @@
 
 #include "config/config.h"
 #include "config/mail_params.h"
+#include "dict/dict_indexed.h"
 #include "dict/dict_utf8.h"
 #include "dict/dict_registry.h"
+#include "ipc/maillog_client.h"
 #include "util/msg.h"
 #include "util/strings.h"
 
@@ -100,6 +102,11 @@ void load_configuration(Options& opts) {
     config::Config cfg(config::resolve_config_directory(nullptr));
     cfg.load_main_cf(env_dir && *env_dir);
     config::check_mail_params(cfg);
+    dict::load_indexed_table_params(cfg);  // berkeley_db_*_buffer_size, lmdb_map_size
+    // From here on, diagnostics also go to syslog or, with maillog_file,
+    // to postlogd (no direct writes: postmap is not a logging authority),
+    // besides stderr, as the reference's postmap and postalias do.
+    ipc::maillog_client_init(cfg, ipc::mail_task(cfg, util::msg_program()), ipc::kMaillogNone);
     if (util::msg_verbose) (void)cfg.get("mynetworks");
     bool utf8 = util::iequals(cfg.get("smtputf8_enable"), "yes");
     dict::set_utf8_support(utf8);

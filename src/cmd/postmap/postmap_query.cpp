@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 namespace pf::postmap {
@@ -96,17 +97,56 @@ void print_pair(std::string_view key, std::string_view value, const Options& opt
     print("\n");
 }
 
-// Reads one line of standard input without its newline; false at the end.
-bool read_line(std::string& line) {
-    line.clear();
-    int c;
-    bool any = false;
-    while ((c = std::getchar()) != EOF) {
-        any = true;
-        if (c == '\n') return true;
-        line += static_cast<char>(c);
+// Standard input read in large blocks (read(2), no per-byte stdio call),
+// split at newlines. The end of input, or a read error, is final, as for
+// the stdio stream it replaces.
+class StdinLines {
+public:
+    // One line without its newline; false at the end.
+    bool next(std::string& line) {
+        line.clear();
+        bool any = false;
+        for (;;) {
+            if (pos_ == len_ && !fill()) return any;
+            any = true;
+            const char* start = buf_ + pos_;
+            const void* nl = std::memchr(start, '\n', len_ - pos_);
+            if (nl) {
+                size_t n = static_cast<size_t>(static_cast<const char*>(nl) - start);
+                line.append(start, n);
+                pos_ += n + 1;
+                return true;
+            }
+            line.append(start, len_ - pos_);
+            pos_ = len_;
+        }
     }
-    return any;
+
+private:
+    bool fill() {
+        if (done_) return false;
+        for (;;) {
+            ssize_t n = ::read(0, buf_, sizeof buf_);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                done_ = true;
+                return false;
+            }
+            pos_ = 0;
+            len_ = static_cast<size_t>(n);
+            return true;
+        }
+    }
+
+    char buf_[65536];
+    size_t pos_ = 0;
+    size_t len_ = 0;
+    bool done_ = false;
+};
+
+bool read_line(std::string& line) {
+    static StdinLines input;
+    return input.next(line);
 }
 
 [[noreturn]] void query_failed(const dict::Dict& d, const dict::Error& e) {

@@ -1,6 +1,7 @@
 // Posting notices through cleanup; see bounce_post.h.
 #include "bounce_post.h"
 
+#include "ipc/cleanup_flags.h"
 #include "ipc/services.h"
 #include "mail/mail_date.h"
 #include "queue/record.h"
@@ -12,27 +13,13 @@
 #include <fmt/core.h>
 
 namespace pf::bounce {
-namespace {
-
-// Cleanup flags beyond services.h (the reference's values).
-constexpr unsigned kCleanupSmtpUtf8 = 1u << 8;
-constexpr unsigned kCleanupAutoUtf8 = 1u << 9;
-
-// Whether a class list (internal_mail_filter_classes,
-// smtputf8_autodetect_classes) names bounce(8) mail.
-bool names_bounce(std::string_view list) {
-    for (const auto& word : util::split_tokens(list, " \t\r\n,"))
-        if (util::iequals(word, "bounce") || util::iequals(word, "all")) return true;
-    return false;
-}
-
-}  // namespace
 
 unsigned notice_cleanup_flags(const config::Config& config, int sendopts) {
     unsigned flags = ipc::kCleanupMapOk;
-    if (names_bounce(config.get("internal_mail_filter_classes"))) flags |= ipc::kCleanupFilter | ipc::kCleanupMilter;
-    if (names_bounce(config.get("smtputf8_autodetect_classes"))) flags |= kCleanupAutoUtf8;
-    if (sendopts & 1) flags |= kCleanupSmtpUtf8;
+    if (ipc::mail_class_listed(config.get("internal_mail_filter_classes"), "bounce"))
+        flags |= ipc::kCleanupFilter | ipc::kCleanupMilter;
+    if (ipc::mail_class_listed(config.get("smtputf8_autodetect_classes"), "bounce")) flags |= ipc::kCleanupAutoUtf8;
+    if (sendopts & 1) flags |= ipc::kCleanupSmtputf8;
     return flags;
 }
 

@@ -198,8 +198,8 @@ bool handle_client(ipc::ServerContext&, int fd) {
     ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
     if (n <= 0) {
-        // The client went away before E: nothing is queued.
-        if (!c.session->end_seen()) msg_warn("{}: lost connection with client", c.session->queue_id());
+        // The client went away before E (an aborted SMTP transaction):
+        // nothing is queued and, as with the reference, nothing is logged.
         d.clients.erase(it);
         return false;
     }

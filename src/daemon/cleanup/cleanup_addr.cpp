@@ -14,6 +14,7 @@
 #include "queue/record.h"
 #include "util/msg.h"
 #include "util/strings.h"
+#include "util/utf8.h"
 
 #include <fmt/format.h>
 
@@ -79,8 +80,32 @@ bool CleanupSession::apply_maps(std::string& address, unsigned address_class) {
         changed |= map11(address, *s_.recipient_canonical_maps, s_.propagate_canonical);
     if (s_.canonical_maps && (s_.canonical_classes & address_class))
         changed |= map11(address, *s_.canonical_maps, s_.propagate_canonical);
-    if (s_.masquerade && (s_.masquerade_classes & address_class)) changed |= s_.masquerade->apply(address);
+    if (s_.masquerade && (s_.masquerade_classes & address_class) && !masquerade_excluded(address))
+        changed |= s_.masquerade->apply(address);
     return changed;
+}
+
+void CleanupSession::detect_utf8(std::string_view text, int what) {
+    if (!s_.smtputf8_enable || text.empty() || util::all_ascii(text)) return;
+    // Addresses must be valid UTF-8; any non-ASCII header counts.
+    if (what != kUtf8Header && !util::valid_utf8(text)) return;
+    smtputf8_ |= what;
+    if (flags_ & ipc::kCleanupAutoUtf8) smtputf8_ |= kUtf8Requested;
+}
+
+bool CleanupSession::masquerade_excluded(const std::string& address) {
+    // The local-part of an address with a domain, looked up in
+    // masquerade_exceptions; a table error defers the message, and the
+    // address is then left alone as the reference's does.
+    if (!s_.masquerade_exceptions) return false;
+    auto at = address.rfind('@');
+    if (at == std::string::npos) return false;
+    mail::DomainMatch m = s_.masquerade_exceptions->match(std::string_view(address).substr(0, at));
+    if (m == mail::DomainMatch::error) {
+        util::msg_info("{}: masquerade_exceptions map lookup problem -- message not accepted, try again later", queue_id_);
+        errs_ |= ipc::kCleanupStatWrite;
+    }
+    return m == mail::DomainMatch::yes;
 }
 
 void CleanupSession::addr_sender(std::string_view address) {
@@ -92,6 +117,7 @@ void CleanupSession::addr_sender(std::string_view address) {
         if (util::iequals(clean, canon)) clean.clear();
     }
     apply_maps(clean, kEnvFrom);
+    detect_utf8(clean, kUtf8Sender);
     out(rec::kFrom, clean);
     sender_ = clean;
     have_sender_ = true;
@@ -108,10 +134,11 @@ void CleanupSession::addr_sender(std::string_view address) {
 }
 
 void CleanupSession::addr_recipient(std::string_view address) {
-    std::string clean = rewrite_internal("local", address.empty() ? std::string_view("") : address);
+    std::string clean = rewrite_internal("local", address.empty() ? std::string_view(s_.empty_address_recipient) : address);
     apply_maps(clean, kEnvRcpt);
+    detect_utf8(clean, 0);
     if (!have_dsn_orcpt_ && !clean.empty()) {
-        dsn_orcpt_ = "rfc822;" + clean;
+        dsn_orcpt_ = ((smtputf8_ & kUtf8Requested) && !util::all_ascii(clean) ? "utf-8;" : "rfc822;") + clean;
         have_dsn_orcpt_ = true;
     }
     out_recipient(dsn_orcpt_, dsn_notify_, orig_rcpt_, clean);
@@ -132,6 +159,7 @@ void CleanupSession::addr_recipient(std::string_view address) {
 void CleanupSession::addr_bcc(std::string_view address) {
     std::string clean = rewrite_internal("local", address);
     apply_maps(clean, kEnvRcpt);
+    detect_utf8(clean, 0);
     out_recipient("", 1, clean, clean);  // DSN NOTIFY=NEVER for automatic BCC
 }
 

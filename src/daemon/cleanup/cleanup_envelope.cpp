@@ -10,6 +10,7 @@
 #include "queue/record.h"
 #include "util/msg.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <fmt/format.h>
 
@@ -59,6 +60,7 @@ void CleanupSession::set_flags(unsigned flags) {
                     ? (ipc::kCleanupStatBad | ipc::kCleanupStatWrite | ipc::kCleanupStatSize |
                        ipc::kCleanupStatProxy | ipc::kCleanupStatDefer)
                     : ~0u;
+    if (flags & ipc::kCleanupSmtputf8) smtputf8_ = kUtf8Requested;
     // The size record first, so that it can be updated in place.
     out(rec::kSize, fmt::format("{:15} {:15} {:15} {:15} {:15} {:15}", 0, 0, 0, 0, 0, 0));
 }
@@ -95,7 +97,15 @@ void CleanupSession::record(char type, std::string_view data) {
 
 void CleanupSession::envelope_record(char type, std::string_view data) {
     if (type == rec::kFlags) {  // not part of the queue file
-        // Extra flags are not ours to honour beyond hold/discard.
+        // Extra request flags from the client (smtpd's HOLD and DISCARD
+        // actions); anything else is refused with the reference's warning.
+        unsigned long extra = 0;
+        auto [end, ec] = std::from_chars(data.data(), data.data() + data.size(), extra);
+        if (ec != std::errc() || end != data.data() + data.size() || (extra & ~(kHold | kDiscard)) != 0) {
+            msg_warn("{}: ignoring bad extra flags: 0x{:x}", queue_id_, extra);
+            return;
+        }
+        flags_ |= static_cast<unsigned>(extra);
         return;
     }
     if (type == rec::kMilterCount) return;
@@ -185,13 +195,26 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
     }
     if (type == rec::kMessage) {
         stage_ = Stage::content;
+        // The MIME checks apply to mail that header/body checks apply to.
+        if (!s_.disable_mime && (flags_ & ipc::kCleanupFilter)) {
+            if (s_.strict_8bitmime || s_.strict_7bit_headers) mime_opts_ |= kMime8bitHeader;
+            if (s_.strict_8bitmime || s_.strict_8bitmime_body) mime_opts_ |= kMime8bitBody;
+            if (s_.strict_mime_encoding_domain) mime_opts_ |= kMimeEncodingDomain;
+        }
         flags_ &= ~kInRcpt;
         out(rec::kMessage, "");
         data_offset_ = sink_.offset();
         return;
     }
     if (flags_ & kInRcpt) qmgr_opts_ |= 1;  // recipients mixed with other records
-    if (type == rec::kSize) return;         // ours replaces the client's
+    if (type == rec::kSize) {
+        // Ours replaces the client's. (The reference means to keep a
+        // requeued file's "SMTPUTF8 requested" bit here, but its scan of
+        // the client's record never matches: only the bit that the flags
+        // set survives.)
+        smtputf8_ &= kUtf8Requested;
+        return;
+    }
     if (mapped == rec::kCreateTime) return; // ours replaces the client's
     if (type == rec::kTime) {
         if (arrival_seconds_ == 0) {
@@ -272,6 +295,11 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
                 errs_ |= ipc::kCleanupStatBad;
                 return;
             }
+        }
+        if (name == "trace_flags" && !all_digits(value)) {
+            msg_warn("{}: message rejected: bad TFLAG record <{:.200}>", queue_id_, data);
+            errs_ |= ipc::kCleanupStatBad;
+            return;
         }
         bool replaced = false;
         for (auto& a : attrs_)

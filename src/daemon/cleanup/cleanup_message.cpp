@@ -183,6 +183,7 @@ bool CleanupSession::act(std::string_view context, std::string& text, std::strin
 }
 
 void CleanupSession::out_header(std::string_view header) {
+    detect_utf8(header, kUtf8Header);
     std::string_view rest = header;
     const size_t limit = static_cast<size_t>(s_.header_size_limit);
     bool first = true;
@@ -241,8 +242,14 @@ void CleanupSession::content_type(std::string_view value) {
     std::string minor = type.find('/') == std::string::npos ? "" : std::string(util::trim(type.substr(type.find('/') + 1)));
     if (major == "message") {
         mime_type_ = (minor == "rfc822" || minor == "global") ? MimeType::message : MimeType::other;
+        message_sub_ = minor == "rfc822"          ? MessageSub::rfc822
+                       : minor == "global"        ? MessageSub::global
+                       : minor == "partial"       ? MessageSub::partial
+                       : minor == "external-body" ? MessageSub::external_body
+                                                  : MessageSub::other;
         return;
     }
+    message_sub_ = MessageSub::none;
     if (major != "multipart") {
         mime_type_ = major == "text" ? MimeType::text : MimeType::other;
         return;
@@ -276,10 +283,109 @@ void CleanupSession::content_type(std::string_view value) {
     }
 }
 
+void CleanupSession::content_encoding(std::string_view value) {
+    // The first token after blanks and (comments); an unknown or quoted
+    // value leaves the encoding as it was.
+    size_t i = 0;
+    int depth = 0;
+    while (i < value.size()) {
+        char c = value[i];
+        if (depth > 0) {
+            if (c == '\\') ++i;
+            else if (c == '(') ++depth;
+            else if (c == ')') --depth;
+            ++i;
+        } else if (c == '(') {
+            ++depth, ++i;
+        } else if (util::is_space(c)) {
+            ++i;
+        } else {
+            break;
+        }
+    }
+    static constexpr std::string_view kSpecials = "()<>@,;:\\\"/[]?=";
+    size_t start = i;
+    while (i < value.size() && !util::is_space(value[i]) && static_cast<unsigned char>(value[i]) > 31 &&
+           value[i] != 127 && kSpecials.find(value[i]) == std::string_view::npos)
+        ++i;
+    std::string_view token = value.substr(start, i - start);
+    if (token.empty()) return;
+    static constexpr struct {
+        std::string_view name;
+        Encoding encoding, domain;
+    } kEncodings[] = {
+        {"7bit", Encoding::e7bit, Encoding::e7bit},
+        {"8bit", Encoding::e8bit, Encoding::e8bit},
+        {"binary", Encoding::binary, Encoding::binary},
+        {"base64", Encoding::base64, Encoding::e7bit},
+        {"quoted-printable", Encoding::qp, Encoding::e7bit},
+    };
+    for (const auto& e : kEncodings) {
+        if (util::iequals(token, e.name)) {
+            curr_encoding_ = e.encoding;
+            curr_domain_ = e.domain;
+            return;
+        }
+    }
+}
+
+namespace {
+
+std::string_view encoding_name(int encoding) {
+    static constexpr std::string_view kNames[] = {"7bit", "8bit", "binary", "base64", "quoted-printable"};
+    return encoding >= 0 && encoding < 5 ? kNames[encoding] : "unknown";
+}
+
+bool has_8bit(std::string_view text) {
+    for (char c : text)
+        if (static_cast<unsigned char>(c) & 0x80) return true;
+    return false;
+}
+
+// The reference's texts for the MIME errors, in its order of precedence.
+constexpr struct {
+    unsigned error;
+    std::string_view text;
+} kMimeErrorTexts[] = {
+    {1u << 2, "improper use of 8-bit data in message header"},
+    {1u << 3, "improper use of 8-bit data in message body"},
+    {1u << 4, "invalid message/* or multipart/* encoding domain"},
+};
+
+}  // namespace
+
+void CleanupSession::mime_error(unsigned error, std::string_view text) {
+    if (mime_errs_ & error) return;
+    mime_errs_ |= error;
+    std::string_view what;
+    for (const auto& e : kMimeErrorTexts)
+        if (e.error == error) what = e.text;
+    std::string_view origin = "local";
+    for (const auto& a : attrs_)
+        if (a.first == "log_message_origin") origin = a.second;
+    msg_info("{}: reject: mime-error {}: {:.100} from {}; from=<{}> to=<{}>", queue_id_, what, text, origin, sender_,
+             have_recip_ ? recip_ : std::string("unknown"));
+}
+
+void CleanupSession::mime_end_of_headers() {
+    // Multipart and message/* entities must use an identity encoding
+    // (partial and external-body: 7bit only).
+    if (!(mime_opts_ & kMimeEncodingDomain)) return;
+    const std::string_view name = encoding_name(static_cast<int>(curr_encoding_));
+    if (message_sub_ == MessageSub::partial || message_sub_ == MessageSub::external_body) {
+        if (curr_domain_ != Encoding::e7bit) mime_error(kMimeEncodingDomain, name);
+    } else if (message_sub_ == MessageSub::rfc822 || mime_type_ == MimeType::multipart) {
+        if (curr_encoding_ != curr_domain_) mime_error(kMimeEncodingDomain, name);
+    }
+}
+
 void CleanupSession::process_header(Section section, std::string header) {
     const mail::HeaderOpts* opts = s_.header_opts.find_header(header);
     if (!s_.disable_mime && opts && opts->type == HeaderType::content_type)
         content_type(std::string_view(header).substr(header.find(':') + 1));
+    if (!s_.disable_mime && opts && opts->type == HeaderType::content_transfer_encoding)
+        content_encoding(std::string_view(header).substr(header.find(':') + 1));
+    if ((mime_opts_ & kMime8bitHeader) && has_8bit(header)) mime_error(kMime8bitHeader, header);
     if (opts && (opts->flags & mail::kHdrMime)) section = Section::multipart;
     if (opts && opts->type == HeaderType::received) ++hop_count_;
     if (flags_ & ipc::kCleanupFilter) {
@@ -418,6 +524,8 @@ void CleanupSession::flush_header() {
 }
 
 void CleanupSession::body_record(char type, std::string_view data) {
+    if ((mime_opts_ & kMime8bitBody) && curr_encoding_ == Encoding::e7bit && has_8bit(data))
+        mime_error(kMime8bitBody, data);
     const bool line_start = body_line_start_;
     body_line_start_ = type == rec::kNorm;
     if (!s_.disable_mime && line_start && data.size() >= 2 && data[0] == '-' && data[1] == '-' &&
@@ -430,10 +538,13 @@ void CleanupSession::body_record(char type, std::string_view data) {
             if (data.substr(2 + b.size(), 2) == "--") {
                 boundaries_.pop_back();
                 mime_type_ = MimeType::other;
+                message_sub_ = MessageSub::none;
             } else {
                 section_ = Section::multipart;
                 mime_type_ = part_default;
+                message_sub_ = part_default == MimeType::message ? MessageSub::rfc822 : MessageSub::none;
             }
+            mime_reset_encoding();
             body_offset_ = 0;
             break;
         }
@@ -462,6 +573,16 @@ void CleanupSession::end_of_content() {
     // A body that ends in the middle of a line (L last) is completed with
     // an empty N record, as the reference's MIME processor does.
     if (section_ != Section::primary && !body_line_start_) out(rec::kNorm, "");
+    // A MIME error rejects the message unless a check gave a reason first.
+    if (mime_errs_ && reason_.empty()) {
+        for (const auto& e : kMimeErrorTexts) {
+            if (mime_errs_ & e.error) {
+                errs_ |= ipc::kCleanupStatCont;
+                reason_ = fmt::format("5.6.0 {}", e.text);
+                break;
+            }
+        }
+    }
     xtra_offset_ = sink_.offset();
     cont_length_ = xtra_offset_ - data_offset_;
     stage_ = Stage::extracted;
@@ -522,11 +643,15 @@ void CleanupSession::content_record(char type, std::string_view data) {
     // The end of a header block.
     const bool primary = section_ == Section::primary;
     if (primary) headers_done();
+    mime_end_of_headers();
     if (!s_.disable_mime && mime_type_ == MimeType::message) {
         section_ = Section::nested;
         mime_type_ = MimeType::text;
+        message_sub_ = MessageSub::none;
+        mime_reset_encoding();
     } else {
         section_ = Section::body;
+        if (mime_type_ == MimeType::multipart) mime_reset_encoding();  // the prolog
     }
     if (primary && !data.empty()) out(rec::kNorm, "");
     body_line_start_ = true;

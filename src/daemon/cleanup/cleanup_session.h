@@ -96,6 +96,14 @@ private:
     static constexpr unsigned kDiscard = 1u << 3;    // same as ipc::kCleanupDiscard
     static constexpr unsigned kInRcpt = 1u << 16;
     static constexpr unsigned kWarnSeen = 1u << 17;
+    // The size record's SMTPUTF8 bits (the reference's SMTPUTF8_FLAG_*).
+    static constexpr int kUtf8Requested = 1 << 0;
+    static constexpr int kUtf8Header = 1 << 1;
+    static constexpr int kUtf8Sender = 1 << 2;
+    // SMTPUTF8 autodetection: a non-ASCII header (kUtf8Header) or a
+    // UTF-8 sender (kUtf8Sender) or recipient (no bit of its own) asks for
+    // SMTPUTF8 when the client's class is autodetected.
+    void detect_utf8(std::string_view text, int what);
 
     enum class Stage { envelope, content, extracted, done };
     enum class Section { primary, multipart, nested, body };
@@ -112,6 +120,20 @@ private:
     void body_record(char type, std::string_view data);
     void end_of_content();
     void content_type(std::string_view value);
+    void content_encoding(std::string_view value);
+    // The strict MIME checks (strict_7bit_headers, strict_8bitmime,
+    // strict_8bitmime_body, strict_mime_encoding_domain): each kind of
+    // error is logged once ("reject: mime-error ..."); the first kind, in
+    // the reference's order, rejects the message at the end of the content
+    // unless a header/body check already gave a reason.
+    enum MimeError : unsigned {
+        kMime8bitHeader = 1u << 2,
+        kMime8bitBody = 1u << 3,
+        kMimeEncodingDomain = 1u << 4,
+    };
+    void mime_error(unsigned error, std::string_view text);
+    void mime_end_of_headers();
+    void mime_reset_encoding() { curr_encoding_ = curr_domain_ = Encoding::e7bit; }
     void out_header(std::string_view header);
     std::string rewrite_header(const mail::HeaderOpts& opts, std::string_view header, bool& changed);
     // The reference's cleanup_act(): returns false to drop the input.
@@ -129,6 +151,7 @@ private:
     bool map11(std::string& address, const mail::Maps& maps, bool propagate);
     std::vector<std::string> map1n(const std::string& address);
     bool apply_maps(std::string& address, unsigned address_class);
+    bool masquerade_excluded(const std::string& address);
     // cleanup_out.cpp
     void out(char type, std::string_view data);
     bool write_record(char type, std::string_view data);
@@ -185,6 +208,17 @@ private:
     // MIME state.
     enum class MimeType { text, multipart, message, other };
     MimeType mime_type_ = MimeType::text;
+    // message/* subtypes the encoding domain check tells apart (none:
+    // the current type is not message/*).
+    enum class MessageSub { none, rfc822, global, partial, external_body, other };
+    MessageSub message_sub_ = MessageSub::none;
+    // Content-Transfer-Encoding: the encoding, and its domain (7bit for
+    // base64 and quoted-printable).
+    enum class Encoding { e7bit, e8bit, binary, base64, qp };
+    Encoding curr_encoding_ = Encoding::e7bit;
+    Encoding curr_domain_ = Encoding::e7bit;
+    unsigned mime_opts_ = 0;   // which MimeError kinds are checked
+    unsigned mime_errs_ = 0;   // which were found
     struct Boundary {
         std::string text;
         MimeType part_default;

@@ -80,12 +80,19 @@ std::unique_ptr<CleanupSettings> CleanupSettings::from_config(const config::Conf
     s->verp_bounce_off = boolean(c, "verp_bounce_off", false);
     s->undisclosed_recipients_header = c.get("undisclosed_recipients_header");
     s->always_bcc = c.get("always_bcc");
+    s->empty_address_recipient = c.get("empty_address_recipient");
+    s->smtputf8_enable = boolean(c, "smtputf8_enable", true);
+    s->strict_7bit_headers = boolean(c, "strict_7bit_headers", false);
+    s->strict_8bitmime = boolean(c, "strict_8bitmime", false);
+    s->strict_8bitmime_body = boolean(c, "strict_8bitmime_body", false);
+    s->strict_mime_encoding_domain = boolean(c, "strict_mime_encoding_domain", false);
     s->header_opts = mail::HeaderOptsTable(c.get("message_drop_headers"));
 
     s->find_ctx.recipient_delimiter = s->recipient_delimiter;
     s->find_ctx.myorigin = s->myorigin;
     std::vector<std::string> local_domains;
-    for (std::string_view d : util::split_tokens(c.get("mydestination"), ", \t\r\n"))
+    const std::string mydestination = c.get("mydestination");  // the views below point into it
+    for (std::string_view d : util::split_tokens(mydestination, ", \t\r\n"))
         local_domains.push_back(util::to_lower(d));
     s->find_ctx.is_local = [local_domains](std::string_view domain) {
         for (const std::string& d : local_domains)
@@ -103,16 +110,9 @@ std::unique_ptr<CleanupSettings> CleanupSettings::from_config(const config::Conf
         parse_address_classes("recipient_canonical_classes", c.get("recipient_canonical_classes"));
     s->virtual_alias_maps = maps(c, "virtual_alias_maps", addr_flags);
     std::string masq = c.get("masquerade_domains");
-    if (!util::trim(masq).empty()) {
-        std::vector<std::string> exceptions;
-        for (std::string_view e : util::split_tokens(c.get("masquerade_exceptions"), ", \t\r\n"))
-            exceptions.push_back(util::to_lower(e));
-        s->masquerade.emplace(masq, [exceptions](std::string_view local) {
-            for (const std::string& e : exceptions)
-                if (util::iequals(e, local)) return true;
-            return false;
-        });
-    }
+    if (!util::trim(masq).empty()) s->masquerade.emplace(masq, nullptr);
+    if (std::string except = c.get("masquerade_exceptions"); !util::trim(except).empty())
+        s->masquerade_exceptions.emplace("masquerade_exceptions", except, mail::DomainList::Style::exact, false);
     s->masquerade_classes = parse_address_classes("masquerade_classes", c.get("masquerade_classes"));
     s->sender_bcc_maps = maps(c, "sender_bcc_maps", addr_flags);
     s->recipient_bcc_maps = maps(c, "recipient_bcc_maps", addr_flags);

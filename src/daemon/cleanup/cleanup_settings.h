@@ -6,6 +6,7 @@
 // (config exceptions, caught in main).
 #pragma once
 
+#include "mail/address_domain_list.h"
 #include "mail/header_opts.h"
 #include "mail/mail_addr_find.h"
 #include "mail/maps.h"
@@ -56,6 +57,13 @@ struct CleanupSettings {
     bool verp_bounce_off = false;
     std::string undisclosed_recipients_header;
     std::string always_bcc;
+    std::string empty_address_recipient = "MAILER-DAEMON";  // replaces an empty envelope recipient
+    bool smtputf8_enable = true;
+    // MIME checks of mail that header/body checks apply to (strict_*).
+    bool strict_7bit_headers = false;
+    bool strict_8bitmime = false;
+    bool strict_8bitmime_body = false;
+    bool strict_mime_encoding_domain = false;
 
     mail::HeaderOptsTable header_opts;
     mail::AddrFindContext find_ctx;
@@ -66,6 +74,9 @@ struct CleanupSettings {
     unsigned recipient_canonical_classes = kEnvRcpt | kHdrRcpt;
     std::optional<mail::Maps> virtual_alias_maps;
     std::optional<mail::Masquerade> masquerade;
+    // masquerade_exceptions: a string list (literals, type:table,
+    // /file/name, !negation) of local-parts never masqueraded.
+    std::optional<mail::DomainList> masquerade_exceptions;
     unsigned masquerade_classes = kEnvFrom | kHdrFrom | kHdrRcpt;
     std::optional<mail::Maps> sender_bcc_maps, recipient_bcc_maps;
     std::optional<mail::Maps> header_checks, mime_header_checks, nested_header_checks, body_checks;

@@ -112,7 +112,8 @@ void Master::read_config() {
     // name=value as given), and MAIL_CONFIG always.
     child_env_.clear();
     bool have_mail_config = false;
-    for (auto word : util::split_tokens(config_->get("import_environment"), util::kListSeparators)) {
+    const std::string import_list = config_->get("import_environment");  // outlives the words
+    for (auto word : util::split_tokens(import_list, util::kListSeparators)) {
         std::string w(word);
         if (w.find('=') != std::string::npos) {
             if (w.starts_with("MAIL_CONFIG=")) continue;

@@ -28,7 +28,8 @@ void post_init(pf::ipc::ServerContext& ctx) {
     g_settings.mail_name = cfg.get("mail_name");
     g_settings.content_filter = cfg.get("content_filter");
     g_settings.line_limit = static_cast<std::size_t>(std::stoll(cfg.get("line_length_limit")));
-    g_settings.cleanup_flags = pf::pickup::pickup_cleanup_flags(cfg.get("receive_override_options"));
+    g_settings.cleanup_flags = pf::pickup::pickup_cleanup_flags(cfg.get("receive_override_options"),
+                                                                 cfg.get("smtputf8_autodetect_classes"));
     std::string owner = cfg.get("mail_owner");
     if (struct passwd* pw = ::getpwnam(owner.c_str())) g_settings.mail_owner_uid = pw->pw_uid;
     g_cleanup_service = cfg.get("cleanup_service_name");

@@ -1,8 +1,10 @@
 // pickup(8)'s copy of maildrop files to cleanup: see pickup_copy.h.
 #include "daemon/pickup/pickup_copy.h"
 
+#include "ipc/cleanup_flags.h"
 #include "ipc/services.h"
 #include "mail/mail_date.h"
+#include "mail/address_quote.h"
 #include "queue/queue_file.h"
 #include "queue/queue_file_reader.h"
 #include "util/msg.h"
@@ -110,10 +112,12 @@ Disposition pickup_copy(queue::RecordReader& reader, ipc::CleanupClient& cleanup
     const bool requeued = info.st.st_uid == settings.mail_owner_uid && (info.st.st_mode & S_IROTH) == 0;
     if (requeued) {
         auto slash = info.path.rfind('/');
-        util::msg_info("{}: uid={} from=<{}> orig_id={}", info.id, static_cast<int>(info.st.st_uid), *info.sender,
+        util::msg_info("{}: uid={} from=<{}> orig_id={}", info.id, static_cast<int>(info.st.st_uid),
+                       mail::quote_822_local(*info.sender),
                        slash == std::string::npos ? info.path : info.path.substr(slash + 1));
     } else {
-        util::msg_info("{}: uid={} from=<{}>", info.id, static_cast<int>(info.st.st_uid), *info.sender);
+        util::msg_info("{}: uid={} from=<{}>", info.id, static_cast<int>(info.st.st_uid),
+                       mail::quote_822_local(*info.sender));
     }
     if (!put(rec::kMessage, "") ||
         !put(rec::kNorm, fmt::format("Received: by {} ({}, from userid {})", settings.myhostname, settings.mail_name,
@@ -132,14 +136,9 @@ Disposition pickup_copy(queue::RecordReader& reader, ipc::CleanupClient& cleanup
 
 }  // namespace
 
-unsigned pickup_cleanup_flags(std::string_view receive_override_options) {
-    unsigned flags = ipc::kCleanupBounce | ipc::kCleanupFilter | ipc::kCleanupMilter | ipc::kCleanupBccOk |
-                     ipc::kCleanupMapOk;
-    for (auto word : util::split_tokens(receive_override_options, util::kListSeparators)) {
-        if (util::iequals(word, "no_header_body_checks")) flags &= ~ipc::kCleanupFilter;
-        else if (util::iequals(word, "no_milters")) flags &= ~ipc::kCleanupMilter;
-        else if (util::iequals(word, "no_address_mappings")) flags &= ~(ipc::kCleanupMapOk | ipc::kCleanupBccOk);
-    }
+unsigned pickup_cleanup_flags(std::string_view receive_override_options, std::string_view autodetect_classes) {
+    unsigned flags = ipc::kCleanupBounce | ipc::input_cleanup_flags(receive_override_options);
+    if (ipc::mail_class_listed(autodetect_classes, "sendmail")) flags |= ipc::kCleanupAutoUtf8;
     return flags;
 }
 

@@ -58,6 +58,7 @@ int pickup_scan(const std::string& maildrop_dir, const PickupSettings& settings,
 // The cleanup flags pickup asks for: bounce, header/body checks, milters,
 // automatic BCC and address mapping, less what receive_override_options
 // turns off (no_header_body_checks, no_milters, no_address_mappings).
-unsigned pickup_cleanup_flags(std::string_view receive_override_options);
+unsigned pickup_cleanup_flags(std::string_view receive_override_options,
+                              std::string_view autodetect_classes = {});
 
 }  // namespace pf::pickup

@@ -10,6 +10,7 @@
 #include "daemon/qmgr/qmgr_events.h"
 #include "daemon/qmgr/qmgr_manager.h"
 #include "daemon/qmgr/qmgr_settings.h"
+#include "ipc/flush_client.h"
 #include "ipc/mail_server.h"
 #include "queue/queue_file.h"
 #include "util/msg.h"
@@ -118,6 +119,11 @@ int main(int argc, char** argv) {
         paths.layout.queue_directory.push_back('.');
         g_events = std::make_unique<SkeletonEvents>();
         auto manager_hooks = qmgr::QueueManager::default_hooks(settings, ".");
+        manager_hooks.flush_add = [&config = ctx.config](std::string_view site, const std::string& queue_id) {
+            auto status = ipc::flush_add(config, site, queue_id);
+            if (status != ipc::FlushStatus::kOk && status != ipc::FlushStatus::kUnknown)
+                util::msg_warn("{}: {} service failure", queue_id, config.get("flush_service_name"));
+        };
         g_manager = std::make_unique<qmgr::QueueManager>(settings, lookup, paths, *g_events, std::move(manager_hooks));
         g_manager->start();
     };

@@ -1,6 +1,7 @@
 // The queue manager's envelope reader; see qmgr_envelope.h.
 #include "daemon/qmgr/qmgr_envelope.h"
 
+#include "mail/address_quote.h"
 #include "queue/record.h"
 #include "util/msg.h"
 
@@ -18,7 +19,9 @@ using util::msg_warn;
 constexpr std::size_t kMaxRecord = 1 << 20;
 constexpr std::string_view kEnvelopeTypes = "MCTcFILSDRO/WVA>K<ion";
 constexpr std::string_view kExtractTypes = "EDRO/PreAFIL>Kon";
-constexpr int kReadFlagUser = (1 | 2 | 4 | 8) << 1;
+// The DSN NOTIFY bits (shifted) and bit 0, "recipient records mixed with
+// other records" (cleanup sets it when local(8) forwards to several addresses).
+constexpr int kReadFlagUser = 1 | ((1 | 2 | 4 | 8) << 1);
 constexpr int kDsnNotifyMask = 1 | 2 | 4 | 8;
 
 bool all_digits(std::string_view s) {
@@ -275,7 +278,8 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
                 env.have_sender = true;
                 env.sender.assign(start);
                 // The reference logs "opened" as soon as the sender is known.
-                util::msg_info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, env.sender, env.cont_length,
+                util::msg_info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id,
+                               mail::quote_822_local(env.sender), env.cont_length,
                                env.rcpt_unread);
             }
             continue;

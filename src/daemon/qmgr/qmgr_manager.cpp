@@ -5,6 +5,7 @@
 #include "ipc/attr.h"
 #include "ipc/bounce_client.h"
 #include "ipc/deliver_log.h"
+#include "mail/address_quote.h"
 #include "queue/record.h"
 #include "util/msg.h"
 #include "util/strings.h"
@@ -32,6 +33,12 @@ constexpr int kDeferred = 1;
 constexpr int kMinMessageRecipients = 10;  // qmgr_message_recipient_minimum
 constexpr int kMaxBatch = 5000;            // the reference keeps reads short
 constexpr int kResolveRetries = 5;
+// Trace flags (the delivery request's kDelivery* bits) and the size
+// record's "some recipient wants NOTIFY=SUCCESS" read flag.
+constexpr int kTraceUserVerify = 1 << 9;
+constexpr int kTraceRecord = 1 << 10;
+constexpr int kTraceRecordDelayedSent = 1 << 13;
+constexpr int kReadFlagNotifySuccess = 2 << 1;
 constexpr useconds_t kResolveRetryMicros = 200000;
 
 ipc::TimeStamp now_stamp() { return ipc::TimeStamp::now(); }
@@ -290,6 +297,14 @@ bool QueueManager::feed(QueueScan& scan, const std::string& id) {
         defer_file(queue::kActive, id, queue::kIncoming, 60);
         return false;
     }
+    // flush(8)'s send_file marks a file with the group-read bit: this
+    // message may use transports and destinations thought dead, and
+    // defer_transports do not hold it. The mark goes once it is seen.
+    if (st.st_mode & S_IRGRP) {
+        message->qflags |= kFlushEach | kFlushDfxp;
+        if (fchmod(fileno(fp.get()), st.st_mode & 07777 & ~S_IRGRP) < 0)
+            msg_fatal("fchmod {}: {}", path, std::strerror(errno));
+    }
     if (!load_recipients(*message, fp.get())) {
         fp.reset();
         save_corrupt(id);
@@ -317,6 +332,8 @@ bool QueueManager::load_recipients(Message& message, std::FILE* fp) {
     }
     if (limit > kMaxBatch) limit = kMaxBatch;
     if (!read_envelope(fp, message.queue_id, message.env, limit)) return false;
+    // After a delay warning, the sender hears when the delay is over.
+    if (settings_.confirm_delay_cleared && message.env.warn_time < 0) message.env.tflags |= kTraceRecordDelayedSent;
     message.times.incoming_arrival = ipc::TimeStamp{message.env.arrival_sec, message.env.arrival_usec};
     return true;
 }
@@ -417,6 +434,10 @@ void QueueManager::defer_recipient(Message& message, const EnvelopeRecipient& rc
     }
     log_recipient(message, rcpt, dsn, "deferred");
     message.defer = true;
+    // As every deferral in the reference: the fast-flush log of the
+    // recipient's domain learns about the message.
+    if (auto at = rcpt.address.rfind('@'); hooks_.flush_add && at != std::string::npos && at + 1 < rcpt.address.size())
+        hooks_.flush_add(std::string_view(rcpt.address).substr(at + 1), message.queue_id);
 }
 
 void QueueManager::defer_entries(const std::vector<Entry*>& entries, const Dsn& dsn) {
@@ -425,6 +446,7 @@ void QueueManager::defer_entries(const std::vector<Entry*>& entries, const Dsn& 
         recipients_in_memory_ -= static_cast<long>(entry->recipients.size());
         if (Message* done = scheduler_.entry_done(entry)) active_done(done);
     }
+    arm_dead_queue_timers();
 }
 
 void QueueManager::arm_dead_queue_timers() {
@@ -434,9 +456,26 @@ void QueueManager::arm_dead_queue_timers() {
             pump();
         });
     }
+    for (auto& [transport, queue] : scheduler_.take_newly_suspended()) {
+        Transport* t = scheduler_.find_transport(transport);
+        int delay = t ? t->limits.rate_delay : 1;
+        events_.add_timer(std::chrono::seconds(delay), [this, transport, queue] {
+            scheduler_.resume_queue(transport, queue);
+            pump();
+        });
+    }
 }
 
 // --- finishing a message ---------------------------------------------------
+
+void QueueManager::kill_record(const Message& message, long offset) {
+    std::string path = paths_.path(queue::kActive, message.queue_id);
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) msg_fatal("update queue file {}: {}", path, std::strerror(errno));
+    auto done = queue::mark_record(fd, offset, queue::rec::kKill, false);
+    ::close(fd);
+    if (!done) msg_fatal("update queue file {}: {}", path, done.error());
+}
 
 void QueueManager::save_corrupt(const std::string& id) {
     if (int err = move_queue_file(paths_, id, queue::kActive, queue::kCorrupt)) {
@@ -514,6 +553,17 @@ void QueueManager::active_done(Message* message) {
         if (message->refcount == 0) active_done(message);
         return;
     }
+    // A delivery status report (sendmail -v, sendmail -bv, DSN
+    // NOTIFY=SUCCESS, confirm_delay_cleared): the trace service mails what
+    // the agents recorded in the trace log. Once it is sent, the
+    // trace_flags record of a sendmail -v message is killed, so that a
+    // later retry does not report again.
+    if ((message->env.tflags & (kTraceUserVerify | kTraceRecord | kTraceRecordDelayedSent)) ||
+        (message->env.rflags & kReadFlagNotifySuccess)) {
+        int status = hooks_.notice ? hooks_.notice(settings_.trace_service, "trace", *message) : -1;
+        if (status == 0 && message->env.tflags_offset > 0) kill_record(*message, message->env.tflags_offset);
+        if (status != 0) message->defer = true;
+    }
     // (Not after a REDIRECT: the reference delivers to the redirect target
     // once and leaves the other recipients unmarked in the removed file.)
     if (!message->defer && !message->env.have_redirect && recipients_left(*message)) message->defer = true;
@@ -521,7 +571,8 @@ void QueueManager::active_done(Message* message) {
         long now = now_seconds();
         long lifetime = message->env.sender.empty() ? settings_.bounce_queue_lifetime : settings_.max_queue_lifetime;
         if (now >= message->env.create_time + lifetime) {
-            msg_info("{}: from=<{}>, status=expired, returned to sender", id, message->env.sender);
+            msg_info("{}: from=<{}>, status=expired, returned to sender", id,
+                     mail::quote_822_local(message->env.sender));
             int status = hooks_.notice ? hooks_.notice(settings_.defer_service, "flush", *message) : -1;
             message->defer = status != 0;
         } else if (message->env.warn_time > 0 && now >= message->env.warn_time - 1) {
@@ -748,6 +799,7 @@ void QueueManager::agent_replied(Agent& agent, std::expected<ipc::DeliveryReply,
     }
     recipients_in_memory_ -= static_cast<long>(entry->recipients.size());
     if (Message* done = scheduler_.entry_done(entry)) active_done(done);
+    arm_dead_queue_timers();
 }
 
 }  // namespace pf::qmgr

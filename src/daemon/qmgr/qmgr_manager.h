@@ -53,6 +53,9 @@ struct ManagerHooks {
     // Asks a bounce/defer service for a notice: service, request word
     // ("flush" or "warn"), message. 0 on success.
     std::function<int(std::string_view, std::string_view, const Message&)> notice;
+    // Tells the fast-flush service that queue_id waits for site (a
+    // deferred recipient's domain), warning when that fails. Unset: not told.
+    std::function<void(std::string_view site, const std::string& queue_id)> flush_add;
 };
 
 class QueueManager {
@@ -93,6 +96,9 @@ private:
     void save_corrupt(const std::string& id);
     void defer_file(std::string_view queue, const std::string& id, std::string_view to, long delay);
     bool recipients_left(const Message& message);
+    // Turns the record at offset into a killed one ('K'); fatal when the
+    // file cannot be updated, as the reference's.
+    void kill_record(const Message& message, long offset);
     void log_recipient(const Message& message, const EnvelopeRecipient& rcpt, const Dsn& dsn, std::string_view status);
 
     void drain();

@@ -123,6 +123,7 @@ std::vector<Scheduler::Deferral> Scheduler::assign(Message& message, std::vector
             route = Route{std::string(kRetry), "4.3.2 deferred transport"};
         }
         Transport* t = &transport(route.transport);
+        if ((message.qflags & kFlushEach) && t->dead) unthrottle_transport(*t);
         if (t->dead) {
             Dsn saved = t->dead_reason.value_or(Dsn{"4.3.0", "mail transport unavailable"});
             auto& retry = transport(kRetry);
@@ -139,6 +140,7 @@ std::vector<Scheduler::Deferral> Scheduler::assign(Message& message, std::vector
         else
             name = lowercase(name);
         DestQueue* q = &queue(*t, name, route.nexthop);
+        if ((message.qflags & kFlushEach) && q->dead()) q->positive_feedback();
         if (q->dead()) {
             Dsn saved = q->dead_reason().value_or(Dsn{"4.3.0", "destination unavailable"});
             q = retry_queue(saved);
@@ -283,10 +285,20 @@ Message* Scheduler::entry_done(Entry* entry) {
     } else {
         q->todo.remove(entry);
     }
+    const bool was_busy = entry->busy;
     Message* message = entry->message;
     message->refcount--;
     message->rcpt_count -= static_cast<long>(entry->recipients.size());
     entries_.erase(it);
+    // A rate-limited destination pauses after each delivery (its window
+    // is 1: nothing else is in flight there).
+    if (was_busy && t->limits.rate_delay > 0) {
+        if (q->dead()) q->positive_feedback();
+        if (q->ready()) {
+            q->suspend();
+            newly_suspended_.emplace_back(t->name, q->name());
+        }
+    }
     maybe_remove(*t, *q);
     return message->refcount == 0 ? message : nullptr;
 }
@@ -339,6 +351,21 @@ void Scheduler::revive_all() {
             if (q->dead()) names.push_back(name);
         for (auto& name : names) unthrottle_queue(t->name, name);
     }
+}
+
+std::vector<std::pair<std::string, std::string>> Scheduler::take_newly_suspended() {
+    return std::exchange(newly_suspended_, {});
+}
+
+void Scheduler::resume_queue(std::string_view transport_name, std::string_view queue_name) {
+    auto* t = find_transport(transport_name);
+    if (t == nullptr) return;
+    auto it = t->queues.find(queue_name);
+    if (it == t->queues.end()) return;
+    DestQueue& q = *it->second;
+    if (!q.suspended()) return;
+    q.resume();
+    maybe_remove(*t, q);
 }
 
 std::vector<std::pair<std::string, std::string>> Scheduler::take_newly_dead() {

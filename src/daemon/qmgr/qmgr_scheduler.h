@@ -15,7 +15,11 @@
 //  - what a failure does: a failed agent connection throttles the whole
 //    transport (its waiting entries go to retry), a delivery whose agent
 //    reports a hop-level problem shrinks the destination's window and may
-//    declare it dead (its waiting entries go to retry).
+//    declare it dead (its waiting entries go to retry);
+//  - rate limits: after each delivery to a destination of a transport with
+//    a rate delay, that destination pauses (window suspended) until the
+//    caller resumes it, so that deliveries there are one at a time and
+//    spaced by the delay.
 // No I/O and no timers here: the caller (qmgr_manager) connects, logs and
 // arms the timers the return values ask for. Unit-testable alone.
 //
@@ -45,6 +49,7 @@ enum ScanFlags : unsigned {
     kScanAll = 1u << 1,     // ignore the files' time stamps
     kFlushOnce = 1u << 2,   // forget dead destinations and transports now
     kFlushDfxp = 1u << 3,   // override defer_transports
+    kFlushEach = 1u << 4,   // revive this message's dead transports and destinations (flush send_file)
 };
 
 struct Message {
@@ -139,6 +144,13 @@ public:
     // Destinations that died in the last delivery_result/assign call, for
     // the caller's revival timers.
     std::vector<std::pair<std::string, std::string>> take_newly_dead();
+    // Destinations of rate-limited transports (T_destination_rate_delay)
+    // suspended by the last entry_done call: the caller resumes each after
+    // the transport's rate delay.
+    std::vector<std::pair<std::string, std::string>> take_newly_suspended();
+    // Ends a destination's rate-delay pause (window 1 again); removes it
+    // when it is empty.
+    void resume_queue(std::string_view transport, std::string_view queue);
 
     std::size_t entry_count() const { return entries_.size(); }
 
@@ -156,6 +168,7 @@ private:
     std::list<Transport*> order_;
     std::map<Entry*, std::unique_ptr<Entry>> entries_;
     std::vector<std::pair<std::string, std::string>> newly_dead_;
+    std::vector<std::pair<std::string, std::string>> newly_suspended_;
 };
 
 // "status reason": the retry transport's next hop for a deferral reason.

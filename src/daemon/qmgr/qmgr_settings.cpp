@@ -68,7 +68,8 @@ QmgrSettings QmgrSettings::from_lookup(const ParamLookup& lookup) {
         lookup_int(lookup, "default_destination_concurrency_failed_cohort_limit", s.failed_cohort_limit, 0, 0);
     s.positive_feedback = lookup_str(lookup, "default_destination_concurrency_positive_feedback", "1");
     s.negative_feedback = lookup_str(lookup, "default_destination_concurrency_negative_feedback", "1");
-    for (auto word : util::split_tokens(lookup_str(lookup, "defer_transports", ""), ", \t\r\n"))
+    const std::string defer_transports = lookup_str(lookup, "defer_transports", "");  // the views point into it
+    for (auto word : util::split_tokens(defer_transports, ", \t\r\n"))
         s.defer_transports.emplace_back(word);
     s.default_filter_nexthop = lookup_str(lookup, "default_filter_nexthop", "");
     s.myhostname = lookup_str(lookup, "myhostname", s.myhostname);
@@ -79,6 +80,8 @@ QmgrSettings QmgrSettings::from_lookup(const ParamLookup& lookup) {
     s.defer_service = lookup_str(lookup, "defer_service_name", s.defer_service);
     s.error_service = lookup_str(lookup, "error_service_name", s.error_service);
     s.retry_service = "retry";
+    s.trace_service = lookup_str(lookup, "trace_service_name", s.trace_service);
+    s.confirm_delay_cleared = config::parse_bool_value(lookup_str(lookup, "confirm_delay_cleared", "no")).value_or(false);
     // The reference's start-up sanity adjustments.
     if (s.recipient_limit < s.active_limit) {
         util::msg_warn("qmgr_message_recipient_limit is smaller than qmgr_message_active_limit - adjusting "

@@ -59,6 +59,8 @@ struct QmgrSettings {
     std::string defer_service = "defer";
     std::string error_service = "error";
     std::string retry_service = "retry";
+    std::string trace_service = "trace";
+    bool confirm_delay_cleared = false;  // a "delay cleared" report after a delay warning
 
     // Reads and checks every setting (fatal on a bad value, as the
     // reference). Applies the reference's start-up adjustment of

@@ -136,6 +136,28 @@ TEST(PcreTableTest, MatchLimitSkipsTheRule) {
     EXPECT_EQ(testing::internal::GetCapturedStderr(), "postmap: warning: pcre map t, line 1: match limit exceeded\n");
 }
 
+// Patterns whose literal prefix lets a lookup skip pcre2_match() (and
+// patterns that only look like it): the answers are the library's.
+TEST(PcreTableTest, LiteralPrefixShortcutKeepsAnswers) {
+    auto t = load("pcre",
+                  "/^abc|def/ alt\n/^ab?c/ opt\n/^AB+x/ caseless\n/^XY/i sensitive\n/^mn/m multi\n"
+                  "/^q(c|d)/ group\n/^ab\\c(|vv/ ctrl\n/^k[|(]z|ww/ class\n/^u-1_@x/ punct\n");
+    EXPECT_EQ(t.warnings, "");
+    EXPECT_EQ(answer(*t.dict, "xdef"), "=alt");
+    EXPECT_EQ(answer(*t.dict, "ABC"), "=alt");
+    EXPECT_EQ(answer(*t.dict, "ac"), "=opt");
+    EXPECT_EQ(answer(*t.dict, "abbbX"), "=caseless");
+    EXPECT_EQ(answer(*t.dict, "xy"), "none");
+    EXPECT_EQ(answer(*t.dict, "XYz"), "=sensitive");
+    EXPECT_EQ(answer(*t.dict, "x\nmn"), "=multi");
+    EXPECT_EQ(answer(*t.dict, "QD"), "=group");
+    EXPECT_EQ(answer(*t.dict, "vv"), "=ctrl");
+    EXPECT_EQ(answer(*t.dict, "ww"), "=class");
+    EXPECT_EQ(answer(*t.dict, "k|z"), "=class");
+    EXPECT_EQ(answer(*t.dict, "U-1_@X"), "=punct");
+    EXPECT_EQ(answer(*t.dict, "u-1_@"), "none");
+}
+
 TEST(RegexpTableTest, BackslashAtEndClosesAndFlags) {
     auto t = load("regexp", "/a\\\n/(b/ B\n/^c$/x basic\n/^d.e$/m newline\n");
     EXPECT_EQ(t.warnings,

@@ -6,6 +6,7 @@
 #include "daemon/cleanup/cleanup_session.h"
 
 #include "ipc/services.h"
+#include "queue/queue_file_reader.h"
 #include "queue/record.h"
 #include "util/msg.h"
 
@@ -13,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -326,6 +328,222 @@ TEST(CleanupBounce, NotWithoutTheBounceFlag) {
     m.end();
     EXPECT_NE(m.session.finish(), 0u);
     EXPECT_FALSE(m.session.can_bounce());
+}
+
+// The size record's last field: the SMTPUTF8 bits.
+long smtputf8_field(const MemorySink& sink) {
+    return queue::parse_size_record(sink.records.front().second).smtputf8;
+}
+
+TEST(CleanupUtf8, Utf8SenderRequestsSmtputf8WhenAutodetected) {
+    Logs logs;
+    Message m;
+    m.session.set_flags(kPickupFlags | ipc::kCleanupAutoUtf8);
+    m.session.record(rec::kTime, "1700000000");
+    m.session.record(rec::kFrom, "j\xc3\xbcrgen@example.com");
+    m.session.record(rec::kRcpt, "bob@example.com");
+    m.session.record(rec::kMessage, "");
+    m.session.record(rec::kNorm, "Received: by host");
+    m.session.record(rec::kNorm, "");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    EXPECT_EQ(smtputf8_field(m.sink), 1 + 4);  // requested, sender
+}
+
+TEST(CleanupUtf8, NonAsciiHeaderIsNotedButNotRequestedWithoutAutodetect) {
+    Logs logs;
+    Message m;
+    m.envelope({"bob@example.com"});
+    m.session.record(rec::kNorm, "X-Greeting: gr\xc3\xbc\xc3\x9f");
+    m.session.record(rec::kNorm, "");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    EXPECT_EQ(smtputf8_field(m.sink), 2);  // header only
+}
+
+TEST(CleanupUtf8, Utf8RecipientGetsUtf8OriginalRecipientWhenRequested) {
+    Logs logs;
+    Message m;
+    m.envelope({"b\xc3\xb6" "b@example.com"}, kPickupFlags | ipc::kCleanupAutoUtf8);
+    m.session.record(rec::kNorm, "");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    EXPECT_EQ(smtputf8_field(m.sink), 1);
+    auto attrs = m.sink.of_type(rec::kAttr);
+    EXPECT_NE(std::find(attrs.begin(), attrs.end(), "dsn_orig_rcpt=utf-8;b\xc3\xb6" "b@example.com"), attrs.end());
+}
+
+TEST(CleanupUtf8, ClientSizeRecordKeepsOnlyTheRequestedBit) {
+    Logs logs;
+    Message m;
+    m.session.set_flags(kPickupFlags | ipc::kCleanupSmtputf8);
+    m.session.record(rec::kSize, fmt::format("{:15} {:15} {:15} {:15} {:15} {:15}", 1, 2, 3, 0, 5, 6));
+    m.session.record(rec::kTime, "1700000000");
+    m.session.record(rec::kFrom, "alice@example.com");
+    m.session.record(rec::kRcpt, "bob@example.com");
+    m.session.record(rec::kMessage, "");
+    m.session.record(rec::kNorm, "Received: by host");
+    m.session.record(rec::kNorm, "");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    EXPECT_EQ(smtputf8_field(m.sink), 1);
+}
+
+TEST(CleanupUtf8, NothingWhenSmtputf8IsOff) {
+    Logs logs;
+    Message m;
+    m.settings.smtputf8_enable = false;
+    m.envelope({"b\xc3\xb6" "b@example.com"}, kPickupFlags | ipc::kCleanupAutoUtf8);
+    m.session.record(rec::kNorm, "X-Greeting: gr\xc3\xbc\xc3\x9f");
+    m.session.record(rec::kNorm, "");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    EXPECT_EQ(smtputf8_field(m.sink), 0);
+}
+
+TEST(CleanupEnvelope, EmptyRecipientBecomesEmptyAddressRecipient) {
+    Logs logs;
+    Message m;
+    m.settings.empty_address_recipient = "postmaster";
+    m.envelope({"", "bob@example.com"});
+    m.session.record(rec::kNorm, "");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    EXPECT_EQ(m.sink.of_type(rec::kRcpt), (std::vector<std::string>{"postmaster", "bob@example.com"}));
+}
+
+TEST(CleanupEnvelope, BadTraceFlagsRejectTheMessage) {
+    Logs logs;
+    Message m;
+    m.session.set_flags(kPickupFlags);
+    m.session.record(rec::kTime, "1700000000");
+    m.session.record(rec::kFrom, "alice@example.com");
+    m.session.record(rec::kAttr, "trace_flags=12x");
+    m.session.record(rec::kRcpt, "bob@example.com");
+    m.session.record(rec::kMessage, "");
+    m.session.record(rec::kNorm, "Received: by host");
+    m.end();
+    EXPECT_NE(m.session.finish() & ipc::kCleanupStatBad, 0u);
+    EXPECT_TRUE(logs.has("warning: ABC123: message rejected: bad TFLAG record <trace_flags=12x>"));
+}
+
+TEST(CleanupEnvelope, TraceFlagsArePassedOn) {
+    Logs logs;
+    Message m;
+    m.session.set_flags(kPickupFlags);
+    m.session.record(rec::kTime, "1700000000");
+    m.session.record(rec::kFrom, "alice@example.com");
+    m.session.record(rec::kAttr, "trace_flags=1024");
+    m.session.record(rec::kRcpt, "bob@example.com");
+    m.session.record(rec::kMessage, "");
+    m.session.record(rec::kNorm, "Received: by host");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    auto attrs = m.sink.of_type(rec::kAttr);
+    EXPECT_NE(std::find(attrs.begin(), attrs.end(), "trace_flags=1024"), attrs.end());
+}
+
+TEST(CleanupMasquerade, ExceptionsAreAStringListWithTables) {
+    Logs logs;
+    Message m;
+    m.settings.masquerade.emplace("example.com", nullptr);
+    m.settings.masquerade_classes |= kEnvRcpt;
+    m.settings.masquerade_exceptions.emplace("masquerade_exceptions", "inline:{ carol=yes }, !dave, Bob",
+                                             mail::DomainList::Style::exact, false);
+    m.envelope({"carol@host.example.com", "dave@host.example.com", "bob@host.example.com",
+                "erin@host.example.com"});
+    m.session.record(rec::kNorm, "");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    EXPECT_EQ(m.sink.of_type(rec::kRcpt),
+              (std::vector<std::string>{"carol@host.example.com", "dave@example.com", "bob@host.example.com",
+                                        "erin@example.com"}));
+}
+
+TEST(CleanupStrictMime, EightBitBodyInSevenBitTextIsRejected) {
+    Logs logs;
+    Message m;
+    m.settings.strict_8bitmime_body = true;
+    m.envelope({"bob@example.com"});
+    m.session.record(rec::kNorm, "");
+    m.session.record(rec::kNorm, "caf\xc3\xa9");
+    m.session.record(rec::kNorm, "cr\xc3\xa8me");
+    m.end();
+    EXPECT_EQ(m.session.finish(), ipc::kCleanupStatCont);
+    EXPECT_EQ(m.session.reason(), "5.6.0 improper use of 8-bit data in message body");
+    EXPECT_TRUE(logs.has("ABC123: reject: mime-error improper use of 8-bit data in message body: caf"));
+    EXPECT_TRUE(logs.has(" from local; from=<alice@example.com> to=<bob@example.com>"));
+}
+
+TEST(CleanupStrictMime, EightBitBodyIsFineWhenLabelled) {
+    Logs logs;
+    Message m;
+    m.settings.strict_8bitmime_body = true;
+    m.envelope({"bob@example.com"});
+    m.session.record(rec::kNorm, "Content-Transfer-Encoding: 8bit");
+    m.session.record(rec::kNorm, "");
+    m.session.record(rec::kNorm, "caf\xc3\xa9");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+}
+
+TEST(CleanupStrictMime, EightBitHeaderIsRejectedFirst) {
+    Logs logs;
+    Message m;
+    m.settings.strict_8bitmime = true;
+    m.envelope({"bob@example.com"});
+    m.session.record(rec::kNorm, "X-Greeting: gr\xc3\xbc\xc3\x9f");
+    m.session.record(rec::kNorm, "");
+    m.session.record(rec::kNorm, "caf\xc3\xa9");
+    m.end();
+    EXPECT_EQ(m.session.finish(), ipc::kCleanupStatCont);
+    EXPECT_EQ(m.session.reason(), "5.6.0 improper use of 8-bit data in message header");
+    EXPECT_TRUE(logs.has("mime-error improper use of 8-bit data in message body"));
+}
+
+TEST(CleanupStrictMime, MultipartNeedsAnIdentityEncoding) {
+    Logs logs;
+    Message m;
+    m.settings.strict_mime_encoding_domain = true;
+    m.envelope({"bob@example.com"});
+    m.session.record(rec::kNorm, "Content-Type: multipart/mixed; boundary=B");
+    m.session.record(rec::kNorm, "Content-Transfer-Encoding: base64");
+    m.session.record(rec::kNorm, "");
+    m.session.record(rec::kNorm, "--B");
+    m.session.record(rec::kNorm, "");
+    m.session.record(rec::kNorm, "text");
+    m.session.record(rec::kNorm, "--B--");
+    m.end();
+    EXPECT_EQ(m.session.finish(), ipc::kCleanupStatCont);
+    EXPECT_EQ(m.session.reason(), "5.6.0 invalid message/* or multipart/* encoding domain");
+    EXPECT_TRUE(logs.has("reject: mime-error invalid message/* or multipart/* encoding domain: base64 from local;"));
+}
+
+TEST(CleanupStrictMime, ChecksOnlyWhatContentChecksApplyTo) {
+    Logs logs;
+    Message m;
+    m.settings.strict_8bitmime = true;
+    m.envelope({"bob@example.com"}, ipc::kCleanupMapOk);
+    m.session.record(rec::kNorm, "X-Greeting: gr\xc3\xbc\xc3\x9f");
+    m.session.record(rec::kNorm, "");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+}
+
+TEST(CleanupStrictMime, HeaderCheckReasonWins) {
+    Logs logs;
+    RegexpFile table("/^Subject:/ REJECT subject rejected\n");
+    auto maps = table.open();
+    ASSERT_TRUE(maps.has_value()) << maps.error();
+    Message m;
+    m.settings.header_checks = std::move(*maps);
+    m.settings.strict_8bitmime_body = true;
+    m.envelope({"bob@example.com"});
+    m.session.record(rec::kNorm, "");
+    m.session.record(rec::kNorm, "caf\xc3\xa9");
+    m.end();
+    EXPECT_EQ(m.session.finish(), ipc::kCleanupStatCont);
+    EXPECT_EQ(m.session.reason(), "5.7.1 subject rejected");
 }
 
 }  // namespace

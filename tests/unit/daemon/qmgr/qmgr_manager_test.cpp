@@ -45,6 +45,7 @@ public:
     std::vector<ipc::DeliveryRequest> requests;
     std::vector<std::pair<std::string, std::string>> defer_appends;  // id, address
     std::vector<std::string> notices;                                 // "service request id"
+    int trace_status = 0;                                             // the trace service's answer
     std::map<int, std::string> agent_fds;                             // our end -> transport
     std::map<int, std::string> agent_buffers;
 
@@ -99,7 +100,7 @@ public:
         };
         hooks.notice = [this](std::string_view service, std::string_view request, const Message& m) {
             notices.push_back(fmt::format("{} {} {}", service, request, m.queue_id));
-            return 0;
+            return request == "trace" ? trace_status : 0;
         };
         manager = std::make_unique<QueueManager>(settings, lookup, paths, events, std::move(hooks));
         manager->start();
@@ -363,6 +364,69 @@ TEST(QmgrManager, AgentSayingOkWithoutMarkingIsNotTrusted) {
     auto id = h.put("incoming", "AE1B2C3D4E", message({"a@example.com"}));
     h.start();
     ASSERT_TRUE(h.run_until([&] { return fs::exists(h.queue_path("deferred", id)); })) << log.all();
+}
+
+TEST(QmgrManager, SendmailVerboseAsksForTraceReportAndKillsFlag) {
+    // sendmail -v: after the delivery attempt the trace service mails the
+    // report; the trace_flags record is then killed so that a retry of a
+    // deferred message does not report again.
+    test::LogCapture log;
+    Harness h;
+    h.agents["fake"] = AgentBehaviour{1, false, "", ""};
+    auto spec = message({"a@example.com"});
+    spec.attrs.push_back("trace_flags=1024");
+    auto id = h.put("incoming", "AF1B2C3D4E", spec);
+    h.start();
+    auto deferred = h.queue_path("deferred", id);
+    ASSERT_TRUE(h.run_until([&] { return fs::exists(deferred); })) << log.all();
+    ASSERT_EQ(h.notices.size(), 1u);
+    EXPECT_EQ(h.notices[0], "trace trace " + id);
+    ASSERT_EQ(h.requests.size(), 1u);
+    EXPECT_EQ(h.requests[0].flags & ipc::kDeliveryRecord, ipc::kDeliveryRecord);
+    std::ifstream in(deferred, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(data.find(std::string("K\x10trace_flags=1024")), std::string::npos);
+    EXPECT_EQ(data.find(std::string("A\x10trace_flags=1024")), std::string::npos);
+}
+
+TEST(QmgrManager, AddressProbeAsksForTraceReportAndKeepsFlag) {
+    // sendmail -bv: the agents only record; the report is asked for and the
+    // message removed. The trace_flags record is not killed (not -v).
+    test::LogCapture log;
+    Harness h;
+    h.agents["fake"] = {};
+    auto spec = message({"a@example.com", "b@example.com"});
+    spec.attrs.push_back("trace_flags=512");
+    auto id = h.put("incoming", "B01B2C3D4E", spec);
+    h.start();
+    ASSERT_TRUE(h.run_until([&] { return log.has(id + ": removed"); })) << log.all();
+    ASSERT_EQ(h.notices.size(), 1u);
+    EXPECT_EQ(h.notices[0], "trace trace " + id);
+    ASSERT_EQ(h.requests.size(), 1u);
+    EXPECT_EQ(h.requests[0].flags & ipc::kDeliveryUserVerify, ipc::kDeliveryUserVerify);
+}
+
+TEST(QmgrManager, FailedTraceReportDefersMessage) {
+    test::LogCapture log;
+    Harness h;
+    h.agents["fake"] = {};
+    h.trace_status = -1;
+    auto spec = message({"a@example.com"});
+    spec.attrs.push_back("trace_flags=1024");
+    auto id = h.put("incoming", "B11B2C3D4E", spec);
+    h.start();
+    ASSERT_TRUE(h.run_until([&] { return fs::exists(h.queue_path("deferred", id)); })) << log.all();
+    EXPECT_FALSE(log.has(id + ": removed"));
+}
+
+TEST(QmgrManager, NoTraceReportWithoutTraceFlags) {
+    test::LogCapture log;
+    Harness h;
+    h.agents["fake"] = {};
+    auto id = h.put("incoming", "B21B2C3D4E", message({"a@example.com"}));
+    h.start();
+    ASSERT_TRUE(h.run_until([&] { return log.has(id + ": removed"); })) << log.all();
+    EXPECT_TRUE(h.notices.empty());
 }
 
 }  // namespace

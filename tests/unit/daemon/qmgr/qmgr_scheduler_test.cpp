@@ -183,5 +183,50 @@ TEST(QmgrScheduler, VerpMeansOneRecipientPerEntry) {
     EXPECT_EQ(m.refcount, 2);
 }
 
+TEST(QmgrScheduler, RateDelayPausesDestinationAfterEachDelivery) {
+    Fixture f(Fixture::Values{{"smtp_destination_rate_delay", "2s"}, {"smtp_initial_destination_concurrency", "5"}});
+    Message m1, m;
+    m1.queue_id = "Q1";
+    m.queue_id = "Q2";
+    f.scheduler.assign(m1, rcpts({"a@x.com"}), {{"smtp", "x.com"}});
+    f.scheduler.assign(m, rcpts({"b@x.com"}), {{"smtp", "x.com"}});
+    auto& t = f.scheduler.transport("smtp");
+    EXPECT_EQ(t.limits.dest_concurrency_limit, 1);
+    Entry* first = f.scheduler.select_entry(t);
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(f.scheduler.select_entry(t), nullptr);  // one at a time
+    f.scheduler.delivery_result(first, false, false, std::nullopt);
+    EXPECT_EQ(f.scheduler.entry_done(first), &m1);
+    auto* q = f.scheduler.find_queue("smtp", "x.com");
+    ASSERT_NE(q, nullptr);
+    EXPECT_TRUE(q->suspended());
+    EXPECT_EQ(f.scheduler.select_entry(t), nullptr);  // paused
+    auto paused = f.scheduler.take_newly_suspended();
+    ASSERT_EQ(paused.size(), 1u);
+    EXPECT_EQ(paused[0], (std::pair<std::string, std::string>{"smtp", "x.com"}));
+    f.scheduler.resume_queue("smtp", "x.com");
+    Entry* second = f.scheduler.select_entry(t);
+    ASSERT_NE(second, nullptr);
+    f.scheduler.delivery_result(second, false, false, std::nullopt);
+    EXPECT_EQ(f.scheduler.entry_done(second), &m);
+    // Suspended queues stay until resumed; then an empty one goes away.
+    EXPECT_NE(f.scheduler.find_queue("smtp", "x.com"), nullptr);
+    f.scheduler.resume_queue("smtp", "x.com");
+    EXPECT_EQ(f.scheduler.find_queue("smtp", "x.com"), nullptr);
+}
+
+TEST(QmgrScheduler, NoPauseWithoutRateDelay) {
+    Fixture f;
+    Message m;
+    f.scheduler.assign(m, rcpts({"a@x.com"}), {{"smtp", "x.com"}});
+    auto& t = f.scheduler.transport("smtp");
+    Entry* e = f.scheduler.select_entry(t);
+    ASSERT_NE(e, nullptr);
+    f.scheduler.delivery_result(e, false, false, std::nullopt);
+    f.scheduler.entry_done(e);
+    EXPECT_TRUE(f.scheduler.take_newly_suspended().empty());
+    EXPECT_EQ(f.scheduler.find_queue("smtp", "x.com"), nullptr);
+}
+
 }  // namespace
 }  // namespace pf::qmgr

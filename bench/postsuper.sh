@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# postsuper(1) benchmark, ours and the reference side by side in one run:
+#   1. `postsuper -d ALL` on a queue of 50,000 held messages;
+#   2. `postsuper -H ALL` releasing 50,000 held messages to deferred
+#      (hashed, so every file changes directory);
+#   3. `postsuper -d -` deleting 10,000 of them by ID from standard input.
+# Each run starts from a fresh copy of the same queue (made outside the
+# timing). Prints wall-clock seconds (best of N runs) and the ratio
+# ours/reference. Needs root (postsuper is root-only).
+# Usage: bench/postsuper.sh [build-dir]   (default: build). PF_BENCH_RUNS
+# (default 3), PF_BENCH_MESSAGES (default 50000). Not a test: no asserts.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+ref=$top/compat-suite/.cache/reference
+[ -x "$ref/usr/sbin/postsuper" ] || bash "$top/compat-suite/fetch-reference.sh" "$ref" >/dev/null
+runs=${PF_BENCH_RUNS:-3}
+messages=${PF_BENCH_MESSAGES:-50000}
+work=$(mktemp -d /tmp/postsuper-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+
+mkdir -p "$work/conf"
+cat > "$work/conf/main.cf" <<EOT
+queue_directory = $work/q
+meta_directory = $ref/etc/postfix
+shlib_directory = $ref/usr/lib/postfix
+daemon_directory = $ref/usr/lib/postfix/sbin
+command_directory = $ref/usr/sbin
+compatibility_level = 3.6
+EOT
+touch -d 2020-01-01 "$work/conf/main.cf"
+
+# The template queue: $messages ready files in hold, named like short
+# queue IDs, one of the reference's own queue files as content.
+python3 - "$work" "$messages" "$top/compat-suite/queue-fixtures/files/hold-simple" <<'EOT'
+import os, sys
+work, count, fixture = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+data = open(fixture, "rb").read()
+t = os.path.join(work, "template")
+for q in ["maildrop", "incoming", "active", "deferred", "hold", "defer", "bounce", "trace", "flush"]:
+    os.makedirs(os.path.join(t, q), mode=0o700)
+ids = []
+for i in range(count):
+    qid = "%05X%X" % ((i * 7919) % 0x100000, 0x100000 + i)
+    ids.append(qid)
+    p = os.path.join(t, "hold", qid)
+    with open(p, "wb") as f:
+        f.write(data)
+    os.chmod(p, 0o700)
+with open(os.path.join(work, "ids"), "w") as f:
+    f.write("\n".join(ids[::max(1, count // 10000)][:10000]) + "\n")
+EOT
+chown -R postfix "$work/template"
+
+# Runs alternate between the two sides, each on a fresh copy of the queue;
+# wall-clock and CPU seconds (user + system of postsuper) are both shown,
+# as the machine may be shared.
+python3 - "$runs" "$work" "$build/bin/postsuper" "$ref/usr/sbin/postsuper" "$messages" <<'EOT'
+import os, resource, shutil, subprocess, sys, time
+runs, work, ours, theirs, messages = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
+       "LD_LIBRARY_PATH": os.path.join(os.path.dirname(os.path.dirname(theirs)), "lib/postfix")}
+
+def one(program, args, stdin):
+    q = os.path.join(work, "q")
+    shutil.rmtree(q, ignore_errors=True)
+    subprocess.run(["cp", "-a", os.path.join(work, "template"), q], check=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(stdin, "rb") as f:
+        t = time.perf_counter()
+        p = subprocess.run([program, "-c", os.path.join(work, "conf")] + args, stdin=f,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        sys.exit(f"{program} {args}: exit {p.returncode}: {p.stderr.decode()[-300:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+for name, args, stdin in [(f"postsuper -d ALL, {messages} held", ["-d", "ALL"], "/dev/null"),
+                          (f"postsuper -H ALL, {messages} held", ["-H", "ALL"], "/dev/null"),
+                          ("postsuper -d -, 10,000 IDs", ["-d", "-"], os.path.join(work, "ids"))]:
+    best = {}
+    for _ in range(runs):
+        for side, program in (("ours", ours), ("reference", theirs)):
+            wall, cpu = one(program, args, stdin)
+            w, c = best.get(side, (wall, cpu))
+            best[side] = (min(w, wall), min(c, cpu))
+    (ow, oc), (rw, rc) = best["ours"], best["reference"]
+    print(f"{name:<34} wall ours {ow:7.3f}s reference {rw:7.3f}s ratio {ow/rw:5.2f}   "
+          f"cpu ours {oc:6.3f}s reference {rc:6.3f}s ratio {oc/rc:5.2f}", flush=True)
+EOT

@@ -1,0 +1,703 @@
+#!/usr/bin/env python3
+"""The smtpd area of the compat-suite: SMTP dialogues against both servers.
+
+For each configuration under configs/ this starts a private instance of the
+reference and one of ours (master as root, smtpd on a free loopback port,
+cleanup, trivial-rewrite, proxymap, postlogd; no qmgr, so queued mail stays
+in incoming/), plays every case of cases/ that names the configuration on
+one connection per case, and compares the normalised transcripts: the
+dialogue, the session's smtpd and cleanup log lines, and the queue files it
+left (printed by the reference's postcat for both sides). README.md
+describes the case format.
+
+Waits are on conditions (the port listening, the disconnect line in the
+log), each bounded; SLEEP in a case is the only sleep, and only where the
+case is about time.
+
+Trusts: its own configs and cases. The instances run as root (master),
+daemons as the postfix user.
+"""
+
+import argparse
+import concurrent.futures
+import difflib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMPAT = os.path.dirname(HERE)
+REPO = os.path.dirname(COMPAT)
+DEFAULT_REFERENCE = os.path.join(COMPAT, ".cache", "reference")
+KNOWN_DIFFERENCES = os.path.join(COMPAT, "known-differences")
+OLD_MTIME = 1577836800
+AREA = "smtpd"
+REPLY_TIMEOUT = 10      # seconds for one reply
+END_TIMEOUT = 3         # seconds to wait for the close after the last line
+LOG_TIMEOUT = 10        # seconds for the session's last log line
+
+BASE_MAIN = [
+    "compatibility_level = 3.6",
+    "mail_owner = postfix",
+    "setgid_group = postdrop",
+    "inet_interfaces = loopback-only",
+    "inet_protocols = ipv4",
+    "myhostname = mail.example.com",
+    "mydomain = example.com",
+    "mydestination = $myhostname, localhost.$mydomain, localhost, example.com",
+    "mynetworks = 127.0.0.0/8",
+    "smtpd_error_sleep_time = 0",
+    "smtpd_client_event_limit_exceptions = 0.0.0.0/0",
+    "alias_maps =",
+    "local_recipient_maps =",
+    "biff = no",
+]
+
+MASTER_CF = """\
+{port} inet n - n - - smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+proxymap  unix  -       -       n       -       -       proxymap
+postlog   unix-dgram n  -       n       -       1       postlogd
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+"""
+
+CANNED = [
+    b"From: Alice <alice@example.org>",
+    b"To: Bob <bob@example.com>",
+    b"Subject: test message",
+    b"Message-ID: <test-1@example.org>",
+    b"Date: Thu, 1 Jan 2026 00:00:00 +0000",
+    b"",
+    b"Hello Bob,",
+    b"this is line two of the body.",
+    b"..a line that starts with a dot",
+    b"Bye.",
+]
+
+
+class Side:
+    def __init__(self, label, command_dir, daemon_dir, extra_main, env):
+        self.label = label
+        self.command_dir = command_dir
+        self.daemon_dir = daemon_dir
+        self.extra_main = extra_main
+        self.env = env
+
+
+def reference_side(cache, label="reference"):
+    lib = os.path.join(cache, "usr/lib/postfix")
+    extra = [f"meta_directory = {cache}/etc/postfix", f"shlib_directory = {lib}"]
+    return Side(label, os.path.join(cache, "usr/sbin"), os.path.join(lib, "sbin"), extra,
+                {"LD_LIBRARY_PATH": lib})
+
+
+def ours_side(build):
+    return Side("ours", os.path.join(build, "bin"), os.path.join(build, "libexec"),
+                [f"meta_directory = {os.path.join(REPO, 'master.cf.d')}", f"shlib_directory = {build}"], {})
+
+
+def read_config(name):
+    folder = os.path.join(HERE, "configs", name)
+    cfg = {"main": "", "master": "", "files": {}}
+    for fname in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, fname), "rb") as f:
+            data = f.read()
+        if fname == "main.cf":
+            cfg["main"] = data.decode()
+        elif fname == "master.cf":
+            cfg["master"] = data.decode()
+        else:
+            cfg["files"][fname] = data
+    return cfg
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(predicate, timeout, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+class Instance:
+    """One private mail system in <root>/<side>."""
+
+    def __init__(self, root, side, cfg):
+        self.side = side
+        self.dir = os.path.join(root, side.label)
+        self.etc = os.path.join(self.dir, "etc")
+        self.spool = os.path.join(self.dir, "spool")
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "maillog")
+        for d in (self.etc, self.spool, self.data):
+            os.makedirs(d)
+        os.chmod(self.dir, 0o755)
+        shutil.chown(self.data, "postfix")
+        self.port = free_port()
+        self.port2 = free_port()
+
+        def fill(text):
+            return (text.replace("{port}", str(self.port)).replace("{port2}", str(self.port2))
+                    .replace("{instance}", self.dir).replace("{config}", self.etc))
+        own_main = fill(cfg["main"])
+        own = set(re.findall(r"(?m)^(\w+)\s*=", own_main))
+        base = [
+            f"queue_directory = {self.spool}",
+            f"data_directory = {self.data}",
+            f"daemon_directory = {side.daemon_dir}",
+            f"command_directory = {side.command_dir}",
+            *side.extra_main,
+            f"maillog_file = {self.log}",
+            "maillog_file_prefixes = /tmp",
+            *BASE_MAIN,
+        ]
+        base = [ln for ln in base if re.match(r"^(\w+)", ln).group(1) not in own]
+        self._write("main.cf", "\n".join(base) + "\n" + own_main)
+        self._write("master.cf", fill(MASTER_CF) + fill(cfg["master"]))
+        self.maps = []
+        for fname, data in cfg["files"].items():
+            self._write(fname, fill(data.decode()))
+            if fname.endswith(".map"):
+                self.maps.append(fname)
+
+    def _write(self, fname, text):
+        path = os.path.join(self.etc, fname)
+        with open(path, "w") as f:
+            f.write(text)
+        os.utime(path, (OLD_MTIME, OLD_MTIME))
+
+    def run(self, program, args, stdin=b"", timeout=30, command_dir=None, env_extra=None):
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", "TZ": "UTC",
+               "MAIL_CONFIG": self.etc, **self.side.env, **(env_extra or {})}
+        argv = [os.path.join(command_dir or self.side.command_dir, program), *args]
+        try:
+            p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=timeout, cwd=self.dir)
+            return p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired:
+            return "timeout", b"", b""
+        except OSError as e:
+            return "not found", b"", str(e).encode()
+
+    def start(self):
+        for m in self.maps:
+            self.run("postmap", [os.path.join(self.etc, m)])
+        status, out, err = self.run("postfix", ["-c", self.etc, "start"])
+        if status != 0:
+            return f"postfix start: {status} {out!r} {err!r}"
+
+        def listening():
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.settimeout(5)
+                    # A probe connection: say nothing, close; it shows in the
+                    # log as a session of its own, dropped by offset below.
+                    s.recv(1024)
+                return True
+            except OSError:
+                return False
+        if not wait_for(listening, 15, 0.1):
+            return "smtpd port never listened"
+        wait_for(lambda: self.log_text().count(b"disconnect from") >= 1, LOG_TIMEOUT)
+        return None
+
+    def stop(self):
+        self.run("postfix", ["-c", self.etc, "stop"])
+        pidfile = os.path.join(self.spool, "pid", "master.pid")
+        deadline = time.monotonic() + 20
+        pid = None
+        while time.monotonic() < deadline:
+            try:
+                pid = int(open(pidfile).read().split()[0])
+                os.kill(pid, 0)
+            except (OSError, ValueError, IndexError):
+                return
+            time.sleep(0.05)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def log_text(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+
+    def queue_file(self, qid):
+        for base, _dirs, files in os.walk(self.spool):
+            if qid in files:
+                return os.path.join(base, qid)
+        return None
+
+
+# ---------------------------------------------------------------- cases
+
+def decode_escapes(text):
+    out = bytearray()
+    raw = text.encode("utf-8", "surrogateescape")
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x5C and i + 1 < len(raw):
+            n = chr(raw[i + 1])
+            if n == "r":
+                out += b"\r"; i += 2; continue
+            if n == "n":
+                out += b"\n"; i += 2; continue
+            if n == "t":
+                out += b"\t"; i += 2; continue
+            if n == "\\":
+                out += b"\\"; i += 2; continue
+            if n == "x" and i + 3 < len(raw) + 0:
+                out.append(int(raw[i + 2:i + 4], 16)); i += 4; continue
+        out.append(c)
+        i += 1
+    return bytes(out)
+
+
+def read_case(path):
+    steps = []
+    config = "basic"
+    port = 1
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            if line in ("CLOSE",):
+                steps.append(("CLOSE", None))
+                continue
+            if ":" not in line:
+                raise ValueError(f"{path}:{lineno}: no directive")
+            key, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if key == "config":
+                config = value.strip()
+            elif key == "port":
+                port = int(value)
+            elif key in ("C", "P"):
+                steps.append((key, decode_escapes(value) + b"\r\n"))
+            elif key == "S":
+                steps.append(("S", decode_escapes(value)))
+            elif key == "L":
+                n, ch = value.split(" ", 1)
+                steps.append(("S", decode_escapes(ch) * int(n)))
+            elif key == "R":
+                steps.append(("R", int(value or "1")))
+            elif key == "W":
+                steps.append(("W", float(value)))
+            elif key == "DATA":
+                n = int(value)
+                body = b"".join(ln + b"\r\n" for ln in CANNED[:n]) + b".\r\n"
+                steps.append(("S", body))
+            elif key == "SLEEP":
+                steps.append(("SLEEP", float(value)))
+            else:
+                raise ValueError(f"{path}:{lineno}: unknown directive {key}")
+    return {"config": config, "port": port, "steps": steps}
+
+
+def show(data):
+    return data.decode("utf-8", "backslashreplace").replace("\r", "\\r")
+
+
+class Conversation:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=REPLY_TIMEOUT)
+        self.buf = b""
+        self.closed = False
+        self.out = []
+
+    def _fill(self, deadline):
+        if self.closed:
+            return False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        except OSError as e:
+            self.out.append(f"!! {e.__class__.__name__}")
+            self.closed = True
+            return False
+        if not data:
+            self.closed = True
+            return False
+        self.buf += data
+        return True
+
+    def read_reply(self, timeout=REPLY_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in self.buf:
+                line, _, self.buf = self.buf.partition(b"\n")
+                self.out.append("S: " + show(line + b"\n").rstrip("\n"))
+                if len(line) < 4 or line[3:4] != b"-":
+                    return True
+            if not self._fill(deadline):
+                if self.buf:
+                    self.out.append("S: " + show(self.buf) + " (partial)")
+                    self.buf = b""
+                if self.closed:
+                    self.out.append("(closed by server)")
+                else:
+                    self.out.append("(no reply)")
+                return False
+
+    def read_to_close(self, timeout):
+        deadline = time.monotonic() + timeout
+        while not self.closed:
+            if not self._fill(deadline):
+                break
+        for line in self.buf.split(b"\n"):
+            if line:
+                self.out.append("S: " + show(line))
+        self.buf = b""
+        self.out.append("(closed by server)" if self.closed else "(still open)")
+
+    def send(self, data):
+        if self.closed:
+            self.out.append("(not sent: closed)")
+            return
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            self.out.append(f"!! send {e.__class__.__name__}")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def play(case, inst):
+    port = inst.port if case["port"] == 1 else inst.port2
+    try:
+        conv = Conversation(port)
+    except OSError as e:
+        return [f"!! connect: {e}"]
+    conv.read_reply()
+    ended = False
+    burst = b""
+    for kind, arg in case["steps"]:
+        if burst and kind != "P":
+            conv.send(burst)
+            burst = b""
+        if kind == "C":
+            conv.out.append("C: " + show(arg).rstrip("\n"))
+            conv.send(arg)
+            conv.read_reply()
+        elif kind == "P":
+            # Consecutive P: lines go out in one write, as a real
+            # pipelining client's burst does.
+            conv.out.append("C: " + show(arg).rstrip("\n") + " (no wait)")
+            burst += arg
+            continue
+        elif kind == "S":
+            text = show(arg)
+            if len(text) > 200:
+                text = text[:100] + f"...({len(arg)} bytes)..." + text[-60:]
+            conv.out.append("C> " + text)
+            conv.send(arg)
+        elif kind == "R":
+            for _ in range(arg):
+                if not conv.read_reply():
+                    break
+        elif kind == "W":
+            conv.read_to_close(arg)
+            ended = True
+        elif kind == "SLEEP":
+            time.sleep(arg)
+        elif kind == "CLOSE":
+            conv.out.append("(client closes)")
+            conv.close()
+            ended = True
+            break
+    if burst:
+        conv.send(burst)
+    if not ended:
+        conv.read_to_close(END_TIMEOUT)
+    conv.close()
+    return conv.out
+
+
+# cleanup's wakeup of qmgr fails: the harness runs no qmgr, on purpose.
+HARNESS_NOISE = re.compile(rb"warning: unable to look up public/qmgr: |warning: connect to transport private/|"
+                           rb"warning: (file system clock is \d+ seconds? ahead of local clock"
+                           rb"|resetting file time stamps - this hurts performance)")
+SESSION_END = re.compile(rb"postfix/(?:[\w.-]+/)*smtpd\[\d+\]: disconnect from ")
+QUEUE_ID = re.compile(rb"\b([0-9A-F]{8,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)(?=[:;@\].,\s)\\]|$)")
+
+
+def run_case(case, inst, reference_postcat):
+    """Plays one case; returns what finish_case() needs once the whole
+    side has run (cleanup lines come by queue ID, and may be written after
+    smtpd's disconnect line)."""
+    before = inst.log_text()
+    offset = len(before)
+    ends = len(SESSION_END.findall(before))
+    dialogue = play(case, inst)
+    wait_for(lambda: len(SESSION_END.findall(inst.log_text())) > ends, LOG_TIMEOUT)
+    log = inst.log_text()[offset:]
+    # smtpd's lines: those of this session's window (up to its disconnect).
+    smtpd_lines = []
+    for ln in log.split(b"\n"):
+        if re.search(rb"postfix/(?:[\w.-]+/)*smtpd\[", ln) and not HARNESS_NOISE.search(ln):
+            smtpd_lines.append(ln)
+            if SESSION_END.search(ln):
+                break
+    qids = []
+    for ln in smtpd_lines:
+        m = re.search(rb"postfix/(?:[\w.-]+/)*smtpd\[\d+\]: (\w+): client=", ln)
+        if m and m.group(1) not in qids:
+            qids.append(m.group(1))
+    queued = set(re.findall(rb"queued as (\w+)", "\n".join(dialogue).encode("utf-8", "surrogateescape")))
+    queue = {}
+    for q in qids:
+        if q not in queued:
+            continue   # judged at the end, once cleanup has had its say
+        path = inst.queue_file(q.decode())
+        if path is None:
+            queue[q] = [f"queue file {q.decode()}: none".encode()]
+            continue
+        where = os.path.relpath(os.path.dirname(path), inst.spool)
+        status, out, err = inst.run("postcat", ["-c", inst.etc, path], command_dir=reference_postcat[0],
+                                    env_extra=reference_postcat[1])
+        queue[q] = [f"queue file in {where.split('/')[0]}: postcat exit {status}".encode(), out + err]
+    return {"dialogue": dialogue, "smtpd": smtpd_lines, "qids": qids, "queue": queue}
+
+
+def finish_case(partial, inst, full_log):
+    """The case's transcript: dialogue, smtpd lines, the cleanup lines of
+    its queue IDs, and its queue files."""
+    qids = partial["qids"]
+    lines = list(partial["smtpd"])
+    for ln in full_log.split(b"\n"):
+        if re.search(rb"postfix/(?:[\w.-]+/)*cleanup\[", ln) and not HARNESS_NOISE.search(ln):
+            if any(re.search(rb"(?<![0-9A-Za-z])" + re.escape(q) + rb"(?![0-9A-Za-z])", ln) for q in qids):
+                lines.append(ln)
+    queue = []
+    for q in qids:
+        if q in partial["queue"]:
+            queue += partial["queue"][q]
+            continue
+        # A transaction that was not acknowledged: its file must be gone.
+        path = inst.queue_file(q.decode())
+        queue.append(f"queue file {q.decode()}: ".encode() +
+                     (b"none" if path is None else b"left in " + os.path.relpath(path, inst.spool).split("/")[0].encode()))
+    by_prog = {}
+    for ln in lines:
+        m = re.search(rb"(postfix/(?:[\w.-]+/)*\w+)\[", ln)
+        by_prog.setdefault(m.group(1), []).append(ln)
+    text = "\n".join(partial["dialogue"]).encode("utf-8", "surrogateescape") + b"\nlog:\n"
+    for prog in sorted(by_prog):
+        text += b"".join(ln + b"\n" for ln in by_prog[prog])
+    text += b"queue:\n" + b"\n".join(queue) + b"\n"
+    return normalise(text, inst, qids)
+
+
+def wait_quiet(inst, quiet=0.5, limit=5.0):
+    """Waits until the log has not grown for `quiet` seconds (at most
+    `limit`): the daemons have finished what the last sessions started."""
+    deadline = time.monotonic() + limit
+    size, since = len(inst.log_text()), time.monotonic()
+    while time.monotonic() < deadline:
+        now_size = len(inst.log_text())
+        if now_size != size:
+            size, since = now_size, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.05)
+
+
+def normalise(data, inst, qids):
+    data = data.replace(inst.dir.encode(), b"{instance}")
+    data = data.replace(str(inst.port).encode(), b"{port}").replace(str(inst.port2).encode(), b"{port2}")
+    data = re.sub(rb"(?m)^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ ", b"", data)
+    data = re.sub(rb"(postfix(?:/[\w.-]+)+)\[\d+\]", rb"\1[{pid}]", data)
+    data = re.sub(rb"\b\w{3}, [ \d]?\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}( \(\w+\))?", b"{date}", data)
+    data = re.sub(rb"\b\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\b", b"{ctime}", data)
+    data = re.sub(rb"<\d{14}\.", b"<{datetime}.", data)
+    data = re.sub(rb"(client_port|port)=\d+", rb"\1={n}", data)
+    # The data offset depends on the digits of the client port.
+    data = re.sub(rb"(?m)^(message_size: +\d+) +\d+", rb"\1 {offset}", data)
+    table = {q: i for i, q in enumerate(qids)}
+
+    def sub(m):
+        q = m.group(1)
+        return b"{Q%d}" % table[q] if q in table else b"{qid}"
+    data = QUEUE_ID.sub(sub, data)
+    return data
+
+
+# ---------------------------------------------------------------- main
+
+def read_known():
+    known = {}
+    if os.path.exists(KNOWN_DIFFERENCES):
+        for line in open(KNOWN_DIFFERENCES):
+            line = line.rstrip("\n")
+            if line.startswith(AREA + "/") and "\t" in line:
+                name, reason = line.split("\t", 1)
+                known[name[len(AREA) + 1:]] = reason
+    return known
+
+
+def run_side(side, cfg, cases, root, reference_postcat):
+    inst = Instance(root, side, cfg)
+    error = inst.start()
+    results = {}
+    if error:
+        for name in cases:
+            results[name] = f"(instance did not start: {error})\n".encode()
+        inst.stop()
+        results["__log__"] = inst.log_text()
+        return results
+    partials = {}
+    for name, case in cases.items():
+        try:
+            partials[name] = run_case(case, inst, reference_postcat)
+        except Exception as e:  # noqa: BLE001  (a harness bug shows as a difference)
+            results[name] = f"(harness error: {e!r})\n".encode()
+    wait_quiet(inst)
+    full_log = inst.log_text()
+    for name, partial in partials.items():
+        try:
+            results[name] = finish_case(partial, inst, full_log)
+        except Exception as e:  # noqa: BLE001
+            results[name] = f"(harness error: {e!r})\n".encode()
+    inst.stop()
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ours", help="our build directory (with bin/ and libexec/)")
+    ap.add_argument("--reference", default=DEFAULT_REFERENCE)
+    ap.add_argument("--case", action="append", help="only cases whose name contains this")
+    ap.add_argument("--config", action="append", help="only these configurations")
+    ap.add_argument("--show-diff", action="store_true")
+    ap.add_argument("--print-reference", action="store_true", help="print the reference's transcripts only")
+    ap.add_argument("--reference-twice", action="store_true", help="the reference against itself")
+    ap.add_argument("--keep", action="store_true", help="keep the instance directories")
+    ap.add_argument("-j", "--jobs", type=int, default=3, help="configurations run at once (default 3)")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("smtpd: needs root (master runs as root)", file=sys.stderr)
+        return 77
+    ref = reference_side(args.reference)
+    if args.reference_twice or args.print_reference:
+        ours = reference_side(args.reference, "reference2")
+    else:
+        if not args.ours:
+            ap.error("--ours is required")
+        ours = ours_side(os.path.abspath(args.ours))
+    reference_postcat = (ref.command_dir, ref.env)
+    cases = {}
+    bad = []
+    for name in sorted(os.listdir(os.path.join(HERE, "cases"))):
+        if args.case and not any(c in name for c in args.case):
+            continue
+        try:
+            cases[name] = read_case(os.path.join(HERE, "cases", name))
+        except (ValueError, OSError) as e:
+            bad.append((name, str(e)))
+    by_config = {}
+    for name, case in cases.items():
+        by_config.setdefault(case["config"], {})[name] = case
+    if args.config:
+        by_config = {k: v for k, v in by_config.items() if k in args.config}
+    known = read_known()
+    total = identical = known_count = failed = 0
+    for name, err in bad:
+        total += 1
+        failed += 1
+        print(f"FAIL {AREA}/{name} (malformed case: {err})")
+    def run_config(cname):
+        group = by_config[cname]
+        if not os.path.isdir(os.path.join(HERE, "configs", cname)):
+            return None
+        cfg = read_config(cname)
+        root = tempfile.mkdtemp(prefix=f"pf-smtpd-{cname}-")
+        os.chmod(root, 0o755)
+        try:
+            if args.print_reference:
+                return run_side(ref, cfg, group, root, reference_postcat), None
+            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+                f_ref = pool.submit(run_side, ref, cfg, group, root, reference_postcat)
+                f_ours = pool.submit(run_side, ours, cfg, group, root, reference_postcat)
+                return f_ref.result(), f_ours.result()
+        finally:
+            if args.keep:
+                print(f"kept {root}", file=sys.stderr)
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+
+    # Configurations are independent instances (own directories, ports):
+    # a few run at once; most of their time is spent waiting.
+    names = sorted(by_config)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = dict(zip(names, pool.map(run_config, names)))
+    for cname in names:
+        group = by_config[cname]
+        if results[cname] is None:
+            for name in group:
+                total += 1
+                failed += 1
+                print(f"FAIL {AREA}/{name} (no configuration {cname})")
+            continue
+        r_ref, r_ours = results[cname]
+        if args.print_reference:
+            for name in group:
+                print(f"==== {name} ({cname})")
+                sys.stdout.write(r_ref[name].decode("utf-8", "backslashreplace"))
+            continue
+        for name in group:
+            total += 1
+            a, b = r_ref[name], r_ours[name]
+            same = a == b
+            if same and name not in known:
+                identical += 1
+            elif not same and name in known:
+                known_count += 1
+            else:
+                failed += 1
+                print(f"FAIL {AREA}/{name}" + (" (stale known difference)" if same else ""))
+                if args.show_diff and not same:
+                    for line in difflib.unified_diff(a.decode("utf-8", "backslashreplace").splitlines(),
+                                                     b.decode("utf-8", "backslashreplace").splitlines(),
+                                                     "reference", "ours", lineterm=""):
+                        print("    " + line)
+    if args.print_reference:
+        return 0
+    print(f"{AREA}: {total} cases, {identical} identical, {known_count} known differences")
+    print(f"{total - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+// The queue listing of showq(8); see showq_report.h.
+#include "daemon/showq/showq_report.h"
+
+#include "config/config.h"
+#include "config/mail_params.h"
+#include "mail/address_quote.h"
+#include "mail/dsn_log.h"
+#include "queue/queue_file_reader.h"
+#include "util/msg.h"
+#include "util/utf8.h"
+
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unistd.h>
+#include <unordered_set>
+#include <vector>
+
+namespace pf::showq {
+
+namespace {
+
+// The queues in the order the reference lists them; maildrop is flat.
+struct QueueScan {
+    std::string_view name;
+    bool hashed;
+};
+constexpr QueueScan kQueues[] = {
+    {queue::kMaildrop, false}, {queue::kActive, true}, {queue::kIncoming, true},
+    {queue::kDeferred, true},  {queue::kHold, true},
+};
+
+// Record data as the reference's C code sees it: up to the first NUL.
+std::string_view c_string(const std::string& data) {
+    return std::string_view(data.c_str(), std::strlen(data.c_str()));
+}
+
+// The address as listed: the null address replaced, the local-part
+// quoted, unprintable bytes replaced.
+std::string listed_address(std::string_view raw, const ShowqSettings& settings) {
+    if (raw.empty()) raw = settings.empty_address;
+    return util::printable(mail::quote_822_local(raw), settings.utf8);
+}
+
+struct DirCloser {
+    void operator()(DIR* dir) const { ::closedir(dir); }
+};
+using DirHandle = std::unique_ptr<DIR, DirCloser>;
+
+DirHandle open_dir_or_die(const std::string& path) {
+    DirHandle dir(::opendir(path.c_str()));
+    if (!dir) util::msg_fatal("open directory {}: {}", path, std::strerror(errno));
+    return dir;
+}
+
+// The reference's mail_open_ok: whether the file at the path the ID
+// hashes to may be listed.
+bool file_is_listable(const ShowqSettings& settings, std::string_view queue, std::string_view id,
+                      struct stat& st) {
+    if (!queue::is_queue_id(id)) return false;
+    std::string path = settings.layout.path(queue, id, true);
+    if (::lstat(path.c_str(), &st) < 0) {
+        if (errno != ENOENT) util::msg_warn("{}: {}", path, std::strerror(errno));
+        return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        util::msg_warn("{}: uid {}: not a regular file", path, static_cast<long>(st.st_uid));
+        return false;
+    }
+    if ((st.st_mode & S_IRWXU) != queue::kModeReady) return false;
+    if (st.st_nlink > 1) {
+        if (util::msg_verbose)
+            util::msg_info("{}: uid {}: file has {} links", path, static_cast<long>(st.st_uid),
+                           static_cast<int>(st.st_nlink));
+        else if (st.st_ctime < std::time(nullptr) - 60)
+            util::msg_warn("{}: uid {}: file has {} links", path, static_cast<long>(st.st_uid),
+                           static_cast<int>(st.st_nlink));
+    }
+    return true;
+}
+
+void list_one(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, const std::string& id) {
+    struct stat st {};
+    if (!file_is_listable(settings, queue, id, st)) return;
+    std::string path = settings.layout.path(queue, id, true);
+    std::FILE* file = std::fopen(path.c_str(), "re");
+    if (file == nullptr) {
+        if (errno != ENOENT) util::msg_warn("open {} {}: {}", queue, id, std::strerror(errno));
+        return;
+    }
+    showq_report(out, settings, queue, id, file, st);
+    if (std::fclose(file) != 0) util::msg_warn("close file {} {}: {}", queue, id, std::strerror(errno));
+}
+
+// Walks one queue as the reference's scanner does: one-letter names are
+// hash subdirectories, entered where they are met in directory order.
+void scan_queue(ShowqOutput& out, const ShowqSettings& settings, const QueueScan& q) {
+    std::string last;
+    bool loop_seen = false;
+    // Depth-first with an explicit stack of open directories.
+    struct Level {
+        std::string path;
+        DirHandle dir;
+    };
+    std::vector<Level> stack;
+    stack.push_back({std::string(q.name), open_dir_or_die(std::string(q.name))});
+    while (!stack.empty() && !loop_seen && !out.failed()) {
+        Level& top = stack.back();
+        errno = 0;
+        struct dirent* entry = ::readdir(top.dir.get());
+        if (entry == nullptr) {
+            stack.pop_back();
+            continue;
+        }
+        std::string name = entry->d_name;
+        if (name == "." || name == "..") continue;
+        if (q.hashed && name.size() == 1) {
+            std::string sub = top.path + "/" + name;
+            stack.push_back({sub, open_dir_or_die(sub)});
+            continue;
+        }
+        if (!last.empty() && last == name) {
+            util::msg_warn("readdir loop on queue {} id {}", q.name, name);
+            loop_seen = true;
+            break;
+        }
+        last = name;
+        list_one(out, settings, q.name, name);
+    }
+    out.flush();
+}
+
+}  // namespace
+
+ShowqSettings ShowqSettings::from_config(const config::Config& config) {
+    ShowqSettings s;
+    s.layout = queue::QueueLayout::from_config(config);
+    if (auto v = config::parse_int_value(config.get("duplicate_filter_limit"), 1LL << 30)) s.dup_filter_limit = *v;
+    s.empty_address = config.get("empty_address_recipient");
+    s.utf8 = config::parse_bool_value(config.get("smtputf8_enable")).value_or(false);
+    return s;
+}
+
+void ShowqOutput::attr(std::string_view name, std::string_view value) {
+    buffer_.append(name);
+    buffer_.push_back('\0');
+    // A value cannot carry a NUL on this protocol; the reference's C
+    // strings end there.
+    buffer_.append(value.substr(0, value.find('\0')));
+    buffer_.push_back('\0');
+    // Large writes: fewer wake-ups of a reader on the other end.
+    if (buffer_.size() >= 32768) flush();
+}
+
+void ShowqOutput::attr(std::string_view name, long value) { attr(name, std::string_view(fmt::format("{}", value))); }
+
+void ShowqOutput::end_group() { buffer_.push_back('\0'); }
+
+bool ShowqOutput::flush() {
+    if (failed_) {
+        buffer_.clear();
+        return false;
+    }
+    if (!buffer_.empty() && !writer_(buffer_)) failed_ = true;
+    buffer_.clear();
+    return !failed_;
+}
+
+void showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, std::string_view id,
+                  std::FILE* file, const struct stat& st) {
+    queue::RecordReader reader(file, settings.layout.path(queue, id, true));
+    long arrival_time = 0;
+    long msg_size = static_cast<long>(st.st_size);
+    bool msg_size_ok = false;
+    int sender_seen = 0;
+    std::string quoted;  // the last address listed (also in warnings)
+    std::optional<std::unordered_set<std::string>> dup_filter;
+    std::string data;
+
+    auto finish = [&] {
+        if (sender_seen > 0) out.end_group();
+    };
+
+    int type;
+    while (!out.failed() && (type = reader.get(data, queue::kReadDefault, 0)) > 0) {
+        std::string_view start = c_string(data);
+        if (util::msg_verbose)
+            util::msg_info("record {} {}", static_cast<char>(type), util::printable(start, settings.utf8));
+        switch (type) {
+        case queue::rec::kTime:
+            if (arrival_time == 0) arrival_time = std::atol(data.c_str());
+            break;
+        case queue::rec::kSize:
+            if (!msg_size_ok) {
+                msg_size_ok = start.find_first_not_of("0123456789 ") == std::string_view::npos &&
+                              (msg_size = std::atol(data.c_str())) >= 0;
+                if (!msg_size_ok) {
+                    util::msg_warn("{}: malformed size record: {:.100} -- using file size instead", id,
+                                   util::printable(start, settings.utf8));
+                    msg_size = static_cast<long>(st.st_size);
+                }
+            }
+            break;
+        case queue::rec::kFrom:
+            quoted = listed_address(start, settings);
+            if (sender_seen++ > 0) {
+                util::msg_warn("{}: duplicate sender address: {} -- skipping remainder of this file", id, quoted);
+                finish();
+                return;
+            }
+            out.attr("queue_name", queue);
+            out.attr("queue_id", id);
+            out.attr("time", arrival_time > 0 ? arrival_time : static_cast<long>(st.st_mtime));
+            out.attr("size", msg_size);
+            out.attr("forced_expire", static_cast<long>((st.st_mode & S_IXGRP) != 0));
+            out.attr("sender", quoted);
+            break;
+        case queue::rec::kRcpt: {
+            if (sender_seen == 0) {
+                util::msg_warn("{}: missing sender address: {} -- skipping remainder of this file", id, quoted);
+                finish();
+                return;
+            }
+            quoted = listed_address(start, settings);
+            if (!dup_filter || !dup_filter->contains(quoted)) {
+                out.attr("recipient", quoted);
+                out.attr("reason", std::string_view());
+            }
+            break;
+        }
+        case queue::rec::kMessage:
+            if (msg_size_ok && std::fseek(file, msg_size, SEEK_CUR) < 0)
+                util::msg_fatal("seek file {}: {}", reader.path(), std::strerror(errno));
+            break;
+        default:
+            break;
+        }
+
+        // Right after the sender: the recipients of the defer log with
+        // their reasons; the queue file's copies of them are then skipped.
+        if (type == queue::rec::kFrom) {
+            std::string log_path = settings.layout.path(queue::kDeferLog, id, true);
+            int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                std::string content;
+                char buf[8192];
+                ssize_t n;
+                while ((n = ::read(fd, buf, sizeof(buf))) > 0) content.append(buf, static_cast<std::size_t>(n));
+                ::close(fd);
+                if (dup_filter) util::msg_panic("showq_report: attempt to reuse duplicate filter");
+                dup_filter.emplace();
+                for (const auto& entry : mail::parse_dsn_log(content, true, log_path, settings.utf8)) {
+                    if (settings.dup_filter_limit == 0 ||
+                        static_cast<long>(dup_filter->size()) < settings.dup_filter_limit)
+                        dup_filter->insert(entry.address);
+                    out.attr("recipient", entry.address);
+                    out.attr("reason", entry.reason);
+                }
+            }
+        }
+    }
+    finish();
+}
+
+void showq_scan(ShowqOutput& out, const ShowqSettings& settings) {
+    out.attr("protocol", kProtocolName);
+    out.end_group();
+    for (const auto& q : kQueues) {
+        if (out.failed()) break;
+        scan_queue(out, settings, q);
+    }
+    out.end_group();
+    out.flush();
+}
+
+}  // namespace pf::showq

@@ -1,0 +1,73 @@
+// The queue listing that showq(8) sends to postqueue(1) and to monitoring
+// tools, on the wire exactly as the reference 3.7's showq daemon sends it:
+// NUL-separated attributes ("name\0value\0"), a lone NUL ending a group.
+//   protocol=mail_queue_list_protocol, NUL
+//   per message: queue_name, queue_id, time, size, forced_expire, sender,
+//     then recipient, reason pairs, then NUL
+//   a final NUL
+// The scan visits maildrop (flat), active, incoming, deferred and hold
+// (with their one-letter hash subdirectories, depth first, in directory
+// order), and for each name that is a queue ID opens the file at the path
+// its ID hashes to, if it is a regular file with mode 0700 (the
+// reference's mail_open_ok). A message's recipients with a defer log come
+// first with their reasons, then the queue file's other pending
+// recipients with an empty reason; done recipients do not show. A file
+// without a sender record shows nothing; a second sender record ends the
+// listing of that file (both with the reference's warnings).
+//
+// Trust: queue files may be damaged or hostile (maildrop is writable by
+// the postdrop group); records are read with bounded, checked lengths and
+// a bad record ends the listing of that file, never the scan.
+#pragma once
+
+#include "queue/queue_file.h"
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+
+namespace pf::config { class Config; }
+
+namespace pf::showq {
+
+inline constexpr std::string_view kProtocolName = "mail_queue_list_protocol";
+
+struct ShowqSettings {
+    queue::QueueLayout layout;         // paths relative to the working directory
+    long dup_filter_limit = 1000;      // duplicate_filter_limit (0: no limit)
+    std::string empty_address = "MAILER-DAEMON";  // empty_address_recipient
+    bool utf8 = true;                  // smtputf8_enable: printable() keeps UTF-8
+
+    static ShowqSettings from_config(const config::Config& config);
+};
+
+// Collects the encoded stream and hands it to a writer in chunks; once
+// the writer fails (the client went away) everything else is dropped.
+class ShowqOutput {
+public:
+    using Writer = std::function<bool(std::string_view)>;
+    explicit ShowqOutput(Writer writer) : writer_(std::move(writer)) {}
+
+    void attr(std::string_view name, std::string_view value);
+    void attr(std::string_view name, long value);
+    void end_group();           // the lone NUL
+    bool flush();               // false once the writer failed
+    bool failed() const { return failed_; }
+
+private:
+    Writer writer_;
+    std::string buffer_;
+    bool failed_ = false;
+};
+
+// Lists one open queue file (queue name, ID, its stat) to out.
+void showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, std::string_view id,
+                  std::FILE* file, const struct stat& st);
+
+// The whole listing: protocol line, every listable message, final NUL.
+// Runs in the queue directory (paths are relative).
+void showq_scan(ShowqOutput& out, const ShowqSettings& settings);
+
+}  // namespace pf::showq

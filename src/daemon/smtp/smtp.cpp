@@ -1,0 +1,56 @@
+// smtp(8) and lmtp(8): the mail system's SMTP and LMTP delivery client.
+// One program under two names, as the reference installs it: run as
+// "lmtp" (argv[0]) it speaks LMTP, reads the lmtp_* parameters and accepts
+// the inet:/unix: next-hop forms. Each delivery request from qmgr is one
+// conversation with the next-hop's servers (smtp_deliver.h).
+//
+// Privileges: none beyond mail_owner (the skeleton drops to it).
+// Trust: requests come from qmgr; master.cf gives no arguments.
+#include "daemon/smtp/smtp_deliver.h"
+#include "daemon/smtp/smtp_settings.h"
+#include "ipc/deliver_agent.h"
+#include "ipc/mail_server.h"
+#include "util/msg.h"
+
+#include <csignal>
+
+namespace {
+
+using namespace pf;
+
+struct AgentState {
+    ipc::DeliveryAgentSettings agent;
+    smtp_agent::SmtpSettings smtp;
+    queue::QueueLayout layout;
+};
+
+AgentState& state() {
+    static AgentState s;
+    return s;
+}
+
+bool smtp_service(ipc::ServerContext& ctx, int fd) {
+    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+    AgentState& st = state();
+    return ipc::serve_delivery_request(fd, st.agent, st.layout,
+                                       [&](ipc::DeliveryRequest& request, ipc::DeliveryQueueFile& file) {
+                                           return smtp_agent::deliver_request(st.smtp, st.agent, request, file);
+                                       });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    ipc::ServerHooks hooks;
+    hooks.pre_init = [](ipc::ServerContext& ctx) {
+        bool lmtp = ctx.program_name == "lmtp";
+        state().agent = ipc::DeliveryAgentSettings::from_config(ctx.config);
+        state().smtp = smtp_agent::SmtpSettings::from_config(ctx.config, lmtp);
+        state().layout = queue::QueueLayout::from_config(ctx.config);
+    };
+    hooks.post_init = [](ipc::ServerContext& ctx) {
+        state().agent.queue_directory = ctx.config.get("queue_directory");
+    };
+    return ipc::run_single_server(argc, argv, std::move(hooks), smtp_service);
+}

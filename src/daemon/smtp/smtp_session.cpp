@@ -1,0 +1,362 @@
+// One SMTP/LMTP conversation: see smtp_session.h.
+#include "daemon/smtp/smtp_session.h"
+
+#include "mail/address_quote.h"
+#include "mail/dsn_log.h"
+#include "smtp/xtext.h"
+#include "util/strings.h"
+
+#include <fmt/core.h>
+
+namespace pf::smtp_agent {
+
+namespace {
+
+std::string quoted(std::string_view address) {
+    if (address.empty()) return std::string();
+    std::size_t at = address.rfind('@');
+    if (at == std::string_view::npos) return mail::quote_822_local(address);
+    return mail::quote_822_local(address.substr(0, at)) + std::string(address.substr(at));
+}
+
+}  // namespace
+
+std::string_view stage_text(int stage) {
+    switch (stage) {
+        case 0: return "receiving the initial server greeting";
+        case 1: return "performing the EHLO handshake";
+        case 2: return "sending MAIL FROM";
+        case 3: return "sending RCPT TO";
+        case 4: return "sending DATA command";
+        case 5: return "sending message body";
+        case 6: return "sending end of data -- message may be sent more than once";
+        default: return "sending QUIT";
+    }
+}
+
+std::expected<smtp::ClientReply, smtp::StreamError> SmtpSession::reply(int timeout) {
+    stream_.set_timeout(timeout);
+    return smtp::read_client_reply(stream_, settings_.line_limit);
+}
+
+bool SmtpSession::send(const std::string& command, int timeout, smtp::StreamError& error) {
+    stream_.set_timeout(timeout);
+    stream_.write(command);
+    stream_.write("\r\n");
+    auto r = stream_.flush();
+    if (!r) {
+        error = r.error();
+        return false;
+    }
+    return true;
+}
+
+void SmtpSession::stream_failure(SessionResult& out, smtp::StreamError error, Stage stage) {
+    SessionEvent ev;
+    ev.dsn.status = "4.4.2";
+    if (error == smtp::StreamError::kTimeout)
+        ev.dsn.reason = fmt::format("conversation with {} timed out while {}", peer_.namaddr(),
+                                    stage_text(static_cast<int>(stage)));
+    else
+        ev.dsn.reason = fmt::format("lost connection with {} while {}", peer_.namaddr(),
+                                    stage_text(static_cast<int>(stage)));
+    out.events.push_back(std::move(ev));
+}
+
+ipc::Dsn SmtpSession::reply_dsn(const smtp::ClientReply& r, std::string_view command) const {
+    ipc::Dsn d;
+    d.status = r.dsn;
+    d.reason = fmt::format("host {} said: {} (in reply to {} command)", peer_.namaddr(), r.one_line(), command);
+    d.dtype = "smtp";
+    d.dtext = r.one_line();
+    d.mtype = "dns";
+    d.mname = peer_.name;
+    return d;
+}
+
+bool SmtpSession::greet_and_helo(SessionResult& out) {
+    auto greeting = reply(settings_.helo_timeout);
+    if (!greeting) {
+        stream_failure(out, greeting.error(), Stage::greeting);
+        return false;
+    }
+    out.greeted = true;
+    if (greeting->code / 100 != 2) {
+        // With smtp_skip_5xx_greeting a 5xx greeting counts as a 4xx one
+        // (the status class follows): the next server gets a chance.
+        SessionEvent ev;
+        ev.dsn = reply_dsn(*greeting, "");
+        if (greeting->code / 100 == 5 && settings_.skip_5xx_greeting) ev.dsn.status[0] = '4';
+        else if (greeting->code / 100 != 5) ev.dsn.status[0] = '4';
+        ev.dsn.reason = fmt::format("host {} refused to talk to me: {}", peer_.namaddr(), greeting->one_line());
+        out.events.push_back(std::move(ev));
+        return false;
+    }
+    smtp::StreamError err{};
+    bool esmtp = settings_.lmtp ||
+                 (!settings_.never_send_ehlo &&
+                  (settings_.always_send_ehlo || greeting->text.find("ESMTP") != std::string::npos));
+    if (esmtp) {
+        std::string verb = settings_.lmtp ? "LHLO" : "EHLO";
+        if (!send(verb + " " + settings_.helo_name, settings_.helo_timeout, err)) {
+            stream_failure(out, err, Stage::helo);
+            return false;
+        }
+        auto r = reply(settings_.helo_timeout);
+        if (!r) {
+            stream_failure(out, r.error(), Stage::helo);
+            return false;
+        }
+        if (r->code / 100 == 2) {
+            features_ = smtp::parse_ehlo_features(r->text);
+            return true;
+        }
+        if (settings_.lmtp || r->code == 421) {
+            SessionEvent ev;
+            ev.dsn = reply_dsn(*r, verb);
+            ev.dsn.reason = fmt::format("host {} refused to talk to me: {}", peer_.namaddr(), r->one_line());
+            out.events.push_back(std::move(ev));
+            return false;
+        }
+    }
+    if (!send("HELO " + settings_.helo_name, settings_.helo_timeout, err)) {
+        stream_failure(out, err, Stage::helo);
+        return false;
+    }
+    auto r = reply(settings_.helo_timeout);
+    if (!r) {
+        stream_failure(out, r.error(), Stage::helo);
+        return false;
+    }
+    if (r->code / 100 != 2) {
+        SessionEvent ev;
+        ev.dsn = reply_dsn(*r, "HELO");
+        ev.dsn.reason = fmt::format("host {} refused to talk to me: {}", peer_.namaddr(), r->one_line());
+        out.events.push_back(std::move(ev));
+        return false;
+    }
+    features_ = smtp::ServerFeatures{};
+    return true;
+}
+
+std::string SmtpSession::mail_command(const SessionMessage& m) const {
+    std::string cmd = "MAIL FROM:<" + quoted(m.sender) + ">";
+    if (features_.flags & smtp::kFeatureSize) cmd += fmt::format(" SIZE={}", m.size);
+    if (features_.flags & smtp::kFeature8BitMime) {
+        if (util::iequals(m.encoding, "8bit") || util::iequals(m.encoding, "8BITMIME")) cmd += " BODY=8BITMIME";
+        else if (util::iequals(m.encoding, "7BIT")) cmd += " BODY=7BIT";
+    }
+    if ((features_.flags & smtp::kFeatureSmtpUtf8) && (m.smtputf8 & kSmtpUtf8Requested)) cmd += " SMTPUTF8";
+    if (features_.flags & smtp::kFeatureDsn) {
+        if (!m.dsn_envid.empty()) cmd += " ENVID=" + smtp::xtext_encode(m.dsn_envid);
+        if (m.dsn_ret == mail::kDsnRetFull) cmd += " RET=FULL";
+        else if (m.dsn_ret == mail::kDsnRetHdrs) cmd += " RET=HDRS";
+    }
+    return cmd;
+}
+
+std::string SmtpSession::rcpt_command(const SessionRecipient& r) const {
+    std::string cmd = "RCPT TO:<" + quoted(r.address) + ">";
+    if (features_.flags & smtp::kFeatureDsn) {
+        if (!r.dsn_orcpt.empty()) {
+            std::size_t semi = r.dsn_orcpt.find(';');
+            if (semi != std::string::npos)
+                cmd += " ORCPT=" + r.dsn_orcpt.substr(0, semi) + ";" + smtp::xtext_encode(r.dsn_orcpt.substr(semi + 1));
+        }
+        if (r.dsn_notify != 0) {
+            if (r.dsn_notify & mail::kDsnNotifyNever) {
+                cmd += " NOTIFY=NEVER";
+            } else {
+                std::string words;
+                auto add = [&](int bit, const char* w) {
+                    if (r.dsn_notify & bit) words += (words.empty() ? "" : ",") + std::string(w);
+                };
+                add(mail::kDsnNotifySuccess, "SUCCESS");
+                add(mail::kDsnNotifyDelay, "DELAY");
+                add(mail::kDsnNotifyFailure, "FAILURE");
+                cmd += " NOTIFY=" + words;
+            }
+        }
+    }
+    return cmd;
+}
+
+bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
+    const bool pipelining = (features_.flags & smtp::kFeaturePipelining) != 0;
+    const std::size_t n = m.recipients.size();
+
+    if ((features_.flags & smtp::kFeatureSize) && features_.size_limit > 0 &&
+        static_cast<std::uint64_t>(m.size) > features_.size_limit) {
+        for (std::size_t i = 0; i < n; ++i) {
+            SessionEvent ev;
+            ev.rcpt = static_cast<int>(i);
+            ev.dsn.status = "5.3.4";
+            ev.dsn.reason = fmt::format("message size {} exceeds size limit {} of server {}", m.size,
+                                        features_.size_limit, peer_.namaddr());
+            out.events.push_back(std::move(ev));
+        }
+        return false;  // the reference hangs up without QUIT here
+    }
+    if ((m.smtputf8 & kSmtpUtf8Requested) && (m.smtputf8 & ~kSmtpUtf8Requested) != 0 &&
+        !(features_.flags & smtp::kFeatureSmtpUtf8)) {
+        for (std::size_t i = 0; i < n; ++i) {
+            SessionEvent ev;
+            ev.rcpt = static_cast<int>(i);
+            ev.dsn.status = "5.6.7";
+            ev.dsn.reason = fmt::format("SMTPUTF8 is required, but was not offered by host {}", peer_.namaddr());
+            out.events.push_back(std::move(ev));
+        }
+        return true;
+    }
+
+    // The commands of the transaction; with PIPELINING all go out at once.
+    std::vector<std::string> commands;
+    commands.push_back(mail_command(m));
+    for (const auto& r : m.recipients) commands.push_back(rcpt_command(r));
+    commands.push_back("DATA");
+    std::size_t sent = 0;
+    auto send_upto = [&](std::size_t count, int timeout, Stage stage) {
+        if (sent >= count) return true;
+        stream_.set_timeout(timeout);
+        for (; sent < count; ++sent) {
+            stream_.write(commands[sent]);
+            stream_.write("\r\n");
+        }
+        auto r = stream_.flush();
+        if (!r) {
+            stream_failure(out, r.error(), stage);
+            return false;
+        }
+        return true;
+    };
+    if (pipelining && !send_upto(commands.size(), settings_.mail_timeout, Stage::mail)) return false;
+
+    // MAIL FROM.
+    if (!send_upto(1, settings_.mail_timeout, Stage::mail)) return false;
+    auto mr = reply(settings_.mail_timeout);
+    if (!mr) {
+        stream_failure(out, mr.error(), Stage::mail);
+        return false;
+    }
+    bool mail_ok = mr->code / 100 == 2;
+    if (!mail_ok) {
+        for (std::size_t i = 0; i < n; ++i)
+            out.events.push_back({static_cast<int>(i), false, reply_dsn(*mr, "MAIL FROM")});
+        if (!pipelining) {
+            rset();
+            return true;
+        }
+    }
+    // RCPT TO, one reply each.
+    std::vector<int> accepted;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!send_upto(2 + i, settings_.rcpt_timeout, Stage::rcpt)) return false;
+        auto rr = reply(settings_.rcpt_timeout);
+        if (!rr) {
+            stream_failure(out, rr.error(), Stage::rcpt);
+            return false;
+        }
+        if (!mail_ok) continue;
+        if (rr->code / 100 == 2)
+            accepted.push_back(static_cast<int>(i));
+        else
+            out.events.push_back({static_cast<int>(i), false, reply_dsn(*rr, "RCPT TO")});
+    }
+    if (!pipelining && accepted.empty()) {
+        rset();
+        return true;
+    }
+    // DATA.
+    if (!send_upto(commands.size(), settings_.data_init_timeout, Stage::data)) return false;
+    auto dr = reply(settings_.data_init_timeout);
+    if (!dr) {
+        stream_failure(out, dr.error(), Stage::data);
+        return false;
+    }
+    if (!mail_ok || accepted.empty()) {
+        if (dr->code / 100 != 3) {
+            rset();
+            return true;
+        }
+        // The server wants content nobody asked for: an empty message.
+        stream_.set_timeout(settings_.data_done_timeout);
+        stream_.write(".\r\n");
+        if (!stream_.flush()) return false;
+        (void)reply(settings_.data_done_timeout);
+        return true;
+    }
+    if (dr->code / 100 != 3) {
+        for (int i : accepted) out.events.push_back({i, false, reply_dsn(*dr, "DATA")});
+        rset();
+        return true;
+    }
+    // The content and the final dot.
+    stream_.set_timeout(settings_.data_xfer_timeout);
+    if (!m.write_content(stream_)) {
+        stream_failure(out, smtp::StreamError::kBroken, Stage::body);
+        return false;
+    }
+    stream_.write(".\r\n");
+    // With PIPELINING the QUIT goes out with the final dot, as the
+    // reference sends it.
+    if (pipelining) {
+        stream_.write("QUIT\r\n");
+        quit_sent_ = true;
+    }
+    if (auto f = stream_.flush(); !f) {
+        stream_failure(out, f.error(), Stage::body);
+        return false;
+    }
+    std::size_t replies = settings_.lmtp ? accepted.size() : 1;
+    for (std::size_t k = 0; k < replies; ++k) {
+        auto er = reply(settings_.data_done_timeout);
+        if (!er) {
+            // Recipients answered already keep their outcome; the others
+            // get the session's failure.
+            stream_failure(out, er.error(), Stage::dot);
+            return false;
+        }
+        auto record = [&](int i) {
+            if (er->code / 100 == 2) {
+                SessionEvent ev;
+                ev.rcpt = i;
+                ev.ok = true;
+                ev.dsn = reply_dsn(*er, "end of DATA");
+                ev.dsn.reason = er->one_line();
+                out.events.push_back(std::move(ev));
+            } else {
+                out.events.push_back({i, false, reply_dsn(*er, "end of DATA")});
+            }
+        };
+        if (settings_.lmtp) record(accepted[k]);
+        else
+            for (int i : accepted) record(i);
+    }
+    return true;
+}
+
+void SmtpSession::rset() {
+    smtp::StreamError err{};
+    if (!send("RSET", settings_.rset_timeout, err)) return;
+    (void)reply(settings_.rset_timeout);
+}
+
+void SmtpSession::quit() {
+    if (quit_sent_) return;
+    smtp::StreamError err{};
+    if (!send("QUIT", settings_.quit_timeout, err)) return;
+    if (!settings_.skip_quit_response) (void)reply(settings_.quit_timeout);
+}
+
+SessionResult SmtpSession::deliver(const SessionMessage& message) {
+    SessionResult out;
+    if (!greet_and_helo(out)) {
+        // A server that greeted (even to refuse) gets a QUIT.
+        if (out.greeted) quit();
+        return out;
+    }
+    if (transaction(message, out)) quit();
+    return out;
+}
+
+}  // namespace pf::smtp_agent

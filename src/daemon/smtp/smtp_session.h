@@ -1,0 +1,120 @@
+// One SMTP or LMTP conversation with one server, as the reference's client
+// holds it: the greeting (4xx, or 5xx with smtp_skip_5xx_greeting: "server
+// refused to talk to me", try the next server), EHLO (when
+// smtp_always_send_ehlo or the greeting says ESMTP; never with
+// smtp_never_send_ehlo) with a fall-back to HELO, LHLO for LMTP; the
+// server's SIZE limit checked before MAIL; MAIL FROM with SIZE=, BODY=,
+// ENVID=, RET=; one RCPT TO per recipient with NOTIFY= and ORCPT= when the
+// server offers DSN; DATA, the content, the final dot; with PIPELINING
+// the MAIL, RCPT and DATA commands go out in one write and the replies are
+// read in order afterwards. After the dot SMTP has one reply for all
+// accepted recipients, LMTP one per accepted recipient. QUIT ends the
+// session (its reply is not awaited with smtp_skip_quit_response).
+//
+// The session reports what it learnt in the order it learnt it (events),
+// with the reference's texts: "host H[A] said: <reply> (in reply to RCPT
+// TO command)", "lost connection with H[A] while sending MAIL FROM",
+// "conversation with H[A] timed out while ...", so that the caller can log
+// and record them in the same order as the reference.
+//
+// Hooks left for later work: STARTTLS (after EHLO, features()
+// has kFeatureStartTls), AUTH (kFeatureAuth, auth_mechanisms), XFORWARD,
+// connection caching (the session would end with RSET instead of QUIT).
+//
+// Trust: the server is remote and hostile: replies are bounded and every
+// read and write has a time limit.
+#pragma once
+
+#include "daemon/smtp/smtp_settings.h"
+#include "ipc/deliver_dsn.h"
+#include "smtp/smtp_client_reply.h"
+#include "smtp/smtp_stream.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pf::smtp_agent {
+
+struct SessionPeer {
+    std::string name;   // host name (the path for a unix socket)
+    std::string addr;   // numeric address (the path for a unix socket)
+    unsigned port = 0;
+    bool unix_socket = false;
+
+    std::string namaddr() const { return name + "[" + addr + "]"; }
+    // The log's relay= value.
+    std::string relay() const { return unix_socket ? namaddr() : namaddr() + ":" + std::to_string(port); }
+};
+
+struct SessionRecipient {
+    std::string address;    // internal form
+    std::string dsn_orcpt;  // "rfc822;user@domain" ("" when none)
+    int dsn_notify = 0;
+};
+
+// The reference's SMTPUTF8 request bits: requested by the client, then
+// which parts need it (headers, sender, recipients).
+inline constexpr int kSmtpUtf8Requested = 1 << 0;
+
+struct SessionMessage {
+    std::string sender;     // internal form, "" for the null sender
+    std::string encoding;   // "", "7BIT", "8BITMIME"
+    std::string dsn_envid;
+    int dsn_ret = 0;
+    long size = 0;
+    int smtputf8 = 0;       // the request's SMTPUTF8 bits (kSmtpUtf8Requested, ...)
+    std::vector<SessionRecipient> recipients;
+    // Writes the message content (CRLF lines, dot-stuffed, without the
+    // final dot) into the stream (write + flush); false on a write error.
+    std::function<bool(smtp::SmtpStream&)> write_content;
+};
+
+// What happened to one recipient, or to the whole session (rcpt == -1).
+struct SessionEvent {
+    int rcpt = -1;
+    bool ok = false;        // delivered (for a recipient)
+    ipc::Dsn dsn;           // status, reason (and diagnostics)
+};
+
+struct SessionResult {
+    std::vector<SessionEvent> events;    // in order of occurrence
+    bool greeted = false;                // the server sent a 2xx greeting
+};
+
+class SmtpSession {
+public:
+    SmtpSession(const SmtpSettings& settings, SessionPeer peer, int fd)
+        : settings_(settings), peer_(std::move(peer)), stream_(fd, settings.helo_timeout) {}
+
+    // Runs the whole conversation for message. Recipients not named in
+    // any event got no answer (only when a session-wide event is present).
+    SessionResult deliver(const SessionMessage& message);
+    const smtp::ServerFeatures& features() const { return features_; }
+
+private:
+    enum class Stage { greeting, helo, mail, rcpt, data, body, dot, quit };
+
+    bool greet_and_helo(SessionResult& out);
+    bool transaction(const SessionMessage& message, SessionResult& out);
+    void quit();
+    void rset();
+    // Records a stream failure for the whole session.
+    void stream_failure(SessionResult& out, smtp::StreamError error, Stage stage);
+    std::expected<smtp::ClientReply, smtp::StreamError> reply(int timeout);
+    bool send(const std::string& command, int timeout, smtp::StreamError& error);
+    ipc::Dsn reply_dsn(const smtp::ClientReply& r, std::string_view command) const;
+    std::string mail_command(const SessionMessage& message) const;
+    std::string rcpt_command(const SessionRecipient& rcpt) const;
+
+    const SmtpSettings& settings_;
+    SessionPeer peer_;
+    smtp::SmtpStream stream_;
+    smtp::ServerFeatures features_;
+    bool quit_sent_ = false;
+};
+
+// The words of the reference's "while ..." texts, by stage.
+std::string_view stage_text(int stage);
+
+}  // namespace pf::smtp_agent

@@ -1,0 +1,44 @@
+// The smtp(8)/lmtp(8) client's parameters, read once at start-up: the
+// smtp_* family, or the lmtp_* family when the program runs as lmtp (the
+// reference's binary is installed under both names and picks the family
+// and the protocol from its program name).
+//
+// Trust: main.cf and master.cf -o overrides (our own configuration); bad
+// values are fatal at start-up, as the reference's.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pf::config { class Config; }
+
+namespace pf::smtp_agent {
+
+struct SmtpSettings {
+    bool lmtp = false;
+    std::string default_port = "smtp";   // smtp: "smtp"; lmtp: lmtp_tcp_port
+    int connect_timeout = 30;
+    int helo_timeout = 300;
+    int mail_timeout = 300;
+    int rcpt_timeout = 300;
+    int data_init_timeout = 120;
+    int data_xfer_timeout = 180;
+    int data_done_timeout = 600;
+    int quit_timeout = 300;
+    int rset_timeout = 20;
+    std::string helo_name;
+    bool skip_5xx_greeting = true;
+    bool always_send_ehlo = true;
+    bool never_send_ehlo = false;
+    bool skip_quit_response = true;
+    std::vector<std::string> fallback_relays;
+    std::size_t line_limit = 2048;       // longest reply line kept (the reference's line_length_limit)
+    std::size_t content_line_limit = 998;  // smtp_line_length_limit: longer content lines are broken (0: never)
+    std::string myhostname;              // the peer name of a UNIX-domain server
+    bool ipv4 = true;
+    bool ipv6 = true;
+
+    static SmtpSettings from_config(const config::Config& config, bool lmtp);
+};
+
+}  // namespace pf::smtp_agent

@@ -1,0 +1,238 @@
+// The session-level commands of the reference's smtpd: HELO and EHLO (the
+// EHLO keyword list, smtpd_discard_ehlo_keywords), RSET, NOOP, QUIT, VRFY
+// (disable_vrfy_command) and ETRN (through the flush service), with their
+// replies word for word; and the command-line tokenizer.
+//
+// Trust: arguments are client bytes; host names are only stored, printed
+// and handed to the restriction engine.
+#include "daemon/smtpd/smtpd_session.h"
+
+#include "ipc/flush_client.h"
+#include "util/msg.h"
+#include "util/strings.h"
+#include "util/utf8.h"
+
+#include <fmt/core.h>
+
+namespace pf::smtpd {
+
+namespace {
+
+// The reference's EHLO keywords, in its order, with the names
+// smtpd_discard_ehlo_keywords uses.
+enum EhloBit : unsigned {
+    kPipelining = 1u << 0, kSize = 1u << 1, kVrfy = 1u << 2, kEtrn = 1u << 3, kXclient = 1u << 4,
+    kXforward = 1u << 5, kEnhanced = 1u << 6, k8bitmime = 1u << 7, kDsn = 1u << 8, kSmtputf8 = 1u << 9,
+    kChunking = 1u << 10, kStarttls = 1u << 11, kAuth = 1u << 12,
+};
+
+struct EhloName {
+    const char* name;
+    unsigned bit;
+};
+const EhloName kEhloNames[] = {
+    {"pipelining", kPipelining}, {"size", kSize}, {"vrfy", kVrfy}, {"etrn", kEtrn}, {"starttls", kStarttls},
+    {"auth", kAuth}, {"xclient", kXclient}, {"xforward", kXforward}, {"enhancedstatuscodes", kEnhanced},
+    {"8bitmime", k8bitmime}, {"dsn", kDsn}, {"smtputf8", kSmtputf8}, {"chunking", kChunking},
+};
+
+unsigned discard_mask(const Settings& cfg) {
+    unsigned mask = 0;
+    for (const auto& w : cfg.discard_ehlo)
+        for (const auto& n : kEhloNames)
+            if (w == n.name) mask |= n.bit;
+    return mask;
+}
+
+// The HELO argument: words joined by one space (the caller shows
+// non-printable bytes as '?', as the reference keeps the name).
+std::string helo_argument(const std::vector<Token>& args) {
+    std::string out;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (i) out.push_back(' ');
+        out += args[i].text;
+    }
+    return out;
+}
+
+Outcome helo_common(Server& server, Session& s, const std::vector<Token>& args, bool ehlo) {
+    const Settings& cfg = server.settings;
+    if (args.empty()) return fail(server, s, ehlo ? "501 Syntax: EHLO hostname" : "501 Syntax: HELO hostname");
+    reset_transaction(server, s);
+    s.helo_name = util::printable(helo_argument(args), server.settings.smtputf8_enable);
+    // The protocol changes only once the HELO/EHLO is accepted.
+    CheckResult r = server.restrictions->check_helo(check_state(s));
+    if (apply_check(server, s, r)) {
+        s.helo_name.clear();
+        return Outcome::error;
+    }
+    s.protocol = ehlo ? "ESMTP" : "SMTP";
+    if (!ehlo) {
+        s.ehlo_offered_pipelining = false;
+        reply(server, s, fmt::format("250 {}", cfg.myhostname));
+        return Outcome::ok;
+    }
+    unsigned discard = discard_mask(cfg);
+    s.ehlo_discard_mask = discard;
+    std::vector<std::string> lines;
+    std::vector<std::string> discarded;
+    lines.push_back(cfg.myhostname);
+    auto offer = [&](unsigned bit, const char* name, std::string line) {
+        if (discard & bit) {
+            discarded.push_back(name);
+            return;
+        }
+        lines.push_back(std::move(line));
+    };
+    offer(kPipelining, "PIPELINING", "PIPELINING");
+    if (cfg.message_size_limit > 0) offer(kSize, "SIZE", fmt::format("SIZE {}", cfg.message_size_limit));
+    else offer(kSize, "SIZE", "SIZE");
+    if (!cfg.disable_vrfy) offer(kVrfy, "VRFY", "VRFY");
+    offer(kEtrn, "ETRN", "ETRN");
+    if (xclient_allowed(server, s))
+        offer(kXclient, "XCLIENT", "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT");
+    if (xforward_allowed(server, s)) offer(kXforward, "XFORWARD", "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
+    offer(kEnhanced, "ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES");
+    offer(k8bitmime, "8BITMIME", "8BITMIME");
+    offer(kDsn, "DSN", "DSN");
+    if (cfg.smtputf8_enable) offer(kSmtputf8, "SMTPUTF8", "SMTPUTF8");
+    offer(kChunking, "CHUNKING", "CHUNKING");
+    s.ehlo_offered_pipelining = (discard & kPipelining) == 0;
+    if (!discarded.empty() && !cfg.discard_ehlo_silent) {
+        std::string list;
+        for (const auto& d : discarded) list += (list.empty() ? "" : " ") + d;
+        util::msg_info("discarding EHLO keywords: {}", list);
+    }
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        out += fmt::format("250{}{}\r\n", i + 1 < lines.size() ? '-' : ' ', lines[i]);
+    s.stream.write(out);
+    (void)s.stream.flush();
+    return Outcome::ok;
+}
+
+// ETRN's argument check: the reference accepts a domain name (with an
+// optional leading '@' or '#' already removed) made of letters, digits,
+// '-', '.', '_' and '[]:' for address literals.
+bool valid_etrn_site(std::string_view site) {
+    if (site.empty()) return false;
+    for (char c : site) {
+        unsigned char u = static_cast<unsigned char>(c);
+        if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '[' || c == ']' || c == ':')) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+Outcome cmd_helo(Server& server, Session& s, const std::vector<Token>& args) {
+    return helo_common(server, s, args, false);
+}
+
+Outcome cmd_ehlo(Server& server, Session& s, const std::vector<Token>& args) {
+    return helo_common(server, s, args, true);
+}
+
+Outcome cmd_rset(Server& server, Session& s, const std::vector<Token>& args) {
+    if (!args.empty()) return fail(server, s, "501 5.5.4 Syntax: RSET");
+    reset_transaction(server, s);
+    reply(server, s, "250 2.0.0 Ok");
+    return Outcome::ok;
+}
+
+Outcome cmd_noop(Server& server, Session& s, const std::vector<Token>&) {
+    reply(server, s, "250 2.0.0 Ok");
+    return Outcome::ok;
+}
+
+Outcome cmd_quit(Server& server, Session& s, const std::vector<Token>&) {
+    s.want_quit = true;
+    reply(server, s, "221 2.0.0 Bye");
+    return Outcome::ok;
+}
+
+Outcome cmd_vrfy(Server& server, Session& s, const std::vector<Token>& args) {
+    if (server.settings.disable_vrfy) return fail(server, s, "502 5.5.1 VRFY command is disabled");
+    if (args.empty()) return fail(server, s, "501 5.5.4 Syntax: VRFY address [SMTPUTF8]");
+    std::vector<Token> words = args;
+    if (words.size() > 1 && util::iequals(words.back().text, "SMTPUTF8")) words.pop_back();
+    std::string arg;
+    for (std::size_t i = 0; i < words.size(); ++i) arg += (i ? " " : "") + words[i].text;
+    auto addr = extract_address(server, s, arg, false);
+    if (addr.status != ExtractedAddress::Status::ok) return fail(server, s, "501 5.1.3 Bad recipient address syntax");
+    CheckState st = check_state(s);
+    st.recipient = addr.address;
+    if (apply_check(server, s, server.restrictions->check_vrfy(st))) return Outcome::error;
+    reply(server, s, fmt::format("252 2.0.0 {}", arg));
+    return Outcome::ok;
+}
+
+Outcome cmd_etrn(Server& server, Session& s, const std::vector<Token>& args) {
+    if (s.in_mail) return fail(server, s, "503 Error: MAIL transaction in progress");
+    if (args.size() != 1) return fail(server, s, "500 Syntax: ETRN domain");
+    std::string_view site = args.front().text;
+    if (!site.empty() && (site.front() == '@' || site.front() == '#')) site.remove_prefix(1);
+    if (!valid_etrn_site(site)) return fail(server, s, "501 Error: invalid parameter syntax");
+    CheckState st = check_state(s);
+    st.etrn_domain = std::string(site);
+    if (apply_check(server, s, server.restrictions->check_etrn(st))) return Outcome::error;
+    ipc::FlushStatus status = ipc::flush_send_site(*server.config, site);
+    switch (status) {
+    case ipc::FlushStatus::kOk:
+        reply(server, s, "250 Queuing started");
+        return Outcome::ok;
+    case ipc::FlushStatus::kUnknown:
+    case ipc::FlushStatus::kDeny:
+        util::msg_warn("reject: ETRN {:.100}... from {}", site, s.namaddr);
+        return fail(server, s, fmt::format("459 <{}>: service unavailable", site));
+    case ipc::FlushStatus::kBad:
+        util::msg_warn("bad ETRN {:.100}... from {}", site, s.namaddr);
+        return fail(server, s, "458 Unable to queue messages");
+    case ipc::FlushStatus::kFail:
+        util::msg_warn("unable to talk to fast flush service");
+        return fail(server, s, "458 Unable to queue messages");
+    }
+    return fail(server, s, "458 Unable to queue messages");
+}
+
+Outcome cmd_starttls(Server& server, Session& s, const std::vector<Token>&) {
+    // STARTTLS is offered and served once src/tls exists; without a TLS
+    // configuration the reference answers this.
+    return fail(server, s, "502 5.5.1 Error: command not implemented");
+}
+
+Outcome cmd_auth(Server& server, Session& s, const std::vector<Token>&) {
+    // SASL comes with src/sasl; with smtpd_sasl_auth_enable = no (the
+    // default) the reference answers this.
+    return fail(server, s, "503 5.5.1 Error: authentication not enabled");
+}
+
+std::vector<Token> tokenize_command(std::string_view line) {
+    std::vector<Token> out;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        if (i >= line.size()) break;
+        Token t;
+        int angle = 0;
+        bool quoted = false;
+        while (i < line.size()) {
+            char c = line[i];
+            if (!quoted && angle == 0 && (c == ' ' || c == '\t')) break;
+            if (c == '"' ) quoted = !quoted;
+            else if (!quoted && c == '<') ++angle;
+            else if (!quoted && c == '>' && angle > 0) --angle;
+            else if (quoted && c == '\\' && i + 1 < line.size()) {
+                t.text.push_back(c);
+                ++i;
+                c = line[i];
+            }
+            t.text.push_back(c);
+            ++i;
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+}  // namespace pf::smtpd

@@ -1,0 +1,325 @@
+// DATA and BDAT (CHUNKING) as the reference's smtpd handles them: the
+// preconditions and their replies, the Received: header smtpd puts first,
+// the content copied to cleanup as N/L records (dot-unstuffing, the
+// length limit per record, "From " on the first line as X-Mailbox-Line:),
+// message_size_limit ("queue file size limit exceeded"), bare <LF>
+// handling per smtpd_forbid_bare_newline, the end-of-data restrictions,
+// and the final reply from cleanup's verdict ("250 2.0.0 Ok: queued as
+// ID", "Ok: N bytes queued as ID" for BDAT). The reply is sent only after
+// cleanup answered, i.e. after the queue file was fsync'ed.
+//
+// Trust: the content is client bytes, copied without interpretation
+// except for the line structure.
+#include "daemon/smtpd/smtpd_session.h"
+
+#include "ipc/services.h"
+#include "mail/address_quote.h"
+#include "mail/mail_date.h"
+#include "queue/record.h"
+#include "util/msg.h"
+#include "util/strings.h"
+
+#include <fmt/core.h>
+
+namespace pf::smtpd {
+
+namespace rec = queue::rec;
+
+namespace {
+
+bool bare_newline_rejected(Server& server, const Session& s) {
+    const Settings& cfg = server.settings;
+    return s.saw_bare_lf && cfg.bare_newline == BareNewline::reject &&
+           cfg.bare_newline_exclusions->match(s.name, s.addr) != NamadrList::Result::yes;
+}
+
+// The precondition replies shared by DATA and BDAT; empty when fine.
+std::string need_recipients(const Session& s) {
+    if (s.rcpt_count > 0) return {};
+    if (!s.in_mail) return "503 5.5.1 Error: need RCPT command";
+    return "554 5.5.1 Error: no valid recipients";
+}
+
+// 'M' and the Received: header.
+void start_content(Server& server, Session& s) {
+    const Settings& cfg = server.settings;
+    auto& c = *s.cleanup;
+    // What the restrictions asked for this message (HOLD, DISCARD, FILTER,
+    // REDIRECT, BCC) goes in the envelope, PREPEND headers before Received:.
+    const MessageActions& actions = server.restrictions->actions();
+    unsigned extra = (actions.hold ? ipc::kCleanupHold : 0u) | (actions.discard ? ipc::kCleanupDiscard : 0u);
+    if (extra) (void)c.write(rec::kFlags, std::to_string(extra));
+    if (!actions.filter.empty()) (void)c.write(rec::kFilter, actions.filter);
+    if (!actions.redirect.empty()) (void)c.write(rec::kRedirect, actions.redirect);
+    for (const auto& bcc : actions.bcc) {
+        (void)c.write_attr("dsn_orig_rcpt", "rfc822;" + bcc);
+        (void)c.write(rec::kRcpt, bcc);
+    }
+    (void)c.write(rec::kMessage, "");
+    for (const auto& header : actions.prepend) (void)c.write(rec::kNorm, header);
+    (void)c.write(rec::kNorm, fmt::format("Received: from {} ({} [{}])", s.helo_name.empty() ? s.name : s.helo_name,
+                                          s.name, s.rfc_addr));
+    // With SMTPUTF8 the transmission type says so (RFC 6531 section 3.7.4).
+    std::string protocol = s.protocol;
+    if (s.smtputf8) protocol = protocol == "ESMTP" ? "UTF8SMTP" : "UTF8" + protocol;
+    std::string date = mail::mail_date(s.arrival_time ? s.arrival_time : std::time(nullptr));
+    if (s.rcpt_count == 1 && !s.recipient.empty()) {
+        (void)c.write(rec::kNorm, fmt::format("\tby {} ({}) with {} id {}", cfg.myhostname, cfg.mail_name,
+                                              protocol, s.queue_id));
+        (void)c.write(rec::kNorm, fmt::format("\tfor <{}>; {}", mail::quote_822_local(s.recipient), date));
+    } else {
+        (void)c.write(rec::kNorm, fmt::format("\tby {} ({}) with {} id {};", cfg.myhostname, cfg.mail_name,
+                                              protocol, s.queue_id));
+        (void)c.write(rec::kNorm, fmt::format("\t{}", date));
+    }
+    s.in_header = true;
+    s.act_size = 0;
+    s.data_bytes = 0;
+}
+
+// One content record, with the size limit.
+void put_content(Server& server, Session& s, char type, std::string_view text) {
+    const Settings& cfg = server.settings;
+    if (s.cleanup_status != 0) return;
+    std::uint64_t need = text.size() + 2;
+    if (cfg.message_size_limit > 0 &&
+        (s.act_size > cfg.message_size_limit || cfg.message_size_limit - s.act_size < need)) {
+        s.cleanup_status |= ipc::kCleanupStatSize;
+        util::msg_warn("{}: queue file size limit exceeded", s.queue_id.empty() ? "NOQUEUE" : s.queue_id);
+        return;
+    }
+    s.act_size += need;
+    (void)s.cleanup->write(type, text);
+}
+
+// Ends the message: the end-of-data checks, X and E, cleanup's verdict,
+// and the reply. bdat_total: true for BDAT's "N bytes" form.
+Outcome finish_message(Server& server, Session& s, bool bdat) {
+    const Settings& cfg = server.settings;
+    if (bare_newline_rejected(server, s)) {
+        CheckState st = check_state(s);
+        util::msg_info_text(reject_log_line(st, "END-OF-MESSAGE", "bare <LF> received", true, true));
+        reset_transaction(server, s);
+        return fail(server, s, fmt::format("{} 5.5.2 {} Error: bare <LF> received", cfg.bare_newline_reject_code,
+                                           cfg.myhostname));
+    }
+    if (s.cleanup_status & ipc::kCleanupStatSize) {
+        reset_transaction(server, s);
+        return fail(server, s, "552 5.3.4 Error: message file too big");
+    }
+    CheckState st = check_state(s);
+    st.where = "END-OF-MESSAGE";
+    st.message_size = s.act_size;
+    CheckResult eod = server.restrictions->check_eod(st);
+    if (eod.rejected()) {
+        for (const auto& line : eod.log) util::msg_info_text(line);
+        reset_transaction(server, s);
+        return fail(server, s, eod.reply);
+    }
+    for (const auto& line : eod.log) util::msg_info_text(line);
+    auto& c = *s.cleanup;
+    (void)c.write(rec::kExtracted, "");
+    (void)c.write(rec::kEnd, "");
+    auto verdict = c.finish();
+    std::string queue_id = s.queue_id;
+    std::uint64_t size = s.act_size;
+    std::string text;
+    bool ok = false;
+    if (!verdict) {
+        text = "451 4.3.0 Error: queue file write error";
+    } else if (verdict->status == 0) {
+        ok = true;
+        text = bdat ? fmt::format("250 2.0.0 Ok: {} bytes queued as {}", size, queue_id)
+                    : fmt::format("250 2.0.0 Ok: queued as {}", queue_id);
+    } else {
+        unsigned st_bits = verdict->status;
+        std::string reason = verdict->reason;
+        if (st_bits & ipc::kCleanupStatDefer)
+            text = reason.empty() ? "451 4.3.0 Error: queue file write error" : reason;
+        else if (st_bits & ipc::kCleanupStatBad)
+            text = "451 4.3.0 Error: internal error";
+        else if (st_bits & ipc::kCleanupStatRcpt)
+            text = "554 5.5.1 Error: no valid recipients";
+        else if (st_bits & ipc::kCleanupStatHops)
+            text = "554 5.4.0 Error: too many hops";
+        else if (st_bits & ipc::kCleanupStatSize)
+            text = "552 5.3.4 Error: message file too big";
+        else if (st_bits & ipc::kCleanupStatCont)
+            text = reason.empty() ? "550 5.7.1 Error: content rejected" : reason;
+        else
+            text = "451 4.3.0 Error: queue file write error";
+    }
+    s.cleanup.reset();
+    reset_transaction(server, s);
+    if (ok) {
+        s.junk_cmds = 0;
+        reply(server, s, text);
+        return Outcome::ok;
+    }
+    return fail(server, s, text);
+}
+
+// The line splitter of BDAT content: LF ends a line, CRs before it go;
+// lines longer than line_length_limit continue in L records.
+void bdat_feed(Server& server, Session& s, std::string_view bytes) {
+    std::size_t limit = server.settings.line_limit;
+    for (char ch : bytes) {
+        if (ch == '\n') {
+            std::string& line = s.bdat_line;
+            while (!line.empty() && line.back() == '\r') line.pop_back();
+            put_content(server, s, rec::kNorm, line);
+            line.clear();
+            continue;
+        }
+        s.bdat_line.push_back(ch);
+        if (limit && s.bdat_line.size() >= limit) {
+            put_content(server, s, rec::kCont, s.bdat_line);
+            s.bdat_line.clear();
+        }
+    }
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+}  // namespace
+
+Outcome cmd_data(Server& server, Session& s, const std::vector<Token>& args) {
+    const Settings& cfg = server.settings;
+    if (auto e = need_recipients(s); !e.empty()) return fail(server, s, e);
+    if (!args.empty()) return fail(server, s, "501 5.5.4 Syntax: DATA");
+    if (s.bdat_active) return fail(server, s, "503 5.5.1 Error: DATA after BDAT");
+    if (apply_check(server, s, server.restrictions->check_data(check_state(s)))) return Outcome::error;
+    start_content(server, s);
+    reply(server, s, "354 End data with <CR><LF>.<CR><LF>");
+    bool first = true;
+    bool prev_cont = false;
+    for (;;) {
+        auto line = s.stream.read_line(cfg.line_limit, false);
+        if (!line) {
+            if (line.error() == smtp::StreamError::kTimeout) {
+                s.end_reason = "timeout";
+                reply(server, s, fmt::format("421 4.4.2 {} Error: timeout exceeded", cfg.myhostname));
+            } else {
+                s.end_reason = "lost connection";
+            }
+            s.want_quit = true;
+            return Outcome::error;
+        }
+        bool cont = line->end == smtp::LineEnd::kNone;
+        if (cont && line->text.size() < cfg.line_limit) {
+            // End of input inside a line: the client went away (the
+            // partial line does not count).
+            s.end_reason = "lost connection";
+            s.want_quit = true;
+            return Outcome::error;
+        }
+        if (line->end == smtp::LineEnd::kBareLf) s.saw_bare_lf = true;
+        std::string_view text = line->text;
+        s.data_bytes += text.size() + (cont ? 0 : 2);
+        char type = cont ? rec::kCont : rec::kNorm;
+        if (first) {
+            first = false;
+            std::string_view probe = text;
+            while (!probe.empty() && probe.front() == '>') probe.remove_prefix(1);
+            if (probe.starts_with("From ")) {
+                put_content(server, s, type, fmt::format("X-Mailbox-Line: {}", text));
+                prev_cont = cont;
+                continue;
+            }
+            if (!text.empty() && (text.front() == ' ' || text.front() == '\t')) put_content(server, s, rec::kNorm, "");
+        }
+        if (!prev_cont && !text.empty() && text.front() == '.') {
+            text.remove_prefix(1);
+            if (text.empty() && !cont) break;
+        }
+        put_content(server, s, type, text);
+        prev_cont = cont;
+    }
+    return finish_message(server, s, false);
+}
+
+Outcome cmd_bdat(Server& server, Session& s, const std::vector<Token>& args) {
+    if (args.empty() || args.size() > 2 || !all_digits(args[0].text) ||
+        (args.size() == 2 && !util::iequals(args[1].text, "LAST"))) {
+        util::msg_warn("{}: malformed BDAT command syntax from {}: {:.100}", s.queue_id.empty() ? "NOQUEUE" : s.queue_id,
+                       s.namaddr, s.command_line);
+        reply(server, s, "521 5.5.4 Syntax: BDAT count [LAST]");
+        s.want_quit = true;
+        s.error_count++;
+        return Outcome::error;
+    }
+    std::uint64_t count = 0;
+    for (char c : args[0].text) {
+        if (count > (UINT64_MAX - 9) / 10) {
+            count = UINT64_MAX;
+            break;
+        }
+        count = count * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    bool last = args.size() == 2;
+    auto skip = [&]() -> bool {
+        auto r = s.stream.read_exact(count, [&](std::string_view piece) { s.data_bytes += piece.size(); });
+        if (!r) {
+            s.end_reason = r.error() == smtp::StreamError::kTimeout ? "timeout" : "lost connection";
+            if (r.error() == smtp::StreamError::kTimeout)
+                reply(server, s, fmt::format("421 4.4.2 {} Error: timeout exceeded", server.settings.myhostname));
+            s.want_quit = true;
+            return false;
+        }
+        return true;
+    };
+    if (auto e = need_recipients(s); !e.empty()) {
+        s.data_bytes = 0;
+        if (!skip()) return Outcome::error;
+        return fail(server, s, e);
+    }
+    // A chunk that would take the message past message_size_limit is
+    // read, dropped, and ends the transaction.
+    std::uint64_t limit = server.settings.message_size_limit;
+    if (limit > 0 && (count > limit || s.bdat_total > limit - count)) {
+        util::msg_warn("{}: BDAT request from {} exceeds message size limit",
+                       s.queue_id.empty() ? "NOQUEUE" : s.queue_id, s.namaddr);
+        s.data_bytes = 0;
+        if (!skip()) return Outcome::error;
+        reset_transaction(server, s);
+        return fail(server, s, "552 5.3.4 Chunk exceeds message size limit");
+    }
+    if (!s.bdat_active) {
+        if (apply_check(server, s, server.restrictions->check_data(check_state(s)))) {
+            s.data_bytes = 0;
+            skip();
+            return Outcome::error;
+        }
+        start_content(server, s);
+        s.bdat_active = true;
+    }
+    s.data_bytes = 0;
+    auto r = s.stream.read_exact(count, [&](std::string_view piece) {
+        s.data_bytes += piece.size();
+        bdat_feed(server, s, piece);
+    });
+    if (!r) {
+        s.end_reason = r.error() == smtp::StreamError::kTimeout ? "timeout" : "lost connection";
+        if (r.error() == smtp::StreamError::kTimeout) {
+            // The reference names the chunk's size after a timeout.
+            s.data_bytes = count;
+            reply(server, s, fmt::format("421 4.4.2 {} Error: timeout exceeded", server.settings.myhostname));
+        }
+        s.want_quit = true;
+        return Outcome::error;
+    }
+    s.bdat_total += count;
+    if (!last) {
+        reply(server, s, fmt::format("250 2.0.0 Ok: {} bytes", count));
+        return Outcome::ok;
+    }
+    if (!s.bdat_line.empty()) {
+        put_content(server, s, rec::kNorm, s.bdat_line);
+        s.bdat_line.clear();
+    }
+    return finish_message(server, s, true);
+}
+
+}  // namespace pf::smtpd

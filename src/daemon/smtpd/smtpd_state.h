@@ -1,0 +1,152 @@
+// smtpd's per-process settings and per-connection state: what the
+// reference's smtpd keeps in its SMTPD_STATE (client identity, HELO name,
+// the mail transaction, the cleanup stream, error and command counters).
+// One connection at a time per process (single-server), so one Session
+// lives for the length of one client.
+//
+// Trust: everything in Session that came from the client is raw network
+// bytes; Settings come from main.cf and -o overrides (trusted).
+#pragma once
+
+#include "config/config.h"
+#include "daemon/smtpd/smtpd_check_namadr.h"
+#include "ipc/cleanup_client.h"
+#include "smtp/smtp_stream.h"
+
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pf::dict { class Dict; }
+
+namespace pf::smtpd {
+
+class Restrictions;
+
+// How smtpd_forbid_bare_newline treats a bare LF.
+enum class BareNewline { no, normalize, reject };
+
+struct Settings {
+    std::string myhostname;
+    std::string mail_name;
+    std::string banner;                 // smtpd_banner, expanded
+    std::string queue_directory;
+    std::string cleanup_service = "cleanup";
+    int timeout = 300;                  // smtpd_timeout
+    std::size_t line_limit = 2048;      // line_length_limit
+    std::uint64_t message_size_limit = 10240000;
+    int recipient_limit = 1000;
+    int recipient_overshoot_limit = 1000;
+    int junk_command_limit = 100;
+    int soft_error_limit = 10;
+    int hard_error_limit = 20;
+    int error_sleep_time = 1;
+    bool disable_vrfy = false;
+    bool helo_required = false;
+    bool smtputf8_enable = true;
+    bool peername_lookup = true;
+    bool delay_open_until_valid_rcpt = true;
+    BareNewline bare_newline = BareNewline::no;
+    int bare_newline_reject_code = 550;
+    std::vector<std::string> discard_ehlo;   // lower case keywords
+    bool discard_ehlo_silent = false;
+    std::vector<std::string> noop_commands;  // lower case
+    std::vector<std::string> forbidden_words;  // lower case
+    std::vector<std::shared_ptr<dict::Dict>> forbidden_tables;
+    std::unique_ptr<NamadrList> xclient_hosts;
+    std::unique_ptr<NamadrList> xforward_hosts;
+    std::unique_ptr<NamadrList> bare_newline_exclusions;
+    std::string reject_footer;
+
+    static Settings from_config(const config::Config& config);
+};
+
+// One command's counters for the disconnect line ("mail=1", "rcpt=0/1").
+struct CommandCount {
+    const char* name;
+    int ok = 0;
+    int total = 0;
+};
+
+// Client attributes forwarded with XFORWARD (the reference's
+// SMTPD_XFORWARD_ATTR); set only while a transaction's data is forwarded.
+struct Xforward {
+    bool used = false;
+    std::string name, addr, port, helo, protocol, ident, domain;
+    std::string namaddr() const;
+};
+
+struct Session {
+    explicit Session(int fd, int timeout) : stream(fd, timeout) {}
+
+    smtp::SmtpStream stream;
+
+    // The client as seen (or as XCLIENT says).
+    std::string name = "unknown";        // verified name
+    std::string reverse_name = "unknown";
+    std::string addr;                    // printable address
+    std::string rfc_addr;                // in Received: ("IPv6:..." for v6)
+    std::string port = "unknown";
+    std::string namaddr;                 // "name[addr]"
+    int addr_family = 0;
+    int name_status = 5;                 // 2 ok, 4 temp, 5 perm, 6 forged
+    int reverse_name_status = 5;
+    std::string server_addr, server_port;
+
+    std::string helo_name;               // empty: none yet
+    std::string protocol = "SMTP";
+    bool ehlo_offered_pipelining = false;
+    bool ill_pipelining = false;         // logged once
+    unsigned ehlo_discard_mask = 0;
+
+    // Where the session is, for "lost connection after X" and reject logs.
+    std::string where = "CONNECT";
+
+    // The transaction.
+    bool in_mail = false;
+    std::string sender;
+    std::string encoding;                // "", "7bit", "8bit"
+    std::string dsn_envid;
+    int dsn_ret = 0;
+    bool smtputf8 = false;
+    std::uint64_t declared_size = 0;
+    std::optional<ipc::CleanupClient> cleanup;
+    std::string queue_id;
+    std::string cleanup_error;           // first write error
+    int rcpt_count = 0;
+    int rcpt_overshoot = 0;
+    std::string recipient;               // last accepted recipient
+    std::time_t arrival_time = 0;
+    // BDAT.
+    bool bdat_active = false;            // a BDAT without LAST was accepted
+    bool bdat_failed = false;            // skip the rest of the chunks
+    std::uint64_t bdat_total = 0;
+    bool bdat_prev_cr = false;           // the last chunk ended in CR
+    std::string bdat_line;               // partial line across chunks
+    bool in_header = true;
+    bool saw_bare_lf = false;
+    std::uint64_t data_bytes = 0;        // content bytes read (lost connection logs)
+    std::uint64_t act_size = 0;          // content size as the reference counts it
+    unsigned cleanup_status = 0;         // CleanupStatus bits found by smtpd itself
+
+    Xforward xforward;
+    bool xclient_done = false;
+    std::string real_name, real_addr;    // the connection's client, before XCLIENT
+
+    int error_count = 0;
+    int junk_cmds = 0;
+    std::vector<CommandCount> counts;
+    CommandCount unknown{"unknown"};
+    int commands_ok = 0, commands_total = 0;
+
+    bool want_quit = false;              // the conversation is over
+    std::string end_reason;              // "lost connection", "timeout", ...
+    std::string command_line;            // the command being handled, as read
+    bool access_denied = false;          // client rejected at connect (no delay)
+    std::string access_denied_reply;
+};
+
+}  // namespace pf::smtpd

@@ -1,0 +1,168 @@
+// showq's queue listing on a small queue made by hand: the reference 3.7
+// wire format, the defer-log recipients first, done recipients left out,
+// files that are not listed, and the reference's handling of damaged files.
+#include "daemon/showq/showq_report.h"
+
+#include "queue/record.h"
+#include "util/msg.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using pf::queue::encode_record;
+
+class ShowqReportTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/showq-unit-XXXXXX";
+        dir_ = ::mkdtemp(tmpl);
+        old_cwd_ = fs::current_path();
+        fs::current_path(dir_);
+        for (const char* q : {"maildrop", "incoming", "active", "deferred", "hold", "defer"}) fs::create_directory(q);
+        settings_.layout.queue_directory = dir_;
+        settings_.layout.hash_depth = 1;
+        settings_.layout.hashed = {"deferred", "defer"};
+    }
+    void TearDown() override {
+        fs::current_path(old_cwd_);
+        fs::remove_all(dir_);
+    }
+
+    // A queue file with the records cleanup writes, in queue/<hash>/id.
+    std::string write_file(const std::string& queue, const std::string& id, const std::string& records,
+                           mode_t mode = 0700) {
+        std::string path = settings_.layout.path(queue, id, true);
+        fs::create_directories(fs::path(path).parent_path());
+        std::ofstream(path, std::ios::binary) << records;
+        ::chmod(path.c_str(), mode);
+        return path;
+    }
+    static std::string message(const std::string& sender, const std::vector<std::pair<char, std::string>>& rcpts) {
+        std::string content = encode_record('N', "Subject: test") + encode_record('N', "") + encode_record('N', "hi");
+        std::string out = encode_record('C', "             12              0              0              0");
+        // The size field counts the content from after 'M' up to 'X'.
+        out = encode_record('C', fmt::format("{:15} {:15} {:15} {:15}", content.size(), 0, rcpts.size(), 0));
+        out += encode_record('T', "1700000000 0");
+        out += encode_record('S', sender);
+        for (const auto& [type, addr] : rcpts) out += encode_record(type, addr);
+        out += encode_record('M', "") + content + encode_record('X', "") + encode_record('E', "");
+        return out;
+    }
+    std::string listing() {
+        std::string bytes;
+        pf::showq::ShowqOutput out([&bytes](std::string_view b) {
+            bytes.append(b);
+            return true;
+        });
+        pf::showq::showq_scan(out, settings_);
+        return bytes;
+    }
+    static std::string attrs(std::initializer_list<std::pair<std::string, std::string>> list) {
+        std::string out;
+        for (const auto& [n, v] : list) out += n + '\0' + v + '\0';
+        return out;
+    }
+
+    std::string dir_;
+    fs::path old_cwd_;
+    pf::showq::ShowqSettings settings_;
+};
+
+const std::string kHead = std::string("protocol\0mail_queue_list_protocol\0\0", 35);
+
+TEST_F(ShowqReportTest, EmptyQueueIsProtocolAndEnd) { EXPECT_EQ(listing(), kHead + std::string(1, '\0')); }
+
+TEST_F(ShowqReportTest, ListsSenderAndPendingRecipients) {
+    write_file("hold", "ABC123", message("", {{'R', "a b@example.org"}, {'D', "done@example.org"}, {'R', "c@x"}}));
+    std::string expected = kHead +
+                           attrs({{"queue_name", "hold"}, {"queue_id", "ABC123"}, {"time", "1700000000"},
+                                  {"size", "21"}, {"forced_expire", "0"}, {"sender", "MAILER-DAEMON"},
+                                  {"recipient", "\"a b\"@example.org"}, {"reason", ""},
+                                  {"recipient", "c@x"}, {"reason", ""}}) +
+                           std::string(2, '\0');
+    EXPECT_EQ(listing(), expected);
+}
+
+TEST_F(ShowqReportTest, DeferLogRecipientsComeFirstWithReasons) {
+    write_file("deferred", "DEF456", message("s@example.org", {{'R', "one@example.org"}, {'R', "two@example.org"}}));
+    fs::create_directories("defer/D");
+    std::ofstream("defer/D/DEF456") << "recipient=two@example.org\noffset=100\nstatus=4.0.0\nreason=busy\n\n";
+    std::string out = listing();
+    std::string expected = kHead +
+                           attrs({{"queue_name", "deferred"}, {"queue_id", "DEF456"}, {"time", "1700000000"},
+                                  {"size", "21"}, {"forced_expire", "0"}, {"sender", "s@example.org"},
+                                  {"recipient", "two@example.org"}, {"reason", "busy"},
+                                  {"recipient", "one@example.org"}, {"reason", ""}}) +
+                           std::string(2, '\0');
+    EXPECT_EQ(out, expected);
+}
+
+TEST_F(ShowqReportTest, SkipsFilesNotReadyMisplacedOrNotQueueIds) {
+    write_file("incoming", "AAA111", message("s@x", {{'R', "r@x"}}), 0600);
+    std::ofstream("hold/notes.txt") << "hello";
+    ::chmod("hold/notes.txt", 0700);
+    // In deferred/Z/ while its ID hashes to deferred/B/.
+    fs::create_directories("deferred/Z");
+    std::ofstream("deferred/Z/BBB222", std::ios::binary) << message("s@x", {{'R', "r@x"}});
+    ::chmod("deferred/Z/BBB222", 0700);
+    EXPECT_EQ(listing(), kHead + std::string(1, '\0'));
+}
+
+TEST_F(ShowqReportTest, ActiveQueueComesBeforeIncomingAndExpiredIsFlagged) {
+    write_file("incoming", "INC1", message("i@x", {{'R', "r@x"}}));
+    write_file("active", "ACT1", message("a@x", {{'R', "r@x"}}), 0710);
+    std::string out = listing();
+    auto active = out.find("ACT1");
+    auto incoming = out.find("INC1");
+    ASSERT_NE(active, std::string::npos);
+    ASSERT_NE(incoming, std::string::npos);
+    EXPECT_LT(active, incoming);
+    EXPECT_NE(out.find(std::string("forced_expire\0001\0sender\0a@x", 26)), std::string::npos);
+}
+
+TEST_F(ShowqReportTest, MissingSenderListsNothingAndDuplicateSenderStops) {
+    std::string no_sender = encode_record('C', fmt::format("{:15} {:15} {:15} {:15}", 0, 0, 1, 0)) +
+                            encode_record('T', "1700000000 0") + encode_record('R', "r@x") + encode_record('E', "");
+    write_file("hold", "NOSEND1", no_sender);
+    std::string two = encode_record('T', "1700000001 0") + encode_record('S', "one@x") + encode_record('R', "r1@x") +
+                      encode_record('S', "two@x") + encode_record('R', "r2@x") + encode_record('E', "");
+    write_file("incoming", "TWOSEND", two);
+    std::string out = listing();
+    EXPECT_EQ(out.find("NOSEND1"), std::string::npos);
+    ASSERT_NE(out.find("TWOSEND"), std::string::npos);
+    EXPECT_NE(out.find("r1@x"), std::string::npos);
+    EXPECT_EQ(out.find("r2@x"), std::string::npos);
+    // Without a size record the size is the file's.
+    EXPECT_NE(out.find(std::string("size\0", 5) + std::to_string(two.size())), std::string::npos);
+}
+
+TEST_F(ShowqReportTest, TruncatedFileEndsItsListingOnly) {
+    std::string full = message("s@x", {{'R', "r1@x"}, {'R', "r2@x"}});
+    write_file("hold", "TRUNC1", full.substr(0, full.find("r1@x") + 2));
+    write_file("hold", "GOOD1", message("g@x", {{'R', "g1@x"}}));
+    std::string out = listing();
+    EXPECT_NE(out.find("TRUNC1"), std::string::npos);
+    EXPECT_EQ(out.find("r1@x"), std::string::npos);
+    EXPECT_NE(out.find("g1@x"), std::string::npos);
+    EXPECT_EQ(out.back(), '\0');
+}
+
+TEST_F(ShowqReportTest, WriterFailureStopsTheScan) {
+    for (int i = 0; i < 5; ++i) write_file("hold", fmt::format("ID{}", i), message("s@x", {{'R', "r@x"}}));
+    int calls = 0;
+    pf::showq::ShowqOutput out([&calls](std::string_view) { return ++calls < 1; });
+    pf::showq::showq_scan(out, settings_);
+    EXPECT_TRUE(out.failed());
+    EXPECT_EQ(calls, 1);
+}
+
+}  // namespace

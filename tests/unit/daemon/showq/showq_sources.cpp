@@ -1,0 +1,3 @@
+// showq's sources are built into the showq executable only; the unit tests
+// compile them once here (every file but showq.cpp, which holds main()).
+#include "daemon/showq/showq_report.cpp"

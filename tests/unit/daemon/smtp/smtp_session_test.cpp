@@ -1,0 +1,236 @@
+// Unit tests of one SMTP/LMTP conversation (SmtpSession) against a
+// scripted peer on a socketpair: what the client sends, in order, and the
+// events it reports with the reference's texts.
+#include "daemon/smtp/smtp_session.h"
+#include "daemon/smtp/smtp_settings.h"
+
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <map>
+#include <string>
+#include <thread>
+
+namespace pf::smtp_agent {
+namespace {
+
+// A peer that answers each command line by its verb (or by "RCPT:<local>"),
+// records everything it reads, and answers the final dot.
+struct Peer {
+    std::string greeting = "220 test ESMTP";
+    std::string ehlo = "250-test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 DSN";
+    std::map<std::string, std::string> replies;
+    std::string dot = "250 2.0.0 queued";
+    bool close_after_greeting = false;
+    std::string received;
+
+    void run(int fd) {
+        auto say = [&](const std::string& s) { (void)!::write(fd, (s + "\r\n").data(), s.size() + 2); };
+        say(greeting);
+        if (close_after_greeting) return;
+        std::string buf;
+        bool in_data = false;
+        char c;
+        while (::read(fd, &c, 1) == 1) {
+            buf += c;
+            if (c != '\n') continue;
+            received += buf;
+            std::string line = buf.substr(0, buf.size() - 2);
+            buf.clear();
+            if (in_data) {
+                if (line == ".") {
+                    in_data = false;
+                    say(dot);
+                }
+                continue;
+            }
+            std::string verb = line.substr(0, 4);
+            if (verb == "EHLO" || verb == "LHLO") say(replies.count(verb) ? replies[verb] : ehlo);
+            else if (verb == "RCPT") {
+                std::string local = line.substr(9, line.find('@') - 9);
+                say(replies.count("RCPT:" + local) ? replies["RCPT:" + local] : "250 2.1.5 Ok");
+            } else if (verb == "DATA") {
+                std::string r = replies.count(verb) ? replies[verb] : "354 go";
+                say(r);
+                in_data = r[0] == '3';
+            } else if (verb == "QUIT") {
+                say("221 bye");
+                return;
+            } else say(replies.count(verb) ? replies[verb] : "250 Ok");
+        }
+    }
+};
+
+struct Run {
+    SessionResult result;
+    std::string received;
+};
+
+Run converse(Peer peer, const SmtpSettings& settings, SessionMessage msg) {
+    // Either side may write after the other has gone (as the daemon, which
+    // ignores SIGPIPE too).
+    std::signal(SIGPIPE, SIG_IGN);
+    int sv[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    std::thread server([&] {
+        peer.run(sv[1]);
+        ::close(sv[1]);
+    });
+    SessionPeer sp{"mx.example", "192.0.2.1", 25, false};
+    SmtpSession session(settings, sp, sv[0]);
+    Run out;
+    out.result = session.deliver(msg);
+    ::shutdown(sv[0], SHUT_RDWR);
+    server.join();
+    ::close(sv[0]);
+    out.received = peer.received;
+    return out;
+}
+
+SessionMessage message(std::vector<std::string> rcpts) {
+    SessionMessage m;
+    m.sender = "sender@example.com";
+    m.size = 20;
+    for (auto& r : rcpts) m.recipients.push_back({r, "rfc822;" + r, 0});
+    m.write_content = [](smtp::SmtpStream& s) {
+        s.write("Subject: x\r\n\r\n..dot\r\n");
+        return s.flush().has_value();
+    };
+    return m;
+}
+
+SmtpSettings settings() {
+    SmtpSettings s;
+    s.helo_name = "client.example";
+    s.helo_timeout = s.mail_timeout = s.rcpt_timeout = s.data_init_timeout = s.data_done_timeout = 5;
+    s.data_xfer_timeout = s.quit_timeout = s.rset_timeout = 5;
+    return s;
+}
+
+TEST(SmtpSession, PipelinedDeliveryWithDsn) {
+    auto m = message({"a@x.test", "b@x.test"});
+    m.recipients[0].dsn_notify = 2 | 4;  // SUCCESS, FAILURE
+    auto run = converse(Peer{}, settings(), m);
+    EXPECT_EQ(run.received,
+              "EHLO client.example\r\n"
+              "MAIL FROM:<sender@example.com> SIZE=20\r\n"
+              "RCPT TO:<a@x.test> ORCPT=rfc822;a@x.test NOTIFY=SUCCESS,FAILURE\r\n"
+              "RCPT TO:<b@x.test> ORCPT=rfc822;b@x.test\r\n"
+              "DATA\r\n"
+              "Subject: x\r\n\r\n..dot\r\n.\r\n"
+              "QUIT\r\n");
+    ASSERT_EQ(run.result.events.size(), 2u);
+    EXPECT_TRUE(run.result.events[0].ok);
+    EXPECT_EQ(run.result.events[0].dsn.reason, "250 2.0.0 queued");
+    EXPECT_EQ(run.result.events[1].rcpt, 1);
+}
+
+TEST(SmtpSession, RecipientRejected) {
+    Peer p;
+    p.replies["RCPT:b"] = "550 5.1.1 unknown";
+    auto run = converse(p, settings(), message({"a@x.test", "b@x.test"}));
+    ASSERT_EQ(run.result.events.size(), 2u);
+    EXPECT_EQ(run.result.events[0].rcpt, 1);
+    EXPECT_FALSE(run.result.events[0].ok);
+    EXPECT_EQ(run.result.events[0].dsn.status, "5.1.1");
+    EXPECT_EQ(run.result.events[0].dsn.reason,
+              "host mx.example[192.0.2.1] said: 550 5.1.1 unknown (in reply to RCPT TO command)");
+    EXPECT_TRUE(run.result.events[1].ok);
+}
+
+TEST(SmtpSession, MailRejectedSendsRset) {
+    Peer p;
+    p.ehlo = "250-test\r\n250 8BITMIME";
+    p.replies["MAIL"] = "553 5.1.8 bad sender";
+    auto run = converse(p, settings(), message({"a@x.test"}));
+    EXPECT_EQ(run.received, "EHLO client.example\r\nMAIL FROM:<sender@example.com>\r\nRSET\r\nQUIT\r\n");
+    ASSERT_EQ(run.result.events.size(), 1u);
+    EXPECT_EQ(run.result.events[0].dsn.reason,
+              "host mx.example[192.0.2.1] said: 553 5.1.8 bad sender (in reply to MAIL FROM command)");
+}
+
+TEST(SmtpSession, GreetingRefusedSkip5xx) {
+    Peer p;
+    p.greeting = "554 5.3.2 go away";
+    auto run = converse(p, settings(), message({"a@x.test"}));
+    ASSERT_EQ(run.result.events.size(), 1u);
+    EXPECT_EQ(run.result.events[0].rcpt, -1);
+    EXPECT_EQ(run.result.events[0].dsn.status, "4.3.2");
+    EXPECT_EQ(run.result.events[0].dsn.reason, "host mx.example[192.0.2.1] refused to talk to me: 554 5.3.2 go away");
+    EXPECT_EQ(run.received, "QUIT\r\n");
+    auto s = settings();
+    s.skip_5xx_greeting = false;
+    EXPECT_EQ(converse(p, s, message({"a@x.test"})).result.events[0].dsn.status, "5.3.2");
+}
+
+TEST(SmtpSession, LostConnectionAtGreeting) {
+    Peer p;
+    p.greeting = "220-first line only";
+    p.close_after_greeting = true;
+    auto run = converse(p, settings(), message({"a@x.test"}));
+    ASSERT_EQ(run.result.events.size(), 1u);
+    EXPECT_EQ(run.result.events[0].dsn.status, "4.4.2");
+    EXPECT_EQ(run.result.events[0].dsn.reason,
+              "lost connection with mx.example[192.0.2.1] while receiving the initial server greeting");
+}
+
+TEST(SmtpSession, EhloRefusedFallsBackToHelo) {
+    Peer p;
+    p.replies["EHLO"] = "502 5.5.2 what";
+    auto run = converse(p, settings(), message({"a@x.test"}));
+    EXPECT_EQ(run.received.substr(0, 47), "EHLO client.example\r\nHELO client.example\r\nMAIL ");
+    ASSERT_EQ(run.result.events.size(), 1u);
+    EXPECT_TRUE(run.result.events[0].ok);
+}
+
+TEST(SmtpSession, SizeLimitBouncesWithoutMail) {
+    auto m = message({"a@x.test"});
+    m.size = 5000;
+    auto run = converse(Peer{}, settings(), m);
+    EXPECT_EQ(run.received, "EHLO client.example\r\n");
+    ASSERT_EQ(run.result.events.size(), 1u);
+    EXPECT_EQ(run.result.events[0].dsn.status, "5.3.4");
+    EXPECT_EQ(run.result.events[0].dsn.reason,
+              "message size 5000 exceeds size limit 1000 of server mx.example[192.0.2.1]");
+}
+
+TEST(SmtpSession, LmtpOneReplyPerRecipient) {
+    // The peer answers the dot once per line it is asked: LMTP wants two.
+    Peer p;
+    p.ehlo = "250-test\r\n250 PIPELINING";
+    p.dot = "250 2.0.0 a ok\r\n452 4.2.2 b full";
+    auto s = settings();
+    s.lmtp = true;
+    auto run = converse(p, s, message({"a@x.test", "b@x.test"}));
+    EXPECT_EQ(run.received.substr(0, 20), "LHLO client.example\r");
+    ASSERT_EQ(run.result.events.size(), 2u);
+    EXPECT_TRUE(run.result.events[0].ok);
+    EXPECT_FALSE(run.result.events[1].ok);
+    EXPECT_EQ(run.result.events[1].dsn.status, "4.2.2");
+    EXPECT_EQ(run.result.events[1].dsn.reason,
+              "host mx.example[192.0.2.1] said: 452 4.2.2 b full (in reply to end of DATA command)");
+}
+
+TEST(SmtpSettings, LmtpFamilyAndOverrides) {
+    config::Config c("/nonexistent-pf-smtp-test");
+    c.set_override("smtp_fallback_relay", "[127.0.0.1]:2526, backup.example");
+    c.set_override("smtp_helo_timeout", "7s");
+    c.set_override("myhostname", "host.example");
+    auto s = SmtpSettings::from_config(c, false);
+    EXPECT_EQ(s.helo_timeout, 7);
+    EXPECT_EQ(s.helo_name, "host.example");
+    ASSERT_EQ(s.fallback_relays.size(), 2u);
+    EXPECT_EQ(s.fallback_relays[0], "[127.0.0.1]:2526");
+    auto l = SmtpSettings::from_config(c, true);
+    EXPECT_TRUE(l.lmtp);
+    EXPECT_EQ(l.default_port, "24");
+    EXPECT_TRUE(l.fallback_relays.empty());
+}
+
+}  // namespace
+}  // namespace pf::smtp_agent

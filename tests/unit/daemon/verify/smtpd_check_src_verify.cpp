@@ -1,0 +1,2 @@
+// Compiles daemon/smtpd/smtpd_check_verify.cpp (built into the smtpd executable only) for the unit tests.
+#include "daemon/smtpd/smtpd_check_verify.cpp"
