@@ -378,6 +378,11 @@ def normalise_bytes(data, result):
     data = re.sub(rb"delay=[\d.]+, delays=[\d.]+/[\d.]+/[\d.]+/[\d.]+", b"delay={d}, delays={d}", data)
     data = re.sub(rb"(?m)(daemon started -- version \S+, configuration ).*$", rb"\1{etc}", data)
     data = re.sub(rb"\d+\.(V[0-9a-f]+I[0-9a-f]+M\d+|P\d+)\.[\w.-]+", b"{maildir-name}", data)
+    # A Maildir file name's length varies (microseconds, inode): where a
+    # notice folds the text after it varies too, so those continuation
+    # lines are joined.
+    data = re.sub(rb"(\{maildir-name\}[^\n]*)((?:\n    [^\n]+)+)",
+                  lambda m: m.group(1) + m.group(2).replace(b"\n    ", b" "), data)
     qids = result.get("qids", {})
 
     def sub(m):

@@ -137,7 +137,8 @@ class ScriptServer:
                         return
                     local = line.split("<", 1)[-1].split("@")[0]
                     reply = s["rcpt"].get(local, s["rcpt_default"]) if in_mail else "503 5.5.1 Error: need MAIL command"
-                    if reply.startswith("2"):
+                    first = reply[0] if isinstance(reply, list) else reply  # a multi-line reply
+                    if first.startswith("2"):
                         accepted.append(local)
                     say(reply)
                 elif verb == "DATA":

@@ -329,6 +329,9 @@ def main():
             ap.error("--ours is required")
         ours = rp.ours_side(os.path.abspath(args.ours))
     msgs = messages.MESSAGES[:args.messages] if args.messages else messages.MESSAGES
+    # Address probes and delivery reports (sendmail -bv, -v) are not
+    # deliveries waiting in the queue: the pipeline area compares them.
+    msgs = [m for m in msgs if not {"-bv", "-v"} & set(m["args"])]
     directions = args.direction or ["reference-to-ours", "ours-to-reference"]
     root = tempfile.mkdtemp(prefix="pf-swap-")
     os.chmod(root, 0o755)

@@ -100,10 +100,17 @@ FlushStatus eligible(const config::Config& config, std::string_view site, std::s
 // cannot be reached or answers nonsense.
 FlushStatus call(const config::Config& config, const AttrList& request) {
     int timeout = config::parse_time_value(config.get("ipc_timeout"), 's').value_or(3600);
-    auto reply = request_reply(config.get("queue_directory"), "public", config.get("flush_service_name"), request,
-                               timeout);
+    const std::string service = config.get("flush_service_name");
+    auto conn = connect_service(config.get("queue_directory"), "public", service, timeout);
+    if (!conn) {
+        // The reference's connect warning, with the service's relative path.
+        util::msg_warn("connect to public/{}: {}", service, conn.error());
+        return FlushStatus::kFail;
+    }
+    std::expected<AttrList, AttrError> reply = std::unexpected(AttrError::io);
+    if (conn->send(request, timeout)) reply = conn->receive(timeout);
     if (!reply) {
-        if (util::msg_verbose) util::msg_info("flush request: {}", reply.error());
+        if (util::msg_verbose) util::msg_info("flush request: {}", attr_error_text(reply.error()));
         return FlushStatus::kFail;
     }
     auto status = reply->get_number("status");

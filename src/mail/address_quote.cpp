@@ -71,6 +71,10 @@ std::string quote_822_local(std::string_view address, unsigned flags) {
     return out;
 }
 
+std::string address_for_log(std::string_view internal) {
+    return internal.empty() ? std::string() : quote_822_local(internal);
+}
+
 std::string unquote_822_local(std::string_view address) {
     std::size_t start = route_end(address);
     std::string out(address.substr(0, start));

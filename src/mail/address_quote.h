@@ -37,6 +37,10 @@ void quote_822_local_append(std::string& out, std::string_view internal, unsigne
 // External → internal.
 std::string unquote_822_local(std::string_view external);
 
+// An address as log lines show it ("from=<...>"): the quoted external
+// form, the null address left empty.
+std::string address_for_log(std::string_view internal);
+
 // True when [local_part] is a dot-string that needs no quotes.
 bool is_822_dot_string(std::string_view local_part, unsigned flags = kQuoteDefault);
 

@@ -113,11 +113,11 @@ Disposition pickup_copy(queue::RecordReader& reader, ipc::CleanupClient& cleanup
     if (requeued) {
         auto slash = info.path.rfind('/');
         util::msg_info("{}: uid={} from=<{}> orig_id={}", info.id, static_cast<int>(info.st.st_uid),
-                       mail::quote_822_local(*info.sender),
+                       mail::address_for_log(*info.sender),
                        slash == std::string::npos ? info.path : info.path.substr(slash + 1));
     } else {
         util::msg_info("{}: uid={} from=<{}>", info.id, static_cast<int>(info.st.st_uid),
-                       mail::quote_822_local(*info.sender));
+                       mail::address_for_log(*info.sender));
     }
     if (!put(rec::kMessage, "") ||
         !put(rec::kNorm, fmt::format("Received: by {} ({}, from userid {})", settings.myhostname, settings.mail_name,

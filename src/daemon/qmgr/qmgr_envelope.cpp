@@ -279,7 +279,7 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
                 env.sender.assign(start);
                 // The reference logs "opened" as soon as the sender is known.
                 util::msg_info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id,
-                               mail::quote_822_local(env.sender), env.cont_length,
+                               mail::address_for_log(env.sender), env.cont_length,
                                env.rcpt_unread);
             }
             continue;

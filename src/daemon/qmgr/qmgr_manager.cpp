@@ -572,7 +572,7 @@ void QueueManager::active_done(Message* message) {
         long lifetime = message->env.sender.empty() ? settings_.bounce_queue_lifetime : settings_.max_queue_lifetime;
         if (now >= message->env.create_time + lifetime) {
             msg_info("{}: from=<{}>, status=expired, returned to sender", id,
-                     mail::quote_822_local(message->env.sender));
+                     mail::address_for_log(message->env.sender));
             int status = hooks_.notice ? hooks_.notice(settings_.defer_service, "flush", *message) : -1;
             message->defer = status != 0;
         } else if (message->env.warn_time > 0 && now >= message->env.warn_time - 1) {
