@@ -2,6 +2,7 @@
 // (see postmap.h).
 #include "cmd/postmap/postmap.h"
 
+#include "config/command_start.h"
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "dict/dict_indexed.h"
@@ -34,31 +35,9 @@ dict::DictPtr open_or_die(const MapSpec& map, int open_flags, dict::Flags flags)
     return std::move(*d);
 }
 
-// The reference makes sure descriptors 0, 1 and 2 are open.
-void open_standard_descriptors() {
-    for (int fd = 0; fd < 3; ++fd) {
-        if (::fcntl(fd, F_GETFD) >= 0) continue;
-        int nfd = ::open("/dev/null", O_RDWR);
-        if (nfd != fd) util::msg_fatal("open /dev/null: {}", std::strerror(errno));
-    }
-}
-
-void import_environment(const config::Config& cfg) {
-    // The value outlives the words that point into it.
-    const std::string setting = cfg.get("import_environment");
-    for (auto word : util::split_tokens(setting, util::kListSeparators)) {
-        auto eq = word.find('=');
-        if (eq == std::string_view::npos) continue;
-        std::string name(word.substr(0, eq));
-        std::string value(word.substr(eq + 1));
-        if (name.empty()) util::msg_fatal("update_env: missing attribute name in: {}", word);
-        ::setenv(name.c_str(), value.c_str(), 1);
-    }
-}
-
 void start_program(int argc, char** argv, const char* name) {
     ::umask(022);
-    open_standard_descriptors();
+    config::open_standard_descriptors();
     if (std::getenv("MAIL_VERBOSE")) util::msg_verbose = 1;
     if (argc > 0 && argv[0]) {
         if (const char* slash = std::strrchr(argv[0], '/'); slash && slash[1]) argv[0] = const_cast<char*>(slash + 1);
@@ -111,7 +90,7 @@ void load_configuration(Options& opts) {
     bool utf8 = util::iequals(cfg.get("smtputf8_enable"), "yes");
     dict::set_utf8_support(utf8);
     util::msg_set_utf8(utf8);
-    import_environment(cfg);
+    config::import_environment(cfg);
     opts.default_type = cfg.get("default_database_type");
     opts.meta_directory = cfg.get("meta_directory");
     opts.header_size_limit = static_cast<size_t>(std::stoll(cfg.get("header_size_limit")));

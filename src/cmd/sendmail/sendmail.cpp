@@ -14,6 +14,7 @@
 #include "cmd/sendmail/sendmail_message.h"
 #include "cmd/sendmail/submit_log.h"
 #include "cmd/sendmail/submit_acl.h"
+#include "config/command_start.h"
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "queue/record.h"
@@ -73,18 +74,6 @@ void open_standard_descriptors() {
     }
     // A parent's leaked descriptors would keep a notification pipe open.
     for (; fd < 100; ++fd) ::close(fd);
-}
-
-void import_environment(const config::Config& cfg) {
-    const std::string setting = cfg.get("import_environment");
-    for (auto word : util::split_tokens(setting, util::kListSeparators)) {
-        auto eq = word.find('=');
-        if (eq == std::string_view::npos) continue;
-        std::string name(word.substr(0, eq));
-        std::string value(word.substr(eq + 1));
-        if (name.empty()) util::msg_fatal("update_env: missing attribute name in: {}", word);
-        ::setenv(name.c_str(), value.c_str(), 1);
-    }
 }
 
 [[noreturn]] void run_replace(const std::string& dir, std::vector<std::string> args) {
@@ -314,7 +303,7 @@ int run(int argc, char** argv) {
         cfg.load_main_cf(env_dir && *env_dir);
         config::check_mail_params(cfg);
         submit_log_init(cfg, "sendmail", fatal_hook);
-        import_environment(cfg);
+        config::import_environment(cfg);
         settings.command_directory = cfg.get("command_directory");
         settings.daemon_directory = cfg.get("daemon_directory");
         settings.alias_database = cfg.get("alias_database");
