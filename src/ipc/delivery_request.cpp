@@ -188,7 +188,9 @@ std::expected<DeliveryRequest, std::string> delivery_request_from_attrs(const At
 
 AttrList to_attrs(const DeliveryReply& reply) {
     AttrList a;
-    a.add("status", static_cast<long long>(reply.status));
+    // An int sent as unsigned, as the reference's attribute writer does: -1
+    // travels as 4294967295.
+    a.add("status", static_cast<long long>(static_cast<unsigned>(reply.status)));
     a.add("dsn_status", reply.dsn_status);
     a.add("dsn_action", reply.dsn_action);
     a.add("reason", reply.reason);
@@ -197,9 +199,9 @@ AttrList to_attrs(const DeliveryReply& reply) {
 
 std::expected<DeliveryReply, std::string> delivery_reply_from_attrs(const AttrList& attrs) {
     auto status = attrs.get_number("status");
-    if (!status || (*status != 0 && *status != 1)) return std::unexpected(std::string("bad or missing reply status"));
+    if (!status) return std::unexpected(std::string("bad or missing reply status"));
     DeliveryReply r;
-    r.status = static_cast<int>(*status);
+    r.status = *status != 0 ? 1 : 0;  // any other value (-1 too) means "deferred"
     r.dsn_status = attrs.get_or("dsn_status", "");
     r.dsn_action = attrs.get_or("dsn_action", "");
     r.reason = attrs.get_or("reason", "");
