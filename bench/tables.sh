@@ -2,17 +2,24 @@
 # Lookup-table benchmarks, ours and the reference side by side in one run:
 #   1. postmap building a 1,000,000-line hash table;
 #   2. 100,000 `postmap -q -` lookups on that hash table;
-#   3. 100,000 `postmap -q -` lookups on a 1,000-rule pcre table.
-# Prints wall-clock seconds (best of N runs), CPU seconds (user + system,
-# median of the same runs: steadier than wall time on a shared machine) and
-# the ratios ours/reference.
-# Usage: bench/tables.sh [build-dir]   (default: build). Not a test: no asserts.
+#   3. 100,000 `postmap -q -` lookups on a 1,000-rule pcre table;
+#   4. start-up: 500 `postmap -q KEY hash:table` processes, one lookup each.
+# The runs of ours and the reference alternate (ours first in odd rounds,
+# the reference first in even ones), so that a change in the machine's load
+# hits both sides alike. Prints, per benchmark, the median wall-clock and
+# the median CPU seconds (user + system of the children: steadier than wall
+# time on a shared machine) of each side, the ratios ours/reference, and the
+# best wall time of each side.
+# Usage: bench/tables.sh [build-dir]   (default: build). PF_BENCH_RUNS
+# (default 5) rounds; PF_BENCH_ONLY="hashq startup" runs only those of
+# build hashq pcreq startup. Not a test: no asserts.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 ref=$top/compat-suite/.cache/reference
 [ -x "$ref/usr/sbin/postmap" ] || bash "$top/compat-suite/fetch-reference.sh" "$ref" >/dev/null
-runs=${PF_BENCH_RUNS:-3}
+runs=${PF_BENCH_RUNS:-5}
+only=${PF_BENCH_ONLY:-build hashq pcreq startup}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -43,28 +50,35 @@ with open(f"{w}/rules.pcre", "w") as f:
         f.write(f"/^user{i}[0-9]*@example{i % 50}\\.(com|net)$/ OK rule{i}\n")
 EOT
 
-measure() {  # "best-wall median-cpu" of $runs runs of the shell command $1
-    python3 - "$runs" "$1" <<'EOT'
-import resource, statistics, subprocess, sys, time
-runs = int(sys.argv[1]); cmd = sys.argv[2]
-walls, cpus = [], []
-for _ in range(runs):
+# measure NAME REPEAT OURS-COMMAND REF-COMMAND: $runs interleaved rounds;
+# each run executes its shell command REPEAT times (REPEAT > 1: without a
+# shell in between, for start-up costs).
+measure() {
+    python3 - "$runs" "$@" <<'EOT'
+import resource, shlex, statistics, subprocess, sys, time
+runs = int(sys.argv[1]); name = sys.argv[2]; repeat = int(sys.argv[3]); cmds = sys.argv[4:6]
+walls = [[], []]; cpus = [[], []]
+def run(cmd):
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run(cmd, shell=True, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    walls.append(time.perf_counter() - t)
+    if repeat == 1:
+        subprocess.run(cmd, shell=True, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        argv = shlex.split(cmd)
+        for _ in range(repeat):
+            subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    w = time.perf_counter() - t
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
-print(f"{min(walls):.3f} {statistics.median(cpus):.3f}")
+    return w, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+for i in range(runs):
+    for side in ((0, 1) if i % 2 == 0 else (1, 0)):
+        w, c = run(cmds[side])
+        walls[side].append(w); cpus[side].append(c)
+mw = [statistics.median(x) for x in walls]; mc = [statistics.median(x) for x in cpus]
+print(f"{name:<38} wall ours {mw[0]:7.3f}s ref {mw[1]:7.3f}s ratio {mw[0]/mw[1]:5.2f}"
+      f" | cpu ours {mc[0]:7.3f}s ref {mc[1]:7.3f}s ratio {mc[0]/mc[1]:5.2f}"
+      f" | best wall {min(walls[0]):.3f}s/{min(walls[1]):.3f}s ({runs} runs)")
 EOT
-}
-
-report() {  # name "ours-wall ours-cpu" "ref-wall ref-cpu"
-    python3 -c "
-import sys
-n = sys.argv[1]; ow, oc = map(float, sys.argv[2].split()); rw, rc = map(float, sys.argv[3].split())
-print(f'{n:<34} wall ours {ow:7.3f}s ref {rw:7.3f}s ratio {ow/rw:5.2f} | cpu ours {oc:7.3f}s ref {rc:7.3f}s ratio {oc/rc:5.2f}')
-" "$@"
 }
 
 pm_ours=$build/bin/postmap
@@ -75,18 +89,21 @@ for side in ours ref; do
     pm=pm_$side
     "${!pm}" -c "$work/conf" "hash:$work/table.$side" >/dev/null 2>&1
 done
-for bench in build hashq pcreq; do
-    for side in ours ref; do
-        pm=pm_$side
-        pm=${!pm}
-        case $bench in
-        build) r=$(measure "'$pm' -c '$work/conf' 'hash:$work/table.$side'") ;;
-        hashq) r=$(measure "'$pm' -c '$work/conf' -q - 'hash:$work/table.$side' < '$work/keys'") ;;
-        pcreq) r=$(measure "'$pm' -c '$work/conf' -q - 'pcre:$work/rules.pcre' < '$work/keys'") ;;
-        esac
-        declare "${bench}_$side=$r"
-    done
+cmd() {  # bench side
+    local pm=pm_$2
+    pm=${!pm}
+    case $1 in
+    build) echo "'$pm' -c '$work/conf' 'hash:$work/table.$2'" ;;
+    hashq) echo "'$pm' -c '$work/conf' -q - 'hash:$work/table.$2' < '$work/keys'" ;;
+    pcreq) echo "'$pm' -c '$work/conf' -q - 'pcre:$work/rules.pcre' < '$work/keys'" ;;
+    startup) echo "'$pm' -c '$work/conf' -q user7@example7.com 'hash:$work/table.$2'" ;;
+    esac
+}
+for bench in $only; do
+    case $bench in
+    build) measure "postmap hash, 1,000,000 lines" 1 "$(cmd build ours)" "$(cmd build ref)" ;;
+    hashq) measure "100,000 lookups, hash" 1 "$(cmd hashq ours)" "$(cmd hashq ref)" ;;
+    pcreq) measure "100,000 lookups, 1,000-rule pcre" 1 "$(cmd pcreq ours)" "$(cmd pcreq ref)" ;;
+    startup) measure "500 x postmap -q KEY hash:table" 500 "$(cmd startup ours)" "$(cmd startup ref)" ;;
+    esac
 done
-report "postmap hash, 1,000,000 lines" "$build_ours" "$build_ref"
-report "100,000 lookups, hash" "$hashq_ours" "$hashq_ref"
-report "100,000 lookups, 1,000-rule pcre" "$pcreq_ours" "$pcreq_ref"

@@ -11,6 +11,7 @@ packages=(
   mariadb-server memcached
   clang-16 libclang-rt-16-dev
   patchelf
+  sasl2-bin libsasl2-modules swaks strace
 )
 missing=()
 for p in "${packages[@]}"; do

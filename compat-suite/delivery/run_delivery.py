@@ -26,6 +26,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -44,6 +45,7 @@ USERS = [f"pfu{i}" for i in range(1, 7)]
 HOME_ROOT = "/var/tmp/pf-delivery/home"
 MESSAGE_TIMEOUT = 20    # seconds for one message's deliveries to become final
 START_TIMEOUT = 15
+BIFF_PORT = 512         # biff/udp (comsat), where local(8) sends "user@offset"
 AGENTS = ("local", "virtual", "pipe", "discard", "error", "retry", "bounce", "lmtp", "smtp")
 
 
@@ -86,17 +88,24 @@ class Case:
         for line in self._read("messages").splitlines():
             if not line.strip() or line.startswith("#"):
                 continue
-            sender, rcpts, fname = line.split("\t")
+            # Optional 4th column: more sendmail options (DSN -N/-R/-V ...),
+            # split on blanks, given before -f.
+            sender, rcpts, fname, *more = line.split("\t")
             self.messages.append({"sender": "" if sender == "<>" else sender,
                                   "rcpts": [r.strip() for r in rcpts.split(",") if r.strip()],
-                                  "file": os.path.join(self.dir, fname)})
+                                  "file": os.path.join(self.dir, fname),
+                                  "options": " ".join(more).split()})
         users = self._read("users").split()
         self.users = users or USERS
         self.homes = os.path.isdir(os.path.join(self.dir, "homes"))
-        self.serial = self.homes or name.startswith("local-") or name.startswith("notice-")
+        self.serial = (self.homes or name.startswith("local-") or name.startswith("notice-")
+                       or os.path.exists(os.path.join(self.dir, "biff")))
         # A case whose mbox gets several copies at once compares the
         # messages in any order (file "unordered-mbox" in the case).
         self.unordered_mbox = os.path.exists(os.path.join(self.dir, "unordered-mbox"))
+        # A case with a file "biff" catches the comsat datagrams sent to
+        # 127.0.0.1:512 (biff/udp) while its instance runs.
+        self.biff = os.path.exists(os.path.join(self.dir, "biff"))
 
     def _read(self, fname):
         try:
@@ -336,7 +345,27 @@ def run_side(side, cache, case, root):
 
 def _run_side(inst, case):
     inst.prepare()
-    result = {"dir": inst.dir, "qids": {}, "messages": {}, "log": b"", "tables": inst.prepare_tables()}
+    result = {"dir": inst.dir, "qids": {}, "messages": {}, "log": b"", "tables": inst.prepare_tables(), "biff": []}
+    biff = None
+    if case.biff:
+        biff = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        biff.bind(("127.0.0.1", BIFF_PORT))
+        biff.setblocking(False)
+    try:
+        return _deliver(inst, case, result)
+    finally:
+        if biff is not None:
+            # Every datagram of this side is queued in the socket by now
+            # (the instance has stopped).
+            while True:
+                try:
+                    result["biff"].append(biff.recv(4096))
+                except BlockingIOError:
+                    break
+            biff.close()
+
+
+def _deliver(inst, case, result):
     status, out, err = inst.start()
     result["start"] = (status, out, err)
     if status != 0 or not wait_for(lambda: os.path.exists(os.path.join(inst.spool, "public", "pickup")),
@@ -348,7 +377,7 @@ def _run_side(inst, case):
     seen = 0
     for index, msg in enumerate(case.messages):
         data = open(msg["file"], "rb").read()
-        args = ["-f", msg["sender"], "--", *msg["rcpts"]]
+        args = [*msg["options"], "-f", msg["sender"], "--", *msg["rcpts"]]
         status, out, err = inst.run("sendmail", args, data)
         result["messages"][index] = (status, out, err)
         if status != 0:
@@ -427,20 +456,29 @@ def collect(inst, case):
                 if kind == "file":
                     with open(path, "rb") as f:
                         content = f.read(1 << 20)
-                    if case.unordered_mbox and content.startswith(b"From "):
-                        # Copies delivered concurrently land in lock order.
-                        messages = re.split(rb"\n(?=From )", content)
-                        content = b"\n".join(sorted(messages))
                 elif kind == "link":
                     content = os.readlink(path).encode()
                 entries.append((f"{label}/{rel}", kind, owner, group, "%04o" % stat.S_IMODE(st.st_mode), content))
     return entries
 
 
-def tree_text(result):
+def unordered(content):
+    """An mbox's messages in a canonical order: copies delivered at the
+    same moment land in lock order. Ordered without the "From " line (its
+    time differs) and without the blank line that ends each but the last;
+    on normalised text (queue IDs and dates would decide the order)."""
+    messages = [m.rstrip(b"\n") for m in re.split(rb"\n(?=From )", content)]
+    messages.sort(key=lambda m: m.split(b"\n", 1)[-1])
+    return b"\n\n".join(messages) + b"\n\n"
+
+
+def tree_text(result, case=None):
     out = []
     for path, kind, owner, group, mode, content in result.get("tree", []):
-        out.append((f"{path} {kind} {owner}:{group} {mode}\n").encode() + normalise_bytes(content, result))
+        content = normalise_bytes(content, result)
+        if case is not None and case.unordered_mbox and kind == "file" and content.startswith(b"From "):
+            content = unordered(content)
+        out.append((f"{path} {kind} {owner}:{group} {mode}\n").encode() + content)
     return b"\n".join(sorted(out))
 
 
@@ -490,7 +528,11 @@ def general_text(result):
         if agents.search(ln):
             out.add(normalise_bytes(ln, result))
     status, so, se = result.get("start", ("", b"", b""))
-    head = b"start %s\n" % str(status).encode() + normalise_bytes(result.get("tables", b""), result)
+    head = b"start %s\n" % str(status).encode()
+    # comsat datagrams in the order sent (a delivery's offset is the
+    # mailbox size before it).
+    head += b"".join(b"biff %r\n" % d for d in result.get("biff", []))
+    head += normalise_bytes(result.get("tables", b""), result)
     return head + b"\n".join(sorted(out))
 
 
@@ -536,7 +578,7 @@ def main():
     ensure_users()
     ref = reference_side(args.reference)
     if args.reference_twice:
-        ours = Side("reference2", ref.command_dir, ref.daemon_dir, ref.extra_main, ref.env)
+        ours = pfinstance.Side("reference2", ref.command_dir, ref.daemon_dir, ref.extra_main, ref.env)
     else:
         ours = ours_side(os.path.abspath(args.ours))
     names = sorted(n for n in os.listdir(os.path.join(HERE, "cases"))
@@ -559,7 +601,7 @@ def main():
     per_prefix = {}
     for c in cases:
         root, r_ref, r_ours = results[c.name]
-        tree_a, tree_b = tree_text(r_ref), tree_text(r_ours)
+        tree_a, tree_b = tree_text(r_ref, c), tree_text(r_ours, c)
         gen_a, gen_b = general_text(r_ref), general_text(r_ours)
         case_same = tree_a == tree_b and gen_a == gen_b
         pairs = c.pairs() or [(None, "(none)")]
@@ -603,7 +645,7 @@ def main():
     if failed and args.retries > 0:
         # Timing-dependent cases on a loaded machine: a case identical on a
         # second run passes but is reported FLAKY, as run.py --retries does.
-        argv = [sys.executable, os.path.abspath(__file__), "--reference", args.reference,
+        argv = [sys.executable, os.path.abspath(__file__), "--reference", args.reference, "--show-diff",
                 "--retries", str(args.retries - 1)]
         argv += ["--reference-twice"] if args.reference_twice else ["--ours", args.ours]
         for name in failed_cases:

@@ -11,6 +11,9 @@ smtp_fallback_relay).
 
 BODY = b"Subject: test\n\nHello.\n"
 ESMTP_NOPIPE = ["SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"]
+# What the reference's smtpd offers to an authorized XFORWARD client.
+XFWD = "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT"
+ESMTP_XFWD = ["PIPELINING", "SIZE 10240000", XFWD, "8BITMIME", "ENHANCEDSTATUSCODES", "DSN"]
 
 
 def case(name, server=None, **kw):
@@ -111,4 +114,67 @@ CASES = [
     case("long-line-limit-off", opts=["smtp_line_length_limit=0"],
          body=b"Subject: long\n\n" + b"z" * 1200 + b"\n"),
     case("long-line", body=b"Subject: long\n\n" + b"y" * 1500 + b"\nshort\n"),
+    case("xforward-local", {"ehlo": ESMTP_XFWD}, opts=["smtp_send_xforward_command=yes"]),
+    case("xforward-not-enabled", {"ehlo": ESMTP_XFWD}),
+    case("xforward-nopipelining", {"ehlo": [XFWD] + ESMTP_NOPIPE}, opts=["smtp_send_xforward_command=yes"],
+         rcpts=["alice", "bob"]),
+    case("xforward-rejected", {"ehlo": ESMTP_XFWD, "xforward": "550 5.7.0 Error: insufficient authorization"},
+         opts=["smtp_send_xforward_command=yes"]),
+    case("xforward-name-addr-only", {"ehlo": ["PIPELINING", "XFORWARD NAME ADDR", "8BITMIME"]},
+         opts=["smtp_send_xforward_command=yes"]),
+    case("xforward-source-only", {"ehlo": ["PIPELINING", "XFORWARD SOURCE", "8BITMIME"]},
+         opts=["smtp_send_xforward_command=yes"]),
+    case("xforward-lowercase", {"ehlo": ["PIPELINING", "xforward name addr proto helo source ident", "8BITMIME"]},
+         opts=["smtp_send_xforward_command=yes"]),
+    case("downgrade-latin1", {"ehlo": ["PIPELINING", "SIZE 10240000"]}, args=["-B", "8BITMIME"],
+         body=b"Subject: plain\n\nlatin1 \xe9t\xe9 = equals\n"),
+    case("downgrade-mime-8bit", {"ehlo": ["PIPELINING", "SIZE 10240000"]}, args=["-B", "8BITMIME"],
+         body=b"Subject: mime\nMIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\n"
+              b"Content-Transfer-Encoding: 8bit\n\nlatin1 \xe9t\xe9 = equals, trailing space \n"
+              + b"long " * 20 + b"\xe9\n"),
+    case("downgrade-multipart", {"ehlo": ["PIPELINING", "SIZE 10240000"]}, args=["-B", "8BITMIME"],
+         body=b"Subject: multi\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"XX\"\n\n"
+              b"preamble\n--XX\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n"
+              b"part \xe9\n--XX\nContent-Type: text/plain\n\nseven bit\n--XX--\nepilogue\n"),
+    case("downgrade-disabled", {"ehlo": ["PIPELINING", "SIZE 10240000"]}, args=["-B", "8BITMIME"],
+         opts=["disable_mime_output_conversion=yes"], body=b"Subject: plain\n\nlatin1 \xe9t\xe9\n"),
+    case("downgrade-7bit-declared", {"ehlo": ["PIPELINING", "SIZE 10240000"]}, args=["-B", "7BIT"],
+         body=b"Subject: plain\n\nlatin1 \xe9t\xe9\n"),
+    case("no-8bitmime-plain", {"ehlo": ["PIPELINING", "SIZE 10240000"]}),
+    case("generic-maps", opts=["smtp_generic_maps=inline:{sender@example.com=admin@remote.example,"
+                               "bob@c{i}.test=robert@remote.example}"],
+         rcpts=["alice", "bob"],
+         body=b"From: Sender <sender@example.com>\nTo: bob@c{i}.test, Alice <alice@c{i}.test>,\n"
+              b" sender@example.com\nCc: sender@example.com\nSubject: sender@example.com\n\n"
+              b"sender@example.com\n"),
+    case("generic-maps-domain", opts=["smtp_generic_maps=inline:{@example.com=@mail.remote.example}"],
+         body=b"From: sender@example.com\nReply-To: other@example.com\nSubject: x\n\nbody\n"),
+    case("header-checks", opts=["smtp_header_checks=regexp:{instance}/etc/c{i}-header_checks"],
+         files={"header_checks": b"/^Subject: secret/ REPLACE Subject: hidden\n/^X-Drop:/ IGNORE\n"
+                                 b"/^X-Warn:/ WARN watch this\n/^X-Info:/ INFO\n/^X-Strip:/ STRIP stripped\n"
+                                 b"/^X-Prepend:/ PREPEND X-Added: yes\n/^X-Reject:/ REJECT no\n"
+                                 b"/^X-Bad:/ REPLACE not a header\n/^From:/ DUNNO\n"},
+         body=b"Subject: secret plans\nX-Drop: a\nX-Warn: b\n  continued\nX-Info: c\nX-Strip: d\n"
+              b"X-Prepend: e\nX-Reject: f\nX-Bad: g\n\nbody\n"),
+    case("body-checks", opts=["smtp_body_checks=regexp:{instance}/etc/c{i}-body_checks"],
+         files={"body_checks": b"/^secret line/ REPLACE public line\n/^drop me/ IGNORE\n"
+                               b"/^warn me/ WARN body warning\n/^prepend me/ PREPEND before\n"},
+         body=b"Subject: b\n\nsecret line 1\ndrop me\nwarn me\nprepend me\nkeep me\n"),
+    case("mime-nested-header-checks", opts=["smtp_mime_header_checks=regexp:{instance}/etc/c{i}-mime",
+                                           "smtp_nested_header_checks=regexp:{instance}/etc/c{i}-nested",
+                                           "smtp_header_checks=regexp:{instance}/etc/c{i}-nested"],
+         files={"mime": b"/^Content-Type: text\\/plain/ WARN mime header\n",
+                "nested": b"/^Subject:/ INFO subject seen\n"},
+         body=b"Subject: outer\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\n"
+              b"Content-Type: text/plain\n\ntext\n--B\nContent-Type: message/rfc822\n\nSubject: inner\n"
+              b"From: x@example.org\n\ninner body\n--B--\n"),
+    case("checks-with-downgrade", {"ehlo": ["PIPELINING", "SIZE 10240000"]}, args=["-B", "8BITMIME"],
+         opts=["smtp_body_checks=regexp:{instance}/etc/c{i}-body_checks"],
+         files={"body_checks": b"/=E9/ WARN encoded seen\n"},
+         body=b"Subject: mime\nMIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\n"
+              b"Content-Transfer-Encoding: 8bit\n\n\xe9t\xe9\n"),
+    case("lmtp-xforward", {"lmtp": True, "ehlo": ["PIPELINING", XFWD, "8BITMIME"]}, lmtp=True,
+         opts=["lmtp_send_xforward_command=yes"], rcpts=["alice", "bob"]),
+    case("xforward-timeout", {"ehlo": [XFWD] + ESMTP_NOPIPE, "stall": ("xforward", 3)},
+         opts=["smtp_send_xforward_command=yes", "smtp_xforward_timeout=1s"]),
 ]

@@ -66,6 +66,7 @@ def refusing_port():
 def build(cases, root):
     """Servers, the instance configuration and the messages for all cases."""
     servers, master, transport, msgs = [], [], [], []
+    files = {}
     for i, c in enumerate(cases):
         script = c["server"]
         if script is not None and script.get("unix_path"):
@@ -76,18 +77,23 @@ def build(cases, root):
         port = server.port if server else refusing_port()
         program = "lmtp" if c["lmtp"] else "smtp"
         master.append(f"t{i} unix - - n - - {program}")
-        opts = list(c["opts"])
+        # "{i}" in options and bodies: the case's index (its domain is c{i}.test).
+        opts = [o.replace("{i}", str(i)) for o in c["opts"]]
         if fallback:
             opts.append(f"{program}_fallback_relay=[127.0.0.1]:{fallback.port}")
         master += [f"  -o {o}" for o in opts]
+        # The case's table files, as etc/c<i>-<name> ("{instance}/etc/c{i}-<name>" in its options).
+        for fname, data in c.get("files", {}).items():
+            files[f"c{i}-{fname}"] = data
         domain = f"c{i}.test"
         transport.append(f"{domain} t{i}:{c['nexthop'].format(port=port, root=root)}")
         args = list(c["args"])
         if "-f" not in args:
             args = ["-f", "sender@example.com"] + args
-        msgs.append({"name": c["name"], "args": args + [f"{r}@{domain}" for r in c["rcpts"]], "data": c["body"]})
+        msgs.append({"name": c["name"], "args": args + [f"{r}@{domain}" for r in c["rcpts"]],
+                     "data": c["body"].replace(b"{i}", str(i).encode())})
     cfg = {"main": "transport_maps = texthash:{instance}/etc/transport\n",
-           "master": "\n".join(master) + "\n", "files": {"transport": ("\n".join(transport) + "\n").encode()}}
+           "master": "\n".join(master) + "\n", "files": {"transport": ("\n".join(transport) + "\n").encode(), **files}}
     return servers, cfg, msgs
 
 
@@ -127,6 +133,7 @@ def main():
     ap.add_argument("--reference-twice", action="store_true")
     ap.add_argument("--retries", type=int, default=1, help="run failing cases again up to N times (FLAKY when then identical)")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--dump", action="store_true", help="print every case's text of both sides")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("smtp: needs root (master runs as root)", file=sys.stderr)
@@ -163,6 +170,9 @@ def main():
         a = b"server:\n" + results[0][1][i] + run_pipeline.per_message(results[0][0], i)
         b = b"server:\n" + results[1][1][i] + run_pipeline.per_message(results[1][0], i)
         same = a == b
+        if args.dump:
+            print(f"=== {name} (reference)\n" + a.decode(errors="replace"))
+            print(f"=== {name} (ours)\n" + b.decode(errors="replace"))
         if same and name not in known:
             identical += 1
         elif not same and name in known:

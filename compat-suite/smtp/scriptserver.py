@@ -26,10 +26,12 @@ DEFAULTS = {
     "data": "354 End data with <CR><LF>.<CR><LF>",
     "dot": "250 2.0.0 Ok: queued as 4TEST1",
     "dot_rcpt": {},              # LMTP: local part -> reply
-    "drop": None,                # phase: greeting, ehlo, mail, rcpt, data, dot
+    "drop": None,                # phase: greeting, ehlo, xforward, mail, rcpt, data, dot
     "stall": None,               # (phase, seconds)
     "lmtp": False,
     "unix_path": None,           # listen on this UNIX-domain socket instead of TCP
+    "xforward": "250 2.0.0 Ok",  # reply to XFORWARD (when offered in "ehlo")
+    "rset": "250 2.0.0 Ok",      # reply to RSET
 }
 
 
@@ -164,10 +166,14 @@ class ScriptServer:
                         say(s["dot"])
                     accepted = []
                     in_mail = False
+                elif verb == "XFORWARD":
+                    if phase("xforward"):
+                        return
+                    say(s["xforward"])
                 elif verb == "RSET":
                     accepted = []
                     in_mail = False
-                    say("250 2.0.0 Ok")
+                    say(s["rset"])
                 elif verb == "QUIT":
                     say("221 2.0.0 Bye")
                     return

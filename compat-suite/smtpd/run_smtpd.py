@@ -279,6 +279,7 @@ def read_case(path):
     steps = []
     config = "basic"
     port = 1
+    hold = 0
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -293,6 +294,8 @@ def read_case(path):
             value = value[1:] if value.startswith(" ") else value
             if key == "config":
                 config = value.strip()
+            elif key == "hold":
+                hold = int(value)
             elif key == "port":
                 port = int(value)
             elif key in ("C", "P"):
@@ -314,7 +317,7 @@ def read_case(path):
                 steps.append(("SLEEP", float(value)))
             else:
                 raise ValueError(f"{path}:{lineno}: unknown directive {key}")
-    return {"config": config, "port": port, "steps": steps}
+    return {"config": config, "port": port, "hold": hold, "steps": steps}
 
 
 def show(data):
@@ -396,10 +399,22 @@ class Conversation:
 
 def play(case, inst):
     port = inst.port if case["port"] == 1 else inst.port2
+    # "hold: N": N connections opened (each greeting read) before the
+    # case's own, kept open until it ends (connection count limits).
+    held = []
+    for i in range(case.get("hold", 0)):
+        try:
+            h = Conversation(port)
+        except OSError as e:
+            return [f"!! connect (held {i + 1}): {e}"]
+        h.read_reply()
+        held.append(h)
     try:
         conv = Conversation(port)
     except OSError as e:
         return [f"!! connect: {e}"]
+    for i, h in enumerate(held):
+        conv.out += [f"(held {i + 1}) {line}" for line in h.out]
     conv.read_reply()
     ended = False
     burst = b""
@@ -442,6 +457,8 @@ def play(case, inst):
     if not ended:
         conv.read_to_close(END_TIMEOUT)
     conv.close()
+    for h in held:
+        h.close()
     return conv.out
 
 

@@ -18,15 +18,19 @@
 // the templates need suppresses the query (not found, no server contact).
 // Multiple values (rows x columns) are joined with commas.
 //
+// The client library is looked up when the first mysql: table is opened
+// (mariadb_client.h), as the reference loads its mysql module then; a library
+// that does not load is fatal with the reference's words for that.
+//
 // Trust: keys come from the network; they reach SQL only escaped. The
 // configuration file is trusted (it holds the password).
 #include "dict/dict_registry.h"
+#include "dict/mariadb_client.h"
 #include "dict/sql_config.h"
 #include "util/msg.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
-#include <mysql.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <strings.h>
@@ -47,14 +51,14 @@ namespace {
 
 struct MysqlCloser {
     void operator()(MYSQL* m) const {
-        if (m) mysql_close(m);
+        if (m) mariadb::client().close(m);
     }
 };
 using MysqlHandle = std::unique_ptr<MYSQL, MysqlCloser>;
 
 struct ResultFreer {
     void operator()(MYSQL_RES* r) const {
-        if (r) mysql_free_result(r);
+        if (r) mariadb::client().free_result(r);
     }
 };
 using ResultHandle = std::unique_ptr<MYSQL_RES, ResultFreer>;
@@ -320,27 +324,27 @@ Host* MysqlDict::pick(HostState want_a, HostState want_b, bool unix_socket) {
 }
 
 void MysqlDict::connect(Host& h) {
-    h.db.reset(mysql_init(nullptr));
+    h.db.reset(mariadb::client().init(nullptr));
     if (!h.db) util::msg_fatal("dict_mysql: insufficient memory");
     MYSQL* m = h.db.get();
-    if (option_file_) mysql_options(m, MYSQL_READ_DEFAULT_FILE, option_file_->c_str());
-    if (!option_group_.empty()) mysql_options(m, MYSQL_READ_DEFAULT_GROUP, option_group_.c_str());
+    if (option_file_) mariadb::client().options(m, MYSQL_READ_DEFAULT_FILE, option_file_->c_str());
+    if (!option_group_.empty()) mariadb::client().options(m, MYSQL_READ_DEFAULT_GROUP, option_group_.c_str());
     if (tls_key_ || tls_cert_ || tls_ca_file_ || tls_ca_path_ || tls_ciphers_) {
         auto c = [](const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; };
-        mysql_ssl_set(m, c(tls_key_), c(tls_cert_), c(tls_ca_file_), c(tls_ca_path_), c(tls_ciphers_));
+        mariadb::client().ssl_set(m, c(tls_key_), c(tls_cert_), c(tls_ca_file_), c(tls_ca_path_), c(tls_ciphers_));
     }
     if (tls_verify_ != -1) {
         my_bool v = static_cast<my_bool>(tls_verify_);
-        mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &v);
+        mariadb::client().options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &v);
     }
-    if (mysql_real_connect(m, h.unix_socket ? nullptr : h.name.c_str(), user_.c_str(), password_.c_str(),
-                           dbname_.c_str(), h.port, h.unix_socket ? h.name.c_str() : nullptr,
-                           CLIENT_MULTI_RESULTS)) {
+    if (mariadb::client().real_connect(m, h.unix_socket ? nullptr : h.name.c_str(), user_.c_str(),
+                                       password_.c_str(), dbname_.c_str(), h.port,
+                                       h.unix_socket ? h.name.c_str() : nullptr, CLIENT_MULTI_RESULTS)) {
         h.state = HostState::active;
         return;
     }
     int saved = errno;
-    util::msg_warn("connect to mysql server {}: {}", h.spec, mysql_error(m));
+    util::msg_warn("connect to mysql server {}: {}", h.spec, mariadb::client().error(m));
     errno = saved;
     down(h);
 }
@@ -372,7 +376,8 @@ void append_quoted(std::string& out, const std::string& v, MYSQL* quote_with) {
         return;
     }
     std::string buf(2 * v.size() + 1, '\0');
-    unsigned long n = mysql_real_escape_string(quote_with, buf.data(), v.data(), static_cast<unsigned long>(v.size()));
+    unsigned long n =
+        mariadb::client().real_escape_string(quote_with, buf.data(), v.data(), static_cast<unsigned long>(v.size()));
     if (n == static_cast<unsigned long>(-1)) n = 0;
     out.append(buf.data(), n);
 }
@@ -488,11 +493,11 @@ LookupResult MysqlDict::lookup(std::string_view key_in) {
         expand(query_, key, nullptr, query, h->db.get());
         bool error = true;
         MYSQL* m = h->db.get();
-        if (mysql_real_query(m, query.data(), static_cast<unsigned long>(query.size())) == 0) {
-            res.reset(mysql_store_result(m));
+        if (mariadb::client().real_query(m, query.data(), static_cast<unsigned long>(query.size())) == 0) {
+            res.reset(mariadb::client().store_result(m));
             if (!res) {
-                if (mysql_field_count(m) != 0) {
-                    util::msg_warn("{}:{}: result retrieval failed: {}", type(), name(), mysql_error(m));
+                if (mariadb::client().field_count(m) != 0) {
+                    util::msg_warn("{}:{}: result retrieval failed: {}", type(), name(), mariadb::client().error(m));
                 } else if (require_result_set_) {
                     util::msg_warn("{}:{}: query failed: query returned no result set(require_result_set = yes)",
                                    type(), name());
@@ -504,8 +509,8 @@ LookupResult MysqlDict::lookup(std::string_view key_in) {
             }
             // Skip over any further result sets (stored procedures).
             int st;
-            while ((st = mysql_next_result(m)) == 0) {
-                ResultHandle extra(mysql_store_result(m));
+            while ((st = mariadb::client().next_result(m)) == 0) {
+                ResultHandle extra(mariadb::client().store_result(m));
                 if (extra) {
                     util::msg_warn("{}:{}: query failed: Stored procedure returned multiple result sets", type(),
                                    name());
@@ -513,12 +518,12 @@ LookupResult MysqlDict::lookup(std::string_view key_in) {
                 }
             }
             if (st > 0) {
-                util::msg_warn("{}:{}: query failed: {}", type(), name(), mysql_error(m));
+                util::msg_warn("{}:{}: query failed: {}", type(), name(), mariadb::client().error(m));
                 error = true;
             }
         } else {
             int saved = errno;
-            util::msg_warn("{}:{}: query failed: {}", type(), name(), mysql_error(m));
+            util::msg_warn("{}:{}: query failed: {}", type(), name(), mariadb::client().error(m));
             errno = saved;
         }
         if (!error) {
@@ -534,9 +539,9 @@ LookupResult MysqlDict::lookup(std::string_view key_in) {
 
     std::string result;
     int expansion = 0;
-    unsigned nfields = mysql_num_fields(res.get());
-    while (MYSQL_ROW row = mysql_fetch_row(res.get())) {
-        unsigned long* lengths = mysql_fetch_lengths(res.get());
+    unsigned nfields = mariadb::client().num_fields(res.get());
+    while (MYSQL_ROW row = mariadb::client().fetch_row(res.get())) {
+        unsigned long* lengths = mariadb::client().fetch_lengths(res.get());
         for (unsigned j = 0; j < nfields; ++j) {
             if (!row[j]) continue;
             std::string v(row[j], lengths[j]);
@@ -558,6 +563,7 @@ LookupResult MysqlDict::lookup(std::string_view key_in) {
 
 void register_mysql_type() {
     register_type("mysql", [](std::string_view name, int open_flags, Flags flags) -> OpenResult {
+        mariadb::client();  // loaded before the configuration is read, as the reference
         auto d = std::make_unique<MysqlDict>(name, open_flags, flags);
         if (auto r = d->configure(); !r) return std::unexpected(r.error());
         return d;

@@ -1,16 +1,45 @@
-// UTF-8 support of lookup tables; see dict_utf8.h.
+// UTF-8 support of lookup tables; see dict_utf8.h. ICU's case folding is
+// looked up in libicuuc when UTF-8 support is switched on (programs do that
+// right after reading main.cf, before any chroot), so that a program running
+// with smtputf8_enable = no does not load ICU at start-up.
 #include "dict/dict_utf8.h"
 
 #include "util/msg.h"
+#include "util/shared_library.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
 #include <unicode/ucasemap.h>
+#include <unicode/uvernum.h>
 
 #include <memory>
 
 namespace pf::dict {
 namespace {
+
+// ICU's exported names carry its major version ("ucasemap_open_72"); its
+// headers define the plain names as macros for them, which these spell out.
+#define PF_ICU_NAME_(x) #x
+#define PF_ICU_NAME(x) PF_ICU_NAME_(x)
+
+struct IcuCaseFolding {
+    decltype(&::ucasemap_open) open;
+    decltype(&::ucasemap_close) close;
+    decltype(&::ucasemap_utf8FoldCase) fold;
+};
+
+const IcuCaseFolding& icu() {
+    static const IcuCaseFolding f = [] {
+        static constexpr const char* kSoname = "libicuuc.so." PF_ICU_NAME(U_ICU_VERSION_MAJOR_NUM);
+        void* lib = util::load_library(kSoname);
+        IcuCaseFolding r{};
+        util::bind_library_function(r.open, lib, kSoname, PF_ICU_NAME(ucasemap_open));
+        util::bind_library_function(r.close, lib, kSoname, PF_ICU_NAME(ucasemap_close));
+        util::bind_library_function(r.fold, lib, kSoname, PF_ICU_NAME(ucasemap_utf8FoldCase));
+        return r;
+    }();
+    return f;
+}
 
 bool g_utf8_support = false;
 constexpr std::string_view kWhy = "malformed UTF-8 or invalid codepoint";
@@ -18,7 +47,7 @@ constexpr std::string_view kWhy = "malformed UTF-8 or invalid codepoint";
 bool utf8_ok(std::string_view s) { return util::all_ascii(s) || util::valid_utf8(s); }
 
 struct CaseMapCloser {
-    void operator()(UCaseMap* m) const { ucasemap_close(m); }
+    void operator()(UCaseMap* m) const { icu().close(m); }
 };
 
 class Utf8Dict final : public Dict {
@@ -80,23 +109,34 @@ private:
     DictPtr inner_;
 };
 
+// The process's case map (null when ICU could not make one).
+UCaseMap* case_map() {
+    static std::unique_ptr<UCaseMap, CaseMapCloser> map = [] {
+        UErrorCode err = U_ZERO_ERROR;
+        return std::unique_ptr<UCaseMap, CaseMapCloser>(icu().open(nullptr, U_FOLD_CASE_DEFAULT, &err));
+    }();
+    return map.get();
+}
+
 }  // namespace
 
-void set_utf8_support(bool on) { g_utf8_support = on; }
+void set_utf8_support(bool on) {
+    g_utf8_support = on;
+    // Loaded now, while the program can still see the library (a daemon
+    // chroots later) and a missing one is a start-up error.
+    if (on) case_map();
+}
 bool utf8_support() { return g_utf8_support; }
 
 std::string casefold_utf8(std::string_view text) {
     if (util::all_ascii(text)) return util::to_lower(text);
-    static std::unique_ptr<UCaseMap, CaseMapCloser> map = [] {
-        UErrorCode err = U_ZERO_ERROR;
-        return std::unique_ptr<UCaseMap, CaseMapCloser>(ucasemap_open(nullptr, U_FOLD_CASE_DEFAULT, &err));
-    }();
+    UCaseMap* map = case_map();
     if (!map) return util::to_lower(text);
     std::string out(text.size() * 3 + 16, '\0');
     for (int attempt = 0; attempt < 2; ++attempt) {
         UErrorCode err = U_ZERO_ERROR;
-        int32_t n = ucasemap_utf8FoldCase(map.get(), out.data(), static_cast<int32_t>(out.size()), text.data(),
-                                          static_cast<int32_t>(text.size()), &err);
+        int32_t n = icu().fold(map, out.data(), static_cast<int32_t>(out.size()), text.data(),
+                               static_cast<int32_t>(text.size()), &err);
         if (err == U_BUFFER_OVERFLOW_ERROR) {
             out.assign(static_cast<size_t>(n) + 1, '\0');
             continue;

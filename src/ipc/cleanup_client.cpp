@@ -73,6 +73,29 @@ std::expected<CleanupClient, std::string> CleanupClient::attach(ServiceConnectio
     return client;
 }
 
+CleanupClient::~CleanupClient() { drain(); }
+
+CleanupClient& CleanupClient::operator=(CleanupClient&& other) noexcept {
+    if (this != &other) {
+        drain();
+        connection_ = std::move(other.connection_);
+        queue_id_ = std::move(other.queue_id_);
+        pending_ = std::move(other.pending_);
+        error_ = std::move(other.error_);
+        timeout_ = other.timeout_;
+    }
+    return *this;
+}
+
+void CleanupClient::drain() noexcept {
+    if (!connection_.is_open() || pending_.empty() || !error_.empty()) return;
+    try {
+        (void)flush();
+    } catch (...) {
+    }
+    pending_.clear();
+}
+
 std::expected<void, std::string> CleanupClient::write(char type, std::string_view data) {
     if (!error_.empty()) return std::unexpected(error_);
     queue::append_record(pending_, type, data);

@@ -69,7 +69,13 @@ public:
                                                             int timeout = kCleanupTimeout);
 
     CleanupClient(CleanupClient&&) noexcept = default;
-    CleanupClient& operator=(CleanupClient&&) noexcept = default;
+    CleanupClient& operator=(CleanupClient&& other) noexcept;
+    // Closing without finish() still sends what write() buffered (best
+    // effort, then the connection closes): cleanup then sees those records
+    // and the end of input, as the reference's cleanup does when its
+    // client's stream is closed before E (it logs e.g. the message-id of a
+    // header block that ended before removing the file).
+    ~CleanupClient();
 
     // The queue ID cleanup assigned (from its greeting).
     const std::string& queue_id() const { return queue_id_; }
@@ -85,6 +91,7 @@ public:
 
 private:
     CleanupClient() = default;
+    void drain() noexcept;
     ServiceConnection connection_;
     std::string queue_id_;
     std::string pending_;

@@ -3,6 +3,7 @@
 
 #include "dict/dict_registry.h"
 #include "util/brace_tokens.h"
+#include "util/msg.h"
 
 #include <fcntl.h>
 
@@ -32,6 +33,7 @@ dict::LookupResult Maps::find(std::string_view key, bool fixed_only) const {
     for (const dict::DictPtr& d : tables_) {
         if (fixed_only && (d->flags() & dict::kPattern)) continue;
         dict::LookupResult r = d->lookup(key);
+        if (r.is_error() && warn_errors_) util::msg_warn("{}:{} lookup error for \"{}\"", d->type(), d->name(), key);
         if (!r.is_not_found()) return r;
     }
     return dict::LookupResult::not_found();

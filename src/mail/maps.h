@@ -36,9 +36,15 @@ public:
     // fixed_only: skip pattern tables.
     dict::LookupResult find(std::string_view key, bool fixed_only = false) const;
 
+    // With warnings on, a table error is logged as the reference's
+    // maps_find does ("<type>:<name> lookup error for "<key>""); off by
+    // default (callers that log their own words).
+    void set_warn_errors(bool on) { warn_errors_ = on; }
+
 private:
     std::string title_;
     std::vector<dict::DictPtr> tables_;
+    bool warn_errors_ = false;
 };
 
 }  // namespace pf::mail

@@ -159,6 +159,7 @@ MailboxResult deliver_to_mbox(const MboxTarget& target, const MessageSource& mes
         off_t end = ::lseek(fd.get(), 0, SEEK_END);
         if (end < 0) util::msg_fatal("seek file {}: {}", target.path, std::strerror(errno));
         result = copy_to_file(fd.get(), end, message, true);
+        result.start_offset = end;
         if (fd.close() < 0 && result.delivered) {
             int e = errno;
             result = failed(MailboxFailure::write, mbox_dsn(e, "5.3.0"),

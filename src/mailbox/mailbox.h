@@ -83,6 +83,7 @@ struct MailboxResult {
     ipc::Dsn dsn;  // when !delivered: status "4.x.x"/"5.x.x" and reason
     MailboxFailure failure = MailboxFailure::none;  // (added) which step failed
     int error_number = 0;                           // (added) errno of that step, 0 when none
+    off_t start_offset = -1;                        // (added) mbox: its size before this message (biff)
 };
 
 // (added) The reference's mapping of an errno to a mailbox DSN status:

@@ -4,6 +4,7 @@
 #include "util/strings.h"
 
 #include <cctype>
+#include <utility>
 
 namespace pf::smtp {
 
@@ -116,7 +117,19 @@ ServerFeatures parse_ehlo_features(std::string_view reply_text) {
         else if (key == "smtputf8") f.flags |= kFeatureSmtpUtf8;
         else if (key == "starttls") f.flags |= kFeatureStartTls;
         else if (key == "enhancedstatuscodes") f.flags |= kFeatureEnhancedStatus;
-        else if (key == "xforward") f.flags |= kFeatureXforward;
+        else if (key == "xforward") {
+            f.flags |= kFeatureXforward;
+            static constexpr std::pair<std::string_view, unsigned> kAttrs[] = {
+                {"name", kXforwardName},   {"addr", kXforwardAddr},   {"port", kXforwardPort},
+                {"proto", kXforwardProto}, {"helo", kXforwardHelo},   {"ident", kXforwardIdent},
+                {"source", kXforwardSource},
+            };
+            for (std::size_t i = 1; i < words.size(); ++i) {
+                std::string w = util::to_lower(words[i]);
+                for (const auto& [attr, bit] : kAttrs)
+                    if (w == attr) f.xforward |= bit;
+            }
+        }
         else if (key == "auth") {
             f.flags |= kFeatureAuth;
             for (std::size_t i = 1; i < words.size(); ++i) {

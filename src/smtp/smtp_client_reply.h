@@ -63,8 +63,20 @@ enum ClientFeature : unsigned {
     kFeatureEnhancedStatus = 1u << 9,
 };
 
+// The XFORWARD attributes a server names after its XFORWARD keyword.
+enum XforwardAttr : unsigned {
+    kXforwardName = 1u << 0,
+    kXforwardAddr = 1u << 1,
+    kXforwardPort = 1u << 2,
+    kXforwardProto = 1u << 3,
+    kXforwardHelo = 1u << 4,
+    kXforwardIdent = 1u << 5,
+    kXforwardSource = 1u << 6,  // the origin (LOCAL/REMOTE)
+};
+
 struct ServerFeatures {
     unsigned flags = 0;
+    unsigned xforward = 0;         // XforwardAttr bits (any case in the reply)
     std::uint64_t size_limit = 0;  // SIZE n (0: no limit announced)
     std::string auth_mechanisms;   // for the SASL client (later)
 };

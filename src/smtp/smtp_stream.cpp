@@ -34,6 +34,13 @@ bool wait_ready(int fd, short events, int seconds) {
 
 std::expected<void, StreamError> SmtpStream::fill() {
     compact();
+    if (transport_) {
+        char chunk[8192];
+        auto n = transport_->read(chunk, sizeof chunk, timeout_);
+        if (!n) return std::unexpected(n.error());
+        buf_.append(chunk, *n);
+        return {};
+    }
     if (!wait_ready(fd_, POLLIN, timeout_)) return std::unexpected(StreamError::kTimeout);
     char chunk[8192];
     for (;;) {
@@ -104,6 +111,14 @@ std::expected<Line, StreamError> SmtpStream::read_line(std::size_t limit, bool s
 
 bool SmtpStream::input_pending() {
     if (pos_ < buf_.size()) return true;
+    if (transport_) {
+        // Decoded records waiting, or ciphertext on the socket (which may
+        // turn out to be no plaintext at all: reading now would block, so
+        // the socket's readiness is the answer, as for the reference).
+        if (transport_->pending()) return true;
+        pollfd tp{fd_, POLLIN, 0};
+        return ::poll(&tp, 1, 0) > 0 && (tp.revents & POLLIN);
+    }
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) return false;
     compact();
@@ -115,6 +130,12 @@ bool SmtpStream::input_pending() {
 }
 
 std::expected<void, StreamError> SmtpStream::flush() {
+    if (transport_) {
+        if (out_.empty()) return {};
+        auto r = transport_->write(out_.data(), out_.size(), timeout_);
+        out_.clear();
+        return r;
+    }
     std::size_t done = 0;
     while (done < out_.size()) {
         if (!wait_ready(fd_, POLLOUT, timeout_)) {

@@ -5,6 +5,11 @@
 // byte counts for BDAT chunks, buffered replies flushed in one write, and
 // one time limit per read or write call (smtpd_timeout).
 //
+// After a STARTTLS handshake the same stream runs over a transport object
+// (StreamTransport, implemented by pf::tls) that reads and writes the
+// plaintext of the encrypted connection; without one, read(2)/send(2) on
+// the socket as before.
+//
 // Trust: the peer is remote and hostile. Every read is bounded by the
 // caller's limit; nothing here interprets the bytes.
 #pragma once
@@ -33,6 +38,19 @@ struct Line {
     std::string text;           // without the line ending
     LineEnd end = LineEnd::kCrLf;
     bool bare_cr = false;       // a CR not followed by LF inside text
+};
+
+// The byte pipe under an SmtpStream once it is no longer the bare socket
+// (TLS). Each call gets the stream's time limit in seconds.
+class StreamTransport {
+public:
+    virtual ~StreamTransport() = default;
+    // Up to len bytes (at least one), or kEof / kTimeout.
+    virtual std::expected<std::size_t, StreamError> read(char* buf, std::size_t len, int timeout) = 0;
+    // All len bytes, or kBroken / kTimeout.
+    virtual std::expected<void, StreamError> write(const char* buf, std::size_t len, int timeout) = 0;
+    // Whether plaintext is already decoded and waiting inside the transport.
+    virtual bool pending() const = 0;
 };
 
 class SmtpStream {
@@ -80,6 +98,18 @@ public:
     std::expected<void, StreamError> flush();
     bool has_output() const { return !out_.empty(); }
 
+    // Switches reading and writing to transport (borrowed: its owner keeps
+    // it alive while the stream uses it; nullptr goes back to the socket).
+    // Buffered input and output are discarded: after STARTTLS nothing sent
+    // in the clear may be taken as part of the encrypted conversation.
+    void set_transport(StreamTransport* transport) {
+        transport_ = transport;
+        buf_.clear();
+        pos_ = 0;
+        out_.clear();
+    }
+    StreamTransport* transport() const { return transport_; }
+
 private:
     std::expected<void, StreamError> fill();
     void compact();
@@ -89,6 +119,7 @@ private:
     std::string buf_;
     std::size_t pos_ = 0;
     std::string out_;
+    StreamTransport* transport_ = nullptr;
 };
 
 }  // namespace pf::smtp

@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Parallel deliveries into one mbox lose nothing and interleave nothing.
 
-    tests/integration/mbox_concurrency.py BUILD_DIR [--messages 20] [--lock "fcntl, dotlock"] [--keep]
+    tests/integration/mbox_concurrency.py BUILD_DIR [--messages 20] [--lock "fcntl, dotlock"]
+                                          [--agent virtual|local] [--keep]
 
 Starts a private instance of ours (BUILD_DIR/bin, BUILD_DIR/libexec; the
-instance layout of compat-suite/delivery/run_delivery.py) whose virtual(8)
-serves one mbox for one recipient, with enough virtual processes for every
-message at once. Submits N messages (default 20) from N threads at the same
-time, each with a token of its own on every body line (some body lines
+instance layout of compat-suite/delivery/run_delivery.py) whose delivery
+agent serves one mbox for one recipient, with enough agent processes for
+every message at once: virtual(8) with virtual_mailbox_lock (box@v1.test),
+and local(8) with mailbox_delivery_lock (the spool mailbox of pfu1). Submits N messages (default 20) from N threads at the same
+time while the agent's transport is in defer_transports (so that none is
+delivered yet), then lifts that (postfix reload) and flushes the queue
+(postqueue -f): the N deliveries start together. Each message has a token of its own on every body line (some body lines
 start with "From ", so the mbox quoting is exercised), waits (bounded) until
 the log shows N deliveries, and parses the mbox back: it must hold exactly N
 messages, each one whole (its header block, then its body lines in order,
 every line carrying its own token), no token twice, none missing, and no
-lock file left behind. Runs once per lock style given (default: the stock
-"fcntl, dotlock", then "flock", then "dotlock").
+lock file left behind. Runs once per agent and lock style given (default:
+both agents, each with the stock "fcntl, dotlock", then "flock", then
+"dotlock").
 
 Exit 0 on success, 1 on a failure (with the reason), 77 when not root
 (ctest: skipped). Trusts: its own messages; the mbox is parsed strictly.
@@ -60,7 +65,35 @@ def message(token):
     return ("\n".join(lines) + "\n").encode()
 
 
-def parse_mbox(data, expected):
+AGENTS = {
+    "virtual": {
+        "rcpt": "box@v1.test",
+        "mbox": "shared.mbox",
+        "main": lambda lock, count: [
+            "virtual_mailbox_domains = v1.test",
+            "virtual_mailbox_base = @DIR@/mail",
+            "virtual_mailbox_maps = inline:{box@v1.test=shared.mbox}",
+            "virtual_uid_maps = static:@UID_pfu1@",
+            "virtual_gid_maps = static:@GID_pfu1@",
+            f"virtual_mailbox_lock = {lock}",
+            f"virtual_destination_concurrency_limit = {count}",
+            "virtual_destination_recipient_limit = 1",
+        ],
+    },
+    "local": {
+        "rcpt": "pfu1@mx.example.test",
+        "mbox": "pfu1",
+        "main": lambda lock, count: [
+            "mail_spool_directory = @DIR@/mail",
+            f"mailbox_delivery_lock = {lock}",
+            f"local_destination_concurrency_limit = {count}",
+            "local_destination_recipient_limit = 1",
+        ],
+    },
+}
+
+
+def parse_mbox(data, expected, rcpt="box@v1.test"):
     """Returns a list of problems (empty: all good)."""
     problems = []
     text = data.decode(errors="replace")
@@ -86,7 +119,7 @@ def parse_mbox(data, expected):
         if token in seen:
             problems.append(f"token {token} delivered twice")
         seen.add(token)
-        if not re.search(r"(?m)^Delivered-To: box@v1\.test$", head):
+        if not re.search(r"(?m)^Delivered-To: " + re.escape(rcpt) + "$", head):
             problems.append(f"message {n}: no Delivered-To header")
         lines = body.rstrip("\n").split("\n")
         want = message(token).decode().split("\n\n", 1)[1].rstrip("\n").split("\n")
@@ -100,25 +133,20 @@ def parse_mbox(data, expected):
     return problems
 
 
-def run_once(build, cache, lock, count, keep):
+def run_once(build, cache, agent, lock, count, keep):
     root = tempfile.mkdtemp(prefix="pf-mbox-concurrency-")
     os.chmod(root, 0o755)
-    main = "\n".join([
-        "virtual_mailbox_domains = v1.test",
-        "virtual_mailbox_base = @DIR@/mail",
-        "virtual_mailbox_maps = inline:{box@v1.test=shared.mbox}",
-        "virtual_uid_maps = static:@UID_pfu1@",
-        "virtual_gid_maps = static:@GID_pfu1@",
-        f"virtual_mailbox_lock = {lock}",
-        f"virtual_destination_concurrency_limit = {count}",
+    spec = AGENTS[agent]
+    rcpt = spec["rcpt"]
+    main = "\n".join(spec["main"](lock, count) + [
         f"initial_destination_concurrency = {count}",
-        "virtual_destination_recipient_limit = 1",
         f"default_process_limit = {count + 10}",
         "deliver_lock_attempts = 100",
         "",
     ])
+    held = main + f"defer_transports = {agent}\n"
     side = rd.ours_side(build)
-    inst = rd.Instance(root, side, cache, FakeCase(main))
+    inst = rd.Instance(root, side, cache, FakeCase(held))
     rd.make_setgid(side)
     status, out, err = inst.start()
     problems = []
@@ -131,7 +159,7 @@ def run_once(build, cache, lock, count, keep):
 
         def submit(token):
             barrier.wait()
-            results[token] = inst.run("sendmail", ["-f", "sender@sink.test", "--", "box@v1.test"], message(token))
+            results[token] = inst.run("sendmail", ["-f", "sender@sink.test", "--", rcpt], message(token))
 
         threads = [threading.Thread(target=submit, args=(t,)) for t in tokens]
         for t in threads:
@@ -141,25 +169,36 @@ def run_once(build, cache, lock, count, keep):
         for token, (st, so, se) in results.items():
             if st != 0:
                 problems.append(f"sendmail for {token}: exit {st} {so!r} {se!r}")
-        sent = re.compile(rb"postfix/virtual\[\d+\]: \S+: to=<box@v1\.test>.*status=sent")
+        # Held: every message deferred by qmgr, none delivered yet.
+        held_line = re.compile(rb"\S+: to=<" + re.escape(rcpt.encode()) + rb">.*status=deferred")
+        if not rd.wait_for(lambda: len(held_line.findall(inst.log_text())) >= count, TIMEOUT, step=0.1):
+            problems.append(f"{len(held_line.findall(inst.log_text()))} messages held, {count} expected")
+        released = open(os.path.join(inst.etc, "main.cf")).read().replace(f"defer_transports = {agent}\n", "")
+        rd.Instance._write(os.path.join(inst.etc, "main.cf"), released)
+        for cmd, args in (("postfix", ["-c", inst.etc, "reload"]), ("postqueue", ["-c", inst.etc, "-f"])):
+            st, so, se = inst.run(cmd, args)
+            if st != 0:
+                problems.append(f"{cmd} {' '.join(args)}: exit {st} {so!r} {se!r}")
+        sent = re.compile(rb"postfix/" + agent.encode() + rb"\[\d+\]: \S+: to=<" + re.escape(rcpt.encode())
+                          + rb">.*status=sent")
         rd.wait_for(lambda: len(sent.findall(inst.log_text())) >= count, TIMEOUT, step=0.1)
         rd.wait_for(lambda: not inst.queue_files("maildrop", "incoming", "active"), 20, step=0.1)
         log = inst.log_text()
         got = len(sent.findall(log))
         if got != count:
             problems.append(f"{got} deliveries logged, {count} expected")
-            problems += [ln.decode(errors="replace") for ln in log.split(b"\n") if b"virtual[" in ln][:20]
-        path = os.path.join(inst.dir, "mail", "shared.mbox")
+            problems += [ln.decode(errors="replace") for ln in log.split(b"\n") if agent.encode() + b"[" in ln][:20]
+        path = os.path.join(inst.dir, "mail", spec["mbox"])
         try:
             data = open(path, "rb").read()
         except OSError as e:
             return problems + [f"no mbox: {e}"]
-        problems += parse_mbox(data, tokens)
+        problems += parse_mbox(data, tokens, rcpt)
         if os.path.exists(path + ".lock"):
             problems.append("a dot-lock file was left behind")
-        parallel = len(set(re.findall(rb"postfix/virtual\[(\d+)\]", log)))
-        print(f"mbox_concurrency: lock \"{lock}\": {count} messages, {got} delivered by {parallel} virtual "
-              f"processes, {len(data)} bytes")
+        parallel = len(set(re.findall(rb"postfix/" + agent.encode() + rb"\[(\d+)\]", log)))
+        print(f"mbox_concurrency: {agent}, lock \"{lock}\": {count} messages, {got} delivered by {parallel} "
+              f"{agent} processes, {len(data)} bytes")
     finally:
         inst.stop()
         if keep:
@@ -176,6 +215,7 @@ def main():
                     help="the reference cache (only its stock master.cf is used)")
     ap.add_argument("--messages", type=int, default=20)
     ap.add_argument("--lock", action="append")
+    ap.add_argument("--agent", action="append", choices=sorted(AGENTS))
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -186,11 +226,12 @@ def main():
         return 77
     rd.ensure_users()
     failed = False
-    for lock in args.lock or ["fcntl, dotlock", "flock", "dotlock"]:
-        problems = run_once(os.path.abspath(args.build), args.reference, lock, args.messages, args.keep)
-        for p in problems:
-            print(f"FAIL mbox_concurrency ({lock}): {p}")
-        failed |= bool(problems)
+    for agent in args.agent or ["virtual", "local"]:
+        for lock in args.lock or ["fcntl, dotlock", "flock", "dotlock"]:
+            problems = run_once(os.path.abspath(args.build), args.reference, agent, lock, args.messages, args.keep)
+            for p in problems:
+                print(f"FAIL mbox_concurrency ({agent}, {lock}): {p}")
+            failed |= bool(problems)
     print("mbox_concurrency: " + ("FAILED" if failed else "all messages whole and in one piece"))
     return 1 if failed else 0
 

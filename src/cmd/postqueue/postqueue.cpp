@@ -171,24 +171,8 @@ bool write_all_stdout(std::string_view bytes) {
     return true;
 }
 
-// Standard output, written in large pieces (the listing of a big queue
-// is long); flush_stdout() writes what is left.
-std::string g_out;
-bool write_stdout(std::string_view bytes) {
-    g_out.append(bytes);
-    if (g_out.size() < 65536) return true;
-    bool ok = write_all_stdout(g_out);
-    g_out.clear();
-    return ok;
-}
-bool flush_stdout() {
-    bool ok = write_all_stdout(g_out);
-    g_out.clear();
-    return ok;
-}
-
-// Reads the listing from fd and prints it.
-void print_listing(int fd, bool json, const config::Config& cfg) {
+// stream_name: how the reference's warnings name the stream.
+void print_listing(int fd, bool json, const config::Config& cfg, std::string stream_name) {
     bool utf8 = config::parse_bool_value(cfg.get("smtputf8_enable")).value_or(false);
     bool long_ids = config::parse_bool_value(cfg.get("enable_long_queue_ids")).value_or(false);
     postqueue::AttrStream in([fd](char* buf, std::size_t size) -> long {
@@ -197,16 +181,20 @@ void print_listing(int fd, bool json, const config::Config& cfg) {
             if (n < 0 && errno == EINTR) continue;
             return static_cast<long>(n);
         }
-    });
+    }, std::move(stream_name));
+    postqueue::ListingOutput out(write_all_stdout);
+    auto write = [&out](std::string_view bytes) { return out.write(bytes); };
     std::unique_ptr<postqueue::Listing> listing;
-    if (json) listing = std::make_unique<postqueue::JsonListing>(write_stdout, utf8);
-    else listing = std::make_unique<postqueue::MailqListing>(write_stdout, long_ids);
-    auto result = postqueue::read_listing(in, *listing, utf8);
-    if (result == postqueue::ReadStatus::ok && !flush_stdout()) result = postqueue::ReadStatus::output_error;
+    if (json) listing = std::make_unique<postqueue::JsonListing>(write, utf8);
+    else listing = std::make_unique<postqueue::MailqListing>(write, long_ids);
+    listing->set_reserve([&out](std::size_t want) { out.reserve(want); });
+    auto result = postqueue::read_listing(in, *listing, utf8, [&out] { out.flush_point(); });
+    if (result == postqueue::ReadStatus::ok && !out.flush()) result = postqueue::ReadStatus::output_error;
     switch (result) {
     case postqueue::ReadStatus::ok: break;
     case postqueue::ReadStatus::malformed:
-        flush_stdout();
+        // As the reference: what its output buffer still held is lost.
+        (void)out.stop();
         util::msg_fatal("malformed showq server response");
     case postqueue::ReadStatus::output_error:
         if (errno != EPIPE) util::msg_fatal("output write error: {}", std::strerror(errno));
@@ -226,7 +214,7 @@ void show_queue(const config::Config& cfg, bool json) {
     if (path.size() >= sizeof(sun.sun_path)) util::msg_fatal("unix-domain name too long: {}", path);
     std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
     if (::connect(fd, reinterpret_cast<struct sockaddr*>(&sun), sizeof(sun)) == 0) {
-        print_listing(fd, json, cfg);
+        print_listing(fd, json, cfg, path + " socket");
         if (::close(fd) < 0) util::msg_warn("close: {}", std::strerror(errno));
         return;
     }
@@ -261,7 +249,7 @@ void show_queue(const config::Config& cfg, bool json) {
         }
         ::close(pipe_fds[1]);
         if (pid > 0) {
-            print_listing(pipe_fds[0], json, cfg);
+            print_listing(pipe_fds[0], json, cfg, "unknown_stream");
             ::close(pipe_fds[0]);
             int wstatus = 0;
             while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {}

@@ -1,6 +1,7 @@
 // postqueue(1)'s showq client and listings; see postqueue_showq.h.
 #include "cmd/postqueue/postqueue_showq.h"
 
+#include "util/msg.h"
 #include "util/utf8.h"
 
 #include <fmt/core.h>
@@ -14,8 +15,9 @@ namespace pf::postqueue {
 namespace {
 
 // Bounds on what the reader accepts from the server.
-constexpr std::size_t kMaxName = 100;
 constexpr std::size_t kMaxValue = 1u << 24;
+// Standard output goes out in pieces of at least this size.
+constexpr std::size_t kWriteChunk = 65536;
 
 // The reference's mailq columns.
 struct Columns {
@@ -25,6 +27,12 @@ struct Columns {
 };
 constexpr Columns kShort{11, 7, 20};
 constexpr Columns kLong{17, 8, 19};
+const char* const kShortHeadings[] = {"-Queue ID-", "--Size--", "----Arrival Time----", "-Sender/Recipient-------"};
+const char* const kLongHeadings[] = {"----Queue ID-----", "--Size--", "---Arrival Time----", "--Sender/Recipient------"};
+// The room the reference's formatter reserves beyond a field's width for
+// a formatted piece (half the bits of a long; found by comparing where
+// its partial listings stop).
+constexpr std::size_t kNumberRoom = 32;
 
 // asctime() of the local time, cut to width characters.
 std::string arrival_text(long when, int width) {
@@ -37,19 +45,92 @@ std::string arrival_text(long when, int width) {
     return text;
 }
 
-// A decimal number as the reference's attribute scanner takes it: the
-// whole value must be one number.
-template <typename T>
-std::optional<T> parse_number(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    errno = 0;
-    char* end = nullptr;
-    long long v = std::strtoll(text.c_str(), &end, 10);
-    if (errno != 0 || end == text.c_str() || *end != 0) return std::nullopt;
-    return static_cast<T>(v);
+}  // namespace
+
+bool ListingOutput::write_to(std::size_t end) {
+    if (failed_) return false;
+    if (end <= base_) return true;
+    std::size_t n = end - base_;
+    if (!writer_(std::string_view(buffer_).substr(0, n))) {
+        failed_ = true;
+        buffer_.clear();
+        return false;
+    }
+    buffer_.erase(0, n);
+    base_ = end;
+    return true;
 }
 
-}  // namespace
+bool ListingOutput::write(std::string_view bytes) {
+    if (failed_) return false;
+    buffer_.append(bytes);
+    // The reference's buffer: bytes go in while there is room; a byte
+    // that finds it full first has it written out whole (or, the very
+    // first time, allocated).
+    std::size_t n = bytes.size();
+    while (n > 0) {
+        if (ref_used_ == ref_len_) {
+            if (ref_len_ < kReferenceBuffer) {
+                ref_len_ = kReferenceBuffer;
+            } else {
+                ref_written_ += ref_used_;
+                ref_used_ = 0;
+            }
+        }
+        std::size_t take = std::min(n, ref_len_ - ref_used_);
+        ref_used_ += take;
+        n -= take;
+    }
+    if (ref_written_ - base_ >= kWriteChunk) return write_to(ref_written_);
+    return true;
+}
+
+void ListingOutput::reserve(std::size_t want) {
+    if (failed_ || want <= ref_len_ - ref_used_) return;
+    if (ref_used_ > kReferenceBuffer) {
+        std::size_t out = ref_used_ / kReferenceBuffer * kReferenceBuffer;
+        ref_written_ += out;
+        ref_used_ -= out;
+    }
+    std::size_t free = ref_len_ - ref_used_;
+    if (want > free)
+        ref_len_ += (want - free + kReferenceBuffer - 1) / kReferenceBuffer * kReferenceBuffer;
+}
+
+void ListingOutput::flush_point() {
+    ref_written_ += ref_used_;
+    ref_used_ = 0;
+    if (buffer_.size() >= kWriteChunk) (void)write_to(total());
+}
+
+bool ListingOutput::flush() { return write_to(total()); }
+
+bool ListingOutput::stop() {
+    bool ok = write_to(ref_written_);
+    buffer_.clear();
+    base_ = total();
+    failed_ = true;
+    return ok;
+}
+
+std::optional<unsigned long> scan_number(std::string_view text) {
+    std::size_t i = 0;
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; };
+    while (i < text.size() && space(text[i])) ++i;
+    bool negative = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+    std::size_t digits = i;
+    unsigned long value = 0;
+    bool overflow = false;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        unsigned long d = static_cast<unsigned long>(text[i] - '0');
+        if (value > (~0UL - d) / 10) overflow = true;
+        else value = value * 10 + d;
+    }
+    if (i == digits || i != text.size()) return std::nullopt;
+    if (overflow) return ~0UL;
+    return negative ? 0UL - value : value;
+}
 
 int AttrStream::peek() {
     if (pos_ < buffer_.size()) return static_cast<unsigned char>(buffer_[pos_]);
@@ -78,72 +159,122 @@ int AttrStream::more() {
     return 1;
 }
 
-std::optional<std::string> AttrStream::cstring() {
-    std::string out;
+AttrStream::Got AttrStream::cstring(std::string& out) {
+    out.clear();
     for (;;) {
-        if (peek() < 0) return std::nullopt;
+        if (peek() < 0) return out.empty() ? Got::eof_at_start : Got::eof_inside;
         std::size_t nul = buffer_.find('\0', pos_);
         std::size_t end = nul == std::string::npos ? buffer_.size() : nul;
         out.append(buffer_, pos_, end - pos_);
         pos_ = end;
-        if (out.size() > kMaxValue) return std::nullopt;
+        if (out.size() > kMaxValue) return Got::too_long;
         if (nul != std::string::npos) {
             ++pos_;
-            return out;
+            return Got::ok;
         }
     }
 }
 
-std::optional<std::pair<std::string, std::string>> AttrStream::attribute() {
-    auto name = cstring();
-    if (!name || name->empty() || name->size() > kMaxName) return std::nullopt;
-    auto value = cstring();
-    if (!value) return std::nullopt;
-    return std::make_pair(std::move(*name), std::move(*value));
+int AttrStream::scan(const std::vector<Expect>& expect, std::vector<std::string>& values, bool until_end,
+                     const Check& check) {
+    values.clear();
+    std::string name;
+    std::string value;
+    auto eof_warning = [this](Got got, std::string_view what) {
+        if (got == Got::eof_inside)
+            util::msg_warn("unexpected end-of-input from {} while reading input attribute {}", name_, what);
+        else if (got == Got::eof_at_start)
+            util::msg_warn("premature end-of-input on {} while reading input attribute {}", name_, what);
+    };
+    for (std::size_t count = 0;; ) {
+        Got got = cstring(name);
+        if (got != Got::ok) {
+            // The first name of a scan may be missing without a word.
+            if (!(got == Got::eof_at_start && count == 0)) eof_warning(got, "name");
+            return -1;
+        }
+        if (name.empty()) {
+            if (count < expect.size()) {
+                util::msg_warn("missing attribute {} in input from {}", expect[count].name, name_);
+            }
+            return static_cast<int>(count);
+        }
+        if (count == expect.size()) {
+            util::msg_warn("unexpected attribute {} from {} (expecting: (list terminator))", name, name_);
+            return static_cast<int>(count);
+        }
+        if (name != expect[count].name) {
+            util::msg_warn("unexpected attribute {} from {} (expecting: {})", name, name_, expect[count].name);
+            return static_cast<int>(count);
+        }
+        got = cstring(value);
+        if (got != Got::ok) {
+            eof_warning(got, "value");
+            return -1;
+        }
+        if (expect[count].kind != Kind::string && !scan_number(value)) {
+            util::msg_warn("malformed numerical data from {} while reading input attribute value: {}", name_, value);
+            return -1;
+        }
+        if (check && !check(count, value)) return -1;
+        values.push_back(value);
+        if (++count == expect.size() && !until_end) return static_cast<int>(count);
+    }
 }
 
-bool MailqListing::message(const ListedMessage& msg) {
+bool Listing::message(const ListedMessage& msg) {
+    if (!message_begin() || !message_header(msg)) return false;
+    for (const auto& r : msg.recipients)
+        if (!recipient_begin() || !recipient(r)) return false;
+    return recipients_end() && message_end();
+}
+
+bool Listing::padded(std::string_view text, int width, bool left, bool precision) {
+    if (precision && text.size() > static_cast<std::size_t>(width)) text = text.substr(0, static_cast<std::size_t>(width));
+    if (!precision && text.size() >= static_cast<std::size_t>(width)) return put(text);
+    std::string out = left ? fmt::format("{:<{}}", text, width) : fmt::format("{:>{}}", text, width);
+    return formatted(static_cast<std::size_t>(width) + kNumberRoom, out);
+}
+
+bool MailqListing::message_begin() {
     const Columns& c = long_ids_ ? kLong : kShort;
-    std::string text;
-    if (count_ > 0) {
-        text = "\n";
-    } else if (long_ids_) {
-        text = fmt::format("{:<{}} {:>{}} {:<{}} {}\n", "----Queue ID-----", c.id, "--Size--", c.size,
-                           "---Arrival Time----", c.date, "--Sender/Recipient------");
-    } else {
-        text = fmt::format("{:<{}} {:>{}} {:<{}} {}\n", "-Queue ID-", c.id, "--Size--", c.size,
-                           "----Arrival Time----", c.date, "-Sender/Recipient-------");
-    }
+    if (count_ > 0) return put("\n");
+    const char* const* h = long_ids_ ? kLongHeadings : kShortHeadings;
+    return padded(h[0], c.id, true) && put(" ") && padded(h[1], c.size, false) && put(" ") &&
+           padded(h[2], c.date, true) && put(" ") && put(h[3]) && put("\n");
+}
+
+bool MailqListing::message_header(const ListedMessage& msg) {
+    const Columns& c = long_ids_ ? kLong : kShort;
     std::string id_status = msg.queue_id;
     if (msg.queue_name == "active") id_status += '*';
     else if (msg.queue_name == "hold") id_status += '!';
     if (msg.forced_expire) id_status += '#';
-    text += fmt::format("{:<{}} {:>{}} {:>{}} {}\n", id_status, c.id, msg.size, c.size,
-                        arrival_text(msg.arrival_time, c.date), c.date, msg.sender);
-    std::string saved_reason;
-    for (const auto& r : msg.recipients) {
-        if (r.reason != saved_reason) {
-            saved_reason = r.reason;
-            std::string_view shown = saved_reason.empty() ? std::string_view("reason unavailable") : saved_reason;
-            int padding = 76 - static_cast<int>(shown.size());
-            if (padding < 0) padding = 0;
-            text.append(static_cast<std::size_t>(padding), ' ');
-            text += '(';
-            text += shown;
-            text += ")\n";
-        }
-        text.append(static_cast<std::size_t>(c.id + c.size + c.date + 3), ' ');
-        text += r.address;
-        text += '\n';
-    }
+    saved_reason_.clear();
     ++count_;
     total_size_ += static_cast<unsigned long>(msg.size);
-    return out_(text);
+    return padded(id_status, c.id, true) && put(" ") &&
+           formatted(static_cast<std::size_t>(c.size) + kNumberRoom, fmt::format("{:>{}}", msg.size, c.size)) &&
+           put(" ") && padded(arrival_text(msg.arrival_time, 64), c.date, false, true) && put(" ") &&
+           put(msg.sender) && put("\n");
+}
+
+bool MailqListing::recipient(const ListedRecipient& r) {
+    const Columns& c = long_ids_ ? kLong : kShort;
+    if (r.reason != saved_reason_) {
+        saved_reason_ = r.reason;
+        std::string_view shown = saved_reason_.empty() ? std::string_view("reason unavailable") : saved_reason_;
+        int padding = 76 - static_cast<int>(shown.size());
+        if (padding < 0) padding = 0;
+        if (!padded("", padding, false) || !put("(") || !put(shown) || !put(")\n")) return false;
+    }
+    return padded("", c.id, true) && put(" ") && padded("", c.size, false) && put(" ") && padded("", c.date, true) &&
+           put(" ") && put(r.address) && put("\n");
 }
 
 bool MailqListing::finish() {
-    if (count_ == 0) return out_("Mail queue is empty\n");
-    return out_(fmt::format("\n-- {} Kbytes in {} Request{}.\n", total_size_ / 1024, count_, count_ == 1 ? "" : "s"));
+    if (count_ == 0) return put("Mail queue is empty\n");
+    return put(fmt::format("\n-- {} Kbytes in {} Request{}.\n", total_size_ / 1024, count_, count_ == 1 ? "" : "s"));
 }
 
 std::string json_quote(std::string_view text, bool utf8) {
@@ -167,66 +298,70 @@ std::string json_quote(std::string_view text, bool utf8) {
     return util::printable(out, utf8);
 }
 
-bool JsonListing::message(const ListedMessage& msg) {
-    std::string text = "{";
-    text += fmt::format("\"queue_name\": \"{}\", ", json_quote(msg.queue_name, utf8_));
-    text += fmt::format("\"queue_id\": \"{}\", ", json_quote(msg.queue_id, utf8_));
-    text += fmt::format("\"arrival_time\": {}, ", msg.arrival_time);
-    text += fmt::format("\"message_size\": {}, ", msg.size);
-    text += fmt::format("\"forced_expire\": {}, ", msg.forced_expire ? "true" : "false");
-    text += fmt::format("\"sender\": \"{}\", ", json_quote(msg.sender, utf8_));
-    text += "\"recipients\": [";
-    bool first = true;
-    for (const auto& r : msg.recipients) {
-        if (!first) text += ", ";
-        first = false;
-        text += fmt::format("{{\"address\": \"{}\"", json_quote(r.address, utf8_));
-        if (!r.reason.empty()) text += fmt::format(", \"delay_reason\": \"{}\"", json_quote(r.reason, utf8_));
-        text += "}";
-    }
-    text += "]}\n";
-    return out_(text);
+bool JsonListing::message_header(const ListedMessage& msg) {
+    recipients_ = 0;
+    return put("{") && put("\"queue_name\": \"") && put(json_quote(msg.queue_name, utf8_)) && put("\", ") &&
+           put("\"queue_id\": \"") && put(json_quote(msg.queue_id, utf8_)) && put("\", ") &&
+           put("\"arrival_time\": ") && formatted(kNumberRoom, fmt::format("{}", msg.arrival_time)) && put(", ") &&
+           put("\"message_size\": ") && formatted(kNumberRoom, fmt::format("{}", msg.size)) && put(", ") &&
+           put("\"forced_expire\": ") && put(msg.forced_expire ? "true" : "false") && put(", ") &&
+           put("\"sender\": \"") && put(json_quote(msg.sender, utf8_)) && put("\", ") && put("\"recipients\": [");
 }
 
-ReadStatus read_listing(AttrStream& in, Listing& listing, bool utf8) {
-    // The protocol announcement and its terminator.
-    {
-        auto proto = in.more() > 0 ? in.attribute() : std::nullopt;
-        if (!proto || proto->first != "protocol" || proto->second != "mail_queue_list_protocol" || in.more() != 0)
-            return ReadStatus::malformed;
-    }
-    static const char* const kHeader[] = {"queue_name", "queue_id", "time", "size", "forced_expire", "sender"};
+bool JsonListing::recipient_begin() {
+    if (recipients_++ > 0 && !put(", ")) return false;
+    return put("{");
+}
+
+bool JsonListing::recipient(const ListedRecipient& r) {
+    if (!put("\"address\": \"") || !put(json_quote(r.address, utf8_)) || !put("\"")) return false;
+    if (!r.reason.empty() &&
+        (!put(", \"delay_reason\": \"") || !put(json_quote(r.reason, utf8_)) || !put("\"")))
+        return false;
+    return put("}");
+}
+
+ReadStatus read_listing(AttrStream& in, Listing& listing, bool utf8, const std::function<void()>& message_done) {
+    using Kind = AttrStream::Kind;
+    std::vector<std::string> values;
+    // The protocol announcement. Only a wrong protocol name or the end of
+    // input fails it; another attribute in its place is warned about and
+    // the reading goes on, as with the reference.
+    static constexpr std::string_view kProtocol = "mail_queue_list_protocol";
+    int got = in.scan({{"protocol"}}, values, true, [&in](std::size_t, const std::string& value) {
+        if (value == kProtocol) return true;
+        util::msg_warn("unexpected protocol {} from {} (expected: {})", value, in.name(), kProtocol);
+        return false;
+    });
+    if (got < 0) return ReadStatus::malformed;
+    static const std::vector<AttrStream::Expect> kHeader = {
+        {"queue_name"}, {"queue_id"}, {"time", Kind::long_number}, {"size", Kind::long_number},
+        {"forced_expire", Kind::int_number}, {"sender"}};
+    static const std::vector<AttrStream::Expect> kRecipient = {{"recipient"}, {"reason"}};
     int status;
     ListedMessage msg;
     while ((status = in.more()) > 0) {
         msg = ListedMessage{};
-        std::string values[6];
-        for (int k = 0; k < 6; ++k) {
-            if (k > 0 && in.more() <= 0) return ReadStatus::malformed;
-            auto a = in.attribute();
-            if (!a || a->first != kHeader[k]) return ReadStatus::malformed;
-            values[k] = std::move(a->second);
-        }
+        if (!listing.message_begin()) return ReadStatus::output_error;
+        if (in.scan(kHeader, values, false) != static_cast<int>(kHeader.size())) return ReadStatus::malformed;
         msg.queue_name = util::printable(values[0], utf8);
         msg.queue_id = util::printable(values[1], utf8);
-        auto when = parse_number<long>(values[2]);
-        auto size = parse_number<long>(values[3]);
-        auto expired = parse_number<int>(values[4]);
-        if (!when || !size || !expired) return ReadStatus::malformed;
-        msg.arrival_time = *when;
-        msg.size = *size;
-        msg.forced_expire = *expired != 0;
+        msg.arrival_time = static_cast<long>(*scan_number(values[2]));
+        msg.size = static_cast<long>(*scan_number(values[3]));
+        msg.forced_expire = static_cast<unsigned>(*scan_number(values[4])) != 0;
         msg.sender = util::printable(values[5], utf8);
+        if (!listing.message_header(msg)) return ReadStatus::output_error;
         int rstatus;
         while ((rstatus = in.more()) > 0) {
-            auto rcpt = in.attribute();
-            if (!rcpt || rcpt->first != "recipient" || in.more() <= 0) return ReadStatus::malformed;
-            auto why = in.attribute();
-            if (!why || why->first != "reason") return ReadStatus::malformed;
-            msg.recipients.push_back({util::printable(rcpt->second, utf8), util::printable(why->second, utf8)});
+            if (!listing.recipient_begin()) return ReadStatus::output_error;
+            if (in.scan(kRecipient, values, false) != static_cast<int>(kRecipient.size())) return ReadStatus::malformed;
+            if (!listing.recipient({util::printable(values[0], utf8), util::printable(values[1], utf8)}))
+                return ReadStatus::output_error;
         }
+        if (!listing.recipients_end()) return ReadStatus::output_error;
         if (rstatus < 0) return ReadStatus::malformed;
-        if (!listing.message(msg)) return ReadStatus::output_error;
+        if (!listing.message_end()) return ReadStatus::output_error;
+        if (message_done) message_done();
     }
     if (status < 0) return ReadStatus::malformed;
     if (!listing.finish()) return ReadStatus::output_error;

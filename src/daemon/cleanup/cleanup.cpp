@@ -199,7 +199,10 @@ bool handle_client(ipc::ServerContext&, int fd) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
     if (n <= 0) {
         // The client went away before E (an aborted SMTP transaction):
-        // nothing is queued and, as with the reference, nothing is logged.
+        // nothing is queued and nothing more is logged. What its records
+        // made us log stays logged, as with the reference (e.g. the
+        // message-id of a header block that ended; clients send what they
+        // buffered before they close, see ipc/cleanup_client.h).
         d.clients.erase(it);
         return false;
     }

@@ -19,11 +19,13 @@
 #include "config/mail_params.h"
 #include "ipc/deliver_agent.h"
 #include "ipc/mail_server.h"
+#include "mail/address_surrogate.h"
 #include "mailbox/mailbox.h"
 #include "util/msg.h"
 #include "util/brace_tokens.h"
 #include "util/strings.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -163,6 +165,7 @@ void read_settings(ipc::ServerContext& ctx) {
     s.owner_request_special = flag(c, "owner_request_special");
     s.frozen_delivered_to = flag(c, "frozen_delivered_to");
     s.strict_mailbox_ownership = flag(c, "strict_mailbox_ownership");
+    s.biff = flag(c, "biff");
     s.enable_original_recipient = flag(c, "enable_original_recipient");
     s.command_time_limit = seconds(c, "command_time_limit");
     s.mailbox_size_limit = static_cast<off_t>(number(c, "mailbox_size_limit"));
@@ -192,28 +195,54 @@ void read_settings(ipc::ServerContext& ctx) {
     s.owner_gid = pw->pw_gid;
 }
 
+// With kNoProxy a proxy: table is opened directly (the reference's proxy
+// client does that silently), so an open failure names the inner table.
+std::string_view direct_name(std::string_view name, dict::Flags flags) {
+    if ((flags & dict::kNoProxy) && name.starts_with("proxy:")) name.remove_prefix(6);
+    return name;
+}
+
+// A table list as the reference's maps_create opens it: a table that
+// cannot be opened (not allowed here, server down) is logged and replaced
+// by a stand-in whose lookups fail, so its mail is deferred.
+mail::Maps open_list(std::string title, std::string_view value, dict::Flags flags) {
+    std::vector<dict::DictPtr> tables;
+    for (const auto& name : util::split_braced_list(value)) {
+        auto d = mail::open_table_or_surrogate(direct_name(name, flags), O_RDONLY, flags);
+        if (!d) util::msg_fatal("{}", d.error());
+        tables.push_back(std::move(*d));
+    }
+    return mail::Maps::from_tables(std::move(title), std::move(tables));
+}
+
 void open_tables(const config::Config& c) {
-    const dict::Flags flags = dict::kLock | dict::kFoldFixed;
+    const dict::Flags flags = dict::kLock | dict::kFoldFixed | dict::kUtf8Request;
+    // The reference's DICT_FLAG_PARANOID: no $n substitution in pattern
+    // results, proxy: opens the table directly, no unauthenticated tables
+    // (socketmap, tcp, memcache).
+    const dict::Flags paranoid = dict::kParanoid | dict::kNoRegSub | dict::kNoProxy | dict::kNoUnauth;
     const std::string alias_maps = c.get("alias_maps");
     for (const auto& name : util::split_braced_list(alias_maps)) {
         local::AliasTable t;
-        t.name = std::string(name);
-        auto maps = mail::Maps::open("alias_maps", t.name, flags);
-        if (!maps) util::msg_fatal("{}", maps.error());
-        t.maps = std::move(*maps);
+        auto d = mail::open_table_or_surrogate(direct_name(name, flags | paranoid), O_RDONLY, flags | paranoid);
+        if (!d) util::msg_fatal("{}", d.error());
+        // Named as opened: a proxy: table is opened directly here.
+        t.name = (*d)->type_name();
+        std::vector<dict::DictPtr> one;
+        one.push_back(std::move(*d));
+        t.maps = mail::Maps::from_tables("alias_maps", std::move(one));
         t.owner = table_owner(t.name);
         state().aliases.tables.push_back(std::move(t));
     }
     auto open_maps = [&](std::string_view name, mail::Maps& into, dict::Flags extra) {
         std::string value = c.get(name);
         if (util::trim(value).empty()) return;
-        auto maps = mail::Maps::open(std::string(name), value, flags | extra);
-        if (!maps) util::msg_fatal("{}", maps.error());
-        into = std::move(*maps);
+        into = open_list(std::string(name), value, flags | extra);
+        into.set_warn_errors(true);
     };
     local::LocalTables& t = local::local_tables();
     open_maps("mailbox_transport_maps", t.mailbox_transport_maps, dict::kNoRegSub);
-    open_maps("mailbox_command_maps", t.mailbox_command_maps, dict::kParanoid);
+    open_maps("mailbox_command_maps", t.mailbox_command_maps, paranoid);
     open_maps("fallback_transport_maps", t.fallback_transport_maps, dict::kNoRegSub);
 }
 

@@ -97,6 +97,7 @@ struct Settings {
     bool frozen_delivered_to = true;
     bool strict_mailbox_ownership = true;
     bool enable_original_recipient = true;
+    bool biff = true;
     int command_time_limit = 1000;
     off_t mailbox_size_limit = 0;
     unsigned lock_styles = 0;

@@ -11,7 +11,7 @@
 //    NOTIFY=SUCCESS sender;
 //  - an alias that names itself is delivered as a user instead; an empty
 //    expansion defers 4.3.0 "alias database unavailable", as does a table
-//    error.
+//    error (also one met looking for owner-<name>).
 //
 // Trust: alias values are administrator input but parsed as hostile text.
 #include "local.h"
@@ -26,6 +26,9 @@ namespace pf::local {
 dict::LookupResult AliasMaps::find(std::string_view key) const {
     for (const auto& t : tables) {
         auto r = t.maps.find(key);
+        // A search of the whole list reports a table error as the
+        // reference's maps_find does.
+        if (r.is_error()) util::msg_warn("{} lookup error for \"{}\"", t.name, key);
         if (!r.is_not_found()) return r;
     }
     return dict::LookupResult::not_found();
@@ -86,6 +89,11 @@ bool deliver_alias(Context& ctx, MsgAttr attr, UserAttr usr, const std::string& 
         if (ctx.settings.owner_request_special) {
             std::string owner_name = "owner-" + name;
             auto owner = ctx.aliases.find(owner_name);
+            if (owner.is_error()) {
+                // Who owns the list is unknown: not now.
+                status = record_defer(ctx, attr, ipc::Dsn::simple("4.3.0", "alias database unavailable"));
+                return true;
+            }
             if (owner.is_found())
                 canon_owner = canon_internal(ctx, ctx.settings.expand_owner_alias ? owner.value() : owner_name);
         }

@@ -1,22 +1,18 @@
-// Running one local(8) command delivery, as the reference's pipe_command
-// does it for local: a command with shell metacharacters (or any command
-// when local_command_shell is set) runs as <shell> -c <command>
+// Running one local(8) command delivery, as the reference's local does it
+// through its pipe_command: a command with shell metacharacters (or any
+// command when local_command_shell is set) runs as <shell> -c <command>
 // (/bin/sh without local_command_shell), a plain one is split at blanks
-// and executed directly; the child becomes the delivery user for good
-// (gid, groups = that gid, uid), gets a new session, the message on stdin
-// and one pipe for stdout+stderr, the export_environment variables, then
-// PATH=/usr/bin:/bin, then the delivery variables (HOME, LOGNAME, ...),
-// and the working directory when one is configured. Every step waits at
-// most the time limit; after a time-out the process group is killed.
-// The outcome maps as for pipe(8): time limit → 5.3.0 "Command time limit
-// exceeded", signal → 4.3.0, "X.Y.Z text" output with a non-zero exit →
-// that status, sysexits 64-78 → their table, other non-zero exits → 5.3.0
-// "Command died with status N".
+// and executed directly. The rest (the child becomes the delivery user for
+// good, new session, message on stdin, one pipe for stdout+stderr, time
+// limits, the exit-status mapping) is the shared runner's
+// (ipc/command_runner.h); the environment is export_environment, then
+// PATH=/usr/bin:/bin, then the delivery variables (HOME, LOGNAME, ...).
 //
 // Trust: the command text is the administrator's or a user's own (it runs
 // with that user's rights); its output is untrusted and bounded.
 #pragma once
 
+#include "ipc/command_runner.h"
 #include "ipc/deliver_dsn.h"
 #include "ipc/deliver_mail_copy.h"
 
@@ -40,7 +36,7 @@ struct CommandJob {
     int time_limit = 1000;
 };
 
-enum class CommandVerdict { ok, bounce, defer, corrupt };
+using CommandVerdict = ipc::CommandStatus;
 
 struct CommandResult {
     CommandVerdict verdict = CommandVerdict::ok;
@@ -50,18 +46,11 @@ struct CommandResult {
 CommandResult run_local_command(const CommandJob& job, std::FILE* queue_file, long data_offset,
                                 const ipc::CopyEnvelope& envelope, unsigned copy_flags);
 
+// The argv the command runs with (shell or split at blanks), for tests.
+std::vector<std::string> local_command_argv(const CommandJob& job);
+
 // The reference's mapping, exposed for tests.
-struct CommandExit {
-    bool timed_out = false;
-    bool exited = false;
-    int status = 0;
-    bool signaled = false;
-    int signal = 0;
-    std::string output;
-    ipc::CopyResult copy;
-    bool fork_failed = false;
-    int fork_errno = 0;
-};
+using CommandExit = ipc::CommandRun;
 CommandResult map_local_command(const CommandExit& run, const std::string& command);
 
 }  // namespace pf::local

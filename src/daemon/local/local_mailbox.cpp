@@ -10,12 +10,14 @@
 //    <mail_spool_directory>/<user> with the spool's rights (world-writable
 //    spool: the user; group-writable: the user and the spool's group;
 //    else root, the new file given to the user).
-// Success logs "delivered to mailbox" (Maildir: "delivered to maildir").
+// Success logs "delivered to mailbox" (Maildir: "delivered to maildir");
+// with biff = yes an mbox delivery also tells comsat (local_biff.h).
 // An address probe answers "delivers to mailbox".
 //
 // Trust: the mailbox path is built from configuration and the password
 // database; the mailbox library checks what is on disk.
 #include "local.h"
+#include "local_biff.h"
 
 #include "mailbox/mailbox.h"
 #include "util/msg.h"
@@ -103,6 +105,8 @@ int deliver_mailbox_file(Context& ctx, MsgAttr attr, const UserAttr& usr) {
     set_eugid(spool_uid, spool_gid);
     mailbox::MailboxResult result = mailbox::deliver_to_mbox(target, message_source(ctx, attr, flags));
     restore_eugid(s);
+    if (result.delivered && s.biff && result.start_offset >= 0)
+        biff_notify(usr.logname.value_or(attr.user), result.start_offset);
     if (result.delivered) return record_sent(ctx, attr, ipc::Dsn::simple("2.0.0", "delivered to mailbox"));
     if (result.failure == mailbox::MailboxFailure::corrupt) return -1;
     ipc::Dsn dsn = result.dsn;

@@ -153,8 +153,14 @@ bool Master::open_listeners(Service& s) {
             return false;
         }
         std::vector<std::string> hosts = host.empty() ? interface_hosts(*config_) : std::vector<std::string>{host};
+        // The listen backlog is the larger of the service's process limit
+        // and default_process_limit, as the reference's (a burst of
+        // clients must wait for a process, not be dropped).
+        int backlog = static_cast<int>(
+            config::parse_int_value(config_->get("default_process_limit"), 1 << 30).value_or(100));
+        if (s.max_proc > backlog) backlog = s.max_proc;
         for (const auto& h : hosts) {
-            auto fd = util::listen_inet(h, port, 100);
+            auto fd = util::listen_inet(h, port, backlog);
             if (!fd) {
                 // IPv6 loopback missing in a container is not worth dying for
                 // when another address works.

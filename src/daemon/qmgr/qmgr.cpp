@@ -18,7 +18,6 @@
 #include <chrono>
 #include <cstring>
 #include <map>
-#include <memory>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -98,8 +97,12 @@ private:
     std::map<TimerId, Timer> timers_;
 };
 
-std::unique_ptr<SkeletonEvents> g_events;
-std::unique_ptr<qmgr::QueueManager> g_manager;
+// Both live until the process ends and are deliberately never destroyed:
+// their destructors unwatch descriptors on the skeleton's event loop, a
+// function-local static that is constructed after these globals and so
+// destroyed before them by exit() (a use after free under ASan).
+SkeletonEvents* g_events = nullptr;
+qmgr::QueueManager* g_manager = nullptr;
 
 }  // namespace
 
@@ -117,14 +120,14 @@ int main(int argc, char** argv) {
         // relative paths work either way.
         paths.layout.queue_directory.clear();
         paths.layout.queue_directory.push_back('.');
-        g_events = std::make_unique<SkeletonEvents>();
+        g_events = new SkeletonEvents();
         auto manager_hooks = qmgr::QueueManager::default_hooks(settings, ".");
         manager_hooks.flush_add = [&config = ctx.config](std::string_view site, const std::string& queue_id) {
             auto status = ipc::flush_add(config, site, queue_id);
             if (status != ipc::FlushStatus::kOk && status != ipc::FlushStatus::kUnknown)
                 util::msg_warn("{}: {} service failure", queue_id, config.get("flush_service_name"));
         };
-        g_manager = std::make_unique<qmgr::QueueManager>(settings, lookup, paths, *g_events, std::move(manager_hooks));
+        g_manager = new qmgr::QueueManager(settings, lookup, paths, *g_events, std::move(manager_hooks));
         g_manager->start();
     };
     hooks.on_idle = [](ipc::ServerContext&) {};

@@ -87,22 +87,25 @@ bool file_is_listable(const ShowqSettings& settings, std::string_view queue, std
     return true;
 }
 
-void list_one(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, const std::string& id) {
+// False: the listing must end here (see showq_report).
+bool list_one(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, const std::string& id) {
     struct stat st {};
-    if (!file_is_listable(settings, queue, id, st)) return;
+    if (!file_is_listable(settings, queue, id, st)) return true;
     std::string path = settings.layout.path(queue, id, true);
     std::FILE* file = std::fopen(path.c_str(), "re");
     if (file == nullptr) {
         if (errno != ENOENT) util::msg_warn("open {} {}: {}", queue, id, std::strerror(errno));
-        return;
+        return true;
     }
-    showq_report(out, settings, queue, id, file, st);
+    bool go_on = showq_report(out, settings, queue, id, file, st);
     if (std::fclose(file) != 0) util::msg_warn("close file {} {}: {}", queue, id, std::strerror(errno));
+    return go_on;
 }
 
 // Walks one queue as the reference's scanner does: one-letter names are
 // hash subdirectories, entered where they are met in directory order.
-void scan_queue(ShowqOutput& out, const ShowqSettings& settings, const QueueScan& q) {
+// False: the listing was abandoned.
+bool scan_queue(ShowqOutput& out, const ShowqSettings& settings, const QueueScan& q) {
     std::string last;
     bool loop_seen = false;
     // Depth-first with an explicit stack of open directories.
@@ -133,9 +136,13 @@ void scan_queue(ShowqOutput& out, const ShowqSettings& settings, const QueueScan
             break;
         }
         last = name;
-        list_one(out, settings, q.name, name);
+        if (!list_one(out, settings, q.name, name)) {
+            out.abandon();
+            return false;
+        }
+        out.flush_point();
     }
-    out.flush();
+    return true;
 }
 
 }  // namespace
@@ -149,32 +156,68 @@ ShowqSettings ShowqSettings::from_config(const config::Config& config) {
     return s;
 }
 
+namespace {
+// Large writes: fewer wake-ups of a reader on the other end.
+constexpr std::size_t kWriteChunk = 32768;
+}  // namespace
+
 void ShowqOutput::attr(std::string_view name, std::string_view value) {
+    if (failed_) return;
     buffer_.append(name);
     buffer_.push_back('\0');
     // A value cannot carry a NUL on this protocol; the reference's C
     // strings end there.
     buffer_.append(value.substr(0, value.find('\0')));
     buffer_.push_back('\0');
-    // Large writes: fewer wake-ups of a reader on the other end.
-    if (buffer_.size() >= 32768) flush();
+    // Only what the reference would have written already may go out
+    // before the next flush point (abandon() relies on it).
+    if (std::size_t end = reference_written(); end - base_ >= kWriteChunk) write_to(end);
 }
 
 void ShowqOutput::attr(std::string_view name, long value) { attr(name, std::string_view(fmt::format("{}", value))); }
 
-void ShowqOutput::end_group() { buffer_.push_back('\0'); }
+void ShowqOutput::end_group() {
+    if (!failed_) buffer_.push_back('\0');
+}
+
+void ShowqOutput::flush_point() {
+    flushed_at_ = total();
+    if (buffer_.size() >= kWriteChunk) write_to(total());
+}
+
+// The reference's stream writes its full buffer only when another byte
+// needs room: n bytes after a flush leave (n - 1) / 4096 whole buffers
+// written.
+std::size_t ShowqOutput::reference_written() const {
+    std::size_t n = total() - flushed_at_;
+    return n == 0 ? flushed_at_ : flushed_at_ + (n - 1) / kReferenceBuffer * kReferenceBuffer;
+}
+
+void ShowqOutput::write_to(std::size_t end) {
+    if (failed_ || end <= base_) return;
+    std::size_t n = end - base_;
+    if (!writer_(std::string_view(buffer_).substr(0, n))) {
+        failed_ = true;
+        buffer_.clear();
+        return;
+    }
+    buffer_.erase(0, n);
+    base_ = end;
+}
 
 bool ShowqOutput::flush() {
-    if (failed_) {
-        buffer_.clear();
-        return false;
-    }
-    if (!buffer_.empty() && !writer_(buffer_)) failed_ = true;
-    buffer_.clear();
+    write_to(total());
+    if (failed_) buffer_.clear();
     return !failed_;
 }
 
-void showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, std::string_view id,
+void ShowqOutput::abandon() {
+    write_to(reference_written());
+    buffer_.clear();
+    failed_ = true;
+}
+
+bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, std::string_view id,
                   std::FILE* file, const struct stat& st) {
     queue::RecordReader reader(file, settings.layout.path(queue, id, true));
     long arrival_time = 0;
@@ -214,7 +257,7 @@ void showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
             if (sender_seen++ > 0) {
                 util::msg_warn("{}: duplicate sender address: {} -- skipping remainder of this file", id, quoted);
                 finish();
-                return;
+                return false;  // the reference's showq dies here
             }
             out.attr("queue_name", queue);
             out.attr("queue_id", id);
@@ -227,7 +270,7 @@ void showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
             if (sender_seen == 0) {
                 util::msg_warn("{}: missing sender address: {} -- skipping remainder of this file", id, quoted);
                 finish();
-                return;
+                return false;  // the reference's showq dies here
             }
             quoted = listed_address(start, settings);
             if (!dup_filter || !dup_filter->contains(quoted)) {
@@ -268,6 +311,7 @@ void showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
         }
     }
     finish();
+    return true;
 }
 
 void showq_scan(ShowqOutput& out, const ShowqSettings& settings) {
@@ -275,7 +319,7 @@ void showq_scan(ShowqOutput& out, const ShowqSettings& settings) {
     out.end_group();
     for (const auto& q : kQueues) {
         if (out.failed()) break;
-        scan_queue(out, settings, q);
+        if (!scan_queue(out, settings, q)) return;  // abandoned: no final NUL
     }
     out.end_group();
     out.flush();

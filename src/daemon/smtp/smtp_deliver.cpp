@@ -1,10 +1,13 @@
 // The smtp/lmtp client's work on one delivery request: see smtp_deliver.h.
 #include "daemon/smtp/smtp_deliver.h"
 
+#include "daemon/smtp/smtp_content.h"
 #include "daemon/smtp/smtp_session.h"
 #include "ipc/deliver_agent.h"
 #include "ipc/deliver_mail_copy.h"
+#include "mail/address_quote.h"
 #include "mail/dsn_log.h"
+#include "mail/mail_addr_find.h"
 #include "smtp/smtp_client_connect.h"
 #include "smtp/smtp_client_dest.h"
 #include "util/msg.h"
@@ -40,6 +43,123 @@ public:
 private:
     int fd_;
 };
+
+// smtp_generic_maps for one address (internal form): the first address
+// of the table's answer; nullopt when the table has none. A table that
+// fails is fatal, as in the reference (the request is tried again).
+std::optional<std::string> generic_map(const SmtpSettings& settings, const std::string& internal) {
+    if (!settings.generic_maps || internal.empty()) return std::nullopt;
+    bool error = false;
+    const std::string& myorigin = settings.find_ctx.myorigin;
+    auto found = mail::mail_addr_map(
+        *settings.generic_maps, mail::quote_822_local(internal), settings.generic_propagate, settings.find_ctx,
+        [&](const std::string& a) { return a.find('@') != std::string::npos ? a : a + "@" + myorigin; }, &error);
+    if (!found || found->empty()) {
+        if (error) util::msg_fatal("{} map lookup problem for {}", settings.generic_maps->title(), internal);
+        return std::nullopt;
+    }
+    if (found->size() > 1) util::msg_warn("multi-valued {} result for {}", settings.generic_maps->title(), internal);
+    return mail::unquote_822_local(found->front());
+}
+
+std::string generic_or_same(const SmtpSettings& settings, const std::string& internal) {
+    auto r = generic_map(settings, internal);
+    return r ? *r : internal;
+}
+
+// Output of the content lines: dot-stuffing, CRLF, and lines longer than
+// smtp_line_length_limit broken with CRLF SPACE (logged once per message),
+// as the reference sends them.
+class LineOut {
+public:
+    LineOut(smtp::SmtpStream& stream, std::size_t limit) : stream_(stream), limit_(limit) {}
+
+    // text: bytes of the output that may hold line ends already.
+    bool put(std::string_view text) {
+        out_.clear();
+        for (char ch : text) {
+            if (ch == '\n' || ch == '\r') {
+                column_ = 0;
+            } else {
+                if (limit_ > 0 && column_ >= limit_) {
+                    out_ += "\r\n ";
+                    column_ = 1;
+                    broke_ = true;
+                }
+                ++column_;
+            }
+            out_ += ch;
+        }
+        stream_.write(out_);
+        return stream_.flush().has_value();
+    }
+    bool line(std::string_view text) {
+        std::string l;
+        l.reserve(text.size() + 3);
+        if (!text.empty() && text.front() == '.') l += '.';
+        l += text;
+        l += "\r\n";
+        return put(l);
+    }
+    bool broke() const { return broke_; }
+
+private:
+    smtp::SmtpStream& stream_;
+    std::size_t limit_;
+    std::size_t column_ = 0;
+    bool broke_ = false;
+    std::string out_;
+};
+
+bool write_message(smtp::SmtpStream& stream, const SmtpSettings& settings, const ipc::DeliveryRequest& request,
+                   ipc::DeliveryQueueFile& file, bool downgrade) {
+    LineOut out(stream, settings.content_line_limit);
+    bool failed = false;
+    ipc::CopyResult copied;
+    const bool checks = settings.header_checks || settings.mime_header_checks || settings.nested_header_checks ||
+                        settings.body_checks;
+    bool check_failed = false;
+    if (!downgrade && !settings.generic_maps && !checks) {
+        copied = ipc::copy_message(file.stream(), request.data_offset, ipc::CopyEnvelope{}, ipc::kCopyDot, "\r\n",
+                                   [&](std::string_view chunk) {
+                                       if (!out.put(chunk)) failed = true;
+                                       return !failed;
+                                   });
+    } else {
+        ContentOptions opts;
+        opts.downgrade = downgrade;
+        if (settings.generic_maps)
+            opts.generic = [&settings](const std::string& a) { return generic_map(settings, a); };
+        opts.header_checks = settings.header_checks.get();
+        opts.mime_header_checks = settings.mime_header_checks.get();
+        opts.nested_header_checks = settings.nested_header_checks.get();
+        opts.body_checks = settings.body_checks.get();
+        opts.queue_id = request.queue_id;
+        SmtpContent content(std::move(opts), [&](std::string_view l) {
+            if (!failed && !out.line(l)) failed = true;
+        });
+        std::string pending;
+        copied = ipc::copy_message(file.stream(), request.data_offset, ipc::CopyEnvelope{}, 0, "\n",
+                                   [&](std::string_view chunk) {
+                                       pending += chunk;
+                                       std::size_t start = 0;
+                                       for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos;
+                                            start = nl + 1)
+                                           content.line(std::string_view(pending).substr(start, nl - start));
+                                       pending.erase(0, start);
+                                       return !failed;
+                                   });
+        if (!pending.empty()) content.line(pending);
+        content.end();
+        check_failed = content.failed();
+    }
+    if (out.broke())
+        util::msg_info("{}: breaking line > {} bytes with <CR><LF>SPACE", request.queue_id,
+                       settings.content_line_limit);
+    if (copied.corrupt || copied.read_error)
+        util::msg_warn("{}: error reading queue file {}", request.queue_id, file.path());
+    return !failed && !check_failed && !copied.write_error && !copied.corrupt && !copied.read_error;
+}
 
 }  // namespace
 
@@ -108,43 +228,21 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
     message.dsn_ret = request.dsn_ret;
     message.size = request.data_size;
     message.smtputf8 = request.smtputf8;
-    for (const auto& r : request.recipients) message.recipients.push_back({r.address, r.dsn_orcpt, r.dsn_notify});
-    message.write_content = [&](smtp::SmtpStream& stream) {
-        bool failed = false;
-        // Lines longer than smtp_line_length_limit are broken with
-        // CRLF SPACE, as the reference does (logged once per message).
-        std::size_t column = 0;
-        bool broke = false;
-        std::string out;
-        auto copied = ipc::copy_message(file.stream(), request.data_offset, ipc::CopyEnvelope{}, ipc::kCopyDot, "\r\n",
-                                        [&](std::string_view chunk) {
-                                            out.clear();
-                                            for (char ch : chunk) {
-                                                if (ch == '\n' || ch == '\r') {
-                                                    column = 0;
-                                                } else {
-                                                    if (settings.content_line_limit > 0 &&
-                                                        column >= settings.content_line_limit) {
-                                                        out += "\r\n ";
-                                                        column = 1;
-                                                        broke = true;
-                                                    }
-                                                    ++column;
-                                                }
-                                                out += ch;
-                                            }
-                                            stream.write(out);
-                                            if (!stream.flush()) {
-                                                failed = true;
-                                                return false;
-                                            }
-                                            return true;
-                                        });
-        if (broke) util::msg_info("{}: breaking line > {} bytes with <CR><LF>SPACE", request.queue_id,
-                                  settings.content_line_limit);
-        if (copied.corrupt || copied.read_error)
-            util::msg_warn("{}: error reading queue file {}", request.queue_id, file.path());
-        return !failed && !copied.write_error && !copied.corrupt && !copied.read_error;
+    for (const auto& r : request.recipients)
+        message.recipients.push_back({generic_or_same(settings, r.address), r.dsn_orcpt, r.dsn_notify});
+    message.sender = generic_or_same(settings, request.sender);
+    message.xforward = {request.client_name, request.client_addr, request.client_port, request.client_proto,
+                        request.client_helo, request.log_ident,
+                        request.rewrite_context.empty() || request.rewrite_context == "local" ? "LOCAL" : "REMOTE"};
+    // A locally submitted message has no log ident of its own (the
+    // reference forwards no IDENT for it); our qmgr fills in the queue ID.
+    if (request.log_ident == request.queue_id && request.client_name.empty() && request.client_addr.empty() &&
+        request.client_proto.empty() && request.client_helo.empty())
+        message.xforward.ident.clear();
+    // The plain copy, or (downgrade, generic maps) the line-by-line one;
+    // which one is known once the server's EHLO reply is.
+    auto write_content = [&](smtp::SmtpStream& stream, bool downgrade) {
+        return write_message(stream, settings, request, file, downgrade);
     };
 
     for (std::size_t k = 0; k < servers.size() && pending(); ++k) {
@@ -169,11 +267,16 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
             std::string where = c.unix_socket ? peer.namaddr() : peer.namaddr() + ":" + std::to_string(c.port);
             site = Reason{ipc::Dsn::simple("4.4.1", fmt::format("connect to {}: {}", where, fd.error())),
                           std::string(ipc::kNoRelay)};
+            // Logged at once, without the queue ID, as the reference does.
+            util::msg_info("{}", site->dsn.reason);
             continue;
         }
         FdCloser closer(*fd);
         request.times.conn_setup_done = ipc::TimeStamp::now();
         SmtpSession session(settings, peer, *fd);
+        this_message.write_content = [&](smtp::SmtpStream& stream) {
+            return write_content(stream, session.mime_downgrade(this_message));
+        };
         SessionResult outcome = session.deliver(this_message);
         for (auto& ev : outcome.events) {
             if (ev.rcpt < 0) {

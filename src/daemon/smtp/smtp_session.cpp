@@ -1,9 +1,11 @@
 // One SMTP/LMTP conversation: see smtp_session.h.
 #include "daemon/smtp/smtp_session.h"
+#include "daemon/smtp/smtp_sasl.h"
 
 #include "mail/address_quote.h"
 #include "mail/dsn_log.h"
 #include "smtp/xtext.h"
+#include "util/msg.h"
 #include "util/strings.h"
 
 #include <fmt/core.h>
@@ -30,6 +32,8 @@ std::string_view stage_text(int stage) {
         case 4: return "sending DATA command";
         case 5: return "sending message body";
         case 6: return "sending end of data -- message may be sent more than once";
+        case 8: return "sending XFORWARD name/address";
+        case 9: return "sending XFORWARD protocol/helo_name";
         default: return "sending QUIT";
     }
 }
@@ -74,7 +78,26 @@ ipc::Dsn SmtpSession::reply_dsn(const smtp::ClientReply& r, std::string_view com
     return d;
 }
 
+bool SmtpSession::tls_step(const TlsOutcome& outcome, SessionResult& out) {
+    if (outcome.ok) return true;
+    SessionEvent ev;
+    ev.dsn.status = outcome.status;
+    ev.dsn.reason = outcome.reason;
+    out.events.push_back(std::move(ev));
+    // Without a working TLS session there is no QUIT to send.
+    if (!tls_ && outcome.reason.starts_with("Cannot start TLS")) quit_sent_ = true;
+    return false;
+}
+
 bool SmtpSession::greet_and_helo(SessionResult& out) {
+    // TLS (smtp_tls.cpp): the policy for this destination; in wrapper
+    // mode the handshake comes before the greeting.
+    const std::string nexthop = peer_.nexthop.empty() ? peer_.name : peer_.nexthop;
+    TlsPolicy tls_policy;
+    if (settings_.tls) tls_policy = tls_policy_for(*settings_.tls, nexthop);
+    if (settings_.tls && settings_.tls->wrappermode &&
+        !tls_step(smtp_tls_wrapper(*settings_.tls, tls_policy, stream_, tls_, peer_.name, peer_.relay(), nexthop), out))
+        return false;
     auto greeting = reply(settings_.helo_timeout);
     if (!greeting) {
         stream_failure(out, greeting.error(), Stage::greeting);
@@ -109,6 +132,11 @@ bool SmtpSession::greet_and_helo(SessionResult& out) {
         }
         if (r->code / 100 == 2) {
             features_ = smtp::parse_ehlo_features(r->text);
+            // STARTTLS and EHLO again, per the TLS policy (smtp_tls.cpp).
+            if (settings_.tls && !settings_.tls->wrappermode)
+                return tls_step(smtp_starttls(*settings_.tls, tls_policy, stream_, features_, tls_, peer_.name,
+                                              peer_.namaddr(), peer_.relay(), nexthop),
+                                out);
             return true;
         }
         if (settings_.lmtp || r->code == 421) {
@@ -136,12 +164,22 @@ bool SmtpSession::greet_and_helo(SessionResult& out) {
         return false;
     }
     features_ = smtp::ServerFeatures{};
+    // After HELO there is no STARTTLS: a level that requires TLS defers.
+    if (settings_.tls && !settings_.tls->wrappermode)
+        return tls_step(smtp_starttls(*settings_.tls, tls_policy, stream_, features_, tls_, peer_.name, peer_.namaddr(),
+                                      peer_.relay(), nexthop),
+                        out);
     return true;
+}
+
+bool SmtpSession::mime_downgrade(const SessionMessage& m) const {
+    return !settings_.disable_mime_oconv && !(features_.flags & smtp::kFeature8BitMime) &&
+           !util::iequals(m.encoding, "7BIT");
 }
 
 std::string SmtpSession::mail_command(const SessionMessage& m) const {
     std::string cmd = "MAIL FROM:<" + quoted(m.sender) + ">";
-    if (features_.flags & smtp::kFeatureSize) cmd += fmt::format(" SIZE={}", m.size);
+    if ((features_.flags & smtp::kFeatureSize) && !mime_downgrade(m)) cmd += fmt::format(" SIZE={}", m.size);
     if (features_.flags & smtp::kFeature8BitMime) {
         if (util::iequals(m.encoding, "8bit") || util::iequals(m.encoding, "8BITMIME")) cmd += " BODY=8BITMIME";
         else if (util::iequals(m.encoding, "7BIT")) cmd += " BODY=7BIT";
@@ -181,6 +219,29 @@ std::string SmtpSession::rcpt_command(const SessionRecipient& r) const {
     return cmd;
 }
 
+std::vector<std::string> SmtpSession::xforward_commands(const SessionXforward& x) const {
+    std::vector<std::string> out;
+    if (!settings_.send_xforward || !(features_.flags & smtp::kFeatureXforward)) return out;
+    // "unknown" client names, addresses, ports and protocols are not
+    // forwarded (the receiving smtpd would take them literally).
+    auto known = [](const std::string& v) { return !v.empty() && !util::iequals(v, "unknown"); };
+    auto add = [&](std::string& cmd, unsigned bit, const char* name, const std::string& value, bool ok) {
+        if ((features_.xforward & bit) && ok) cmd += fmt::format(" {}={}", name, smtp::xtext_encode(value));
+    };
+    std::string first = "XFORWARD";
+    add(first, smtp::kXforwardName, "NAME", x.name, known(x.name));
+    add(first, smtp::kXforwardAddr, "ADDR", x.addr, known(x.addr));
+    add(first, smtp::kXforwardPort, "PORT", x.port, known(x.port));
+    std::string second = "XFORWARD";
+    add(second, smtp::kXforwardProto, "PROTO", x.proto, known(x.proto));
+    add(second, smtp::kXforwardHelo, "HELO", x.helo, !x.helo.empty());
+    add(second, smtp::kXforwardIdent, "IDENT", x.ident, !x.ident.empty());
+    add(second, smtp::kXforwardSource, "SOURCE", x.source, !x.source.empty());
+    if (first.size() > 8) out.push_back(std::move(first));
+    if (second.size() > 8) out.push_back(std::move(second));
+    return out;
+}
+
 bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
     const bool pipelining = (features_.flags & smtp::kFeaturePipelining) != 0;
     const std::size_t n = m.recipients.size();
@@ -210,7 +271,8 @@ bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
     }
 
     // The commands of the transaction; with PIPELINING all go out at once.
-    std::vector<std::string> commands;
+    std::vector<std::string> commands = xforward_commands(m.xforward);
+    const std::size_t nx = commands.size();
     commands.push_back(mail_command(m));
     for (const auto& r : m.recipients) commands.push_back(rcpt_command(r));
     commands.push_back("DATA");
@@ -229,10 +291,30 @@ bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
         }
         return true;
     };
-    if (pipelining && !send_upto(commands.size(), settings_.mail_timeout, Stage::mail)) return false;
+    if (pipelining && !send_upto(commands.size(), nx ? settings_.xforward_timeout : settings_.mail_timeout,
+                                 nx ? Stage::xforward_name_addr : Stage::mail))
+        return false;
+
+    // XFORWARD: a refusal is logged and the transaction goes on.
+    for (std::size_t k = 0; k < nx; ++k) {
+        Stage stage = commands[k].find(" NAME=") != std::string::npos || commands[k].find(" ADDR=") != std::string::npos ||
+                              commands[k].find(" PORT=") != std::string::npos
+                          ? Stage::xforward_name_addr
+                          : Stage::xforward_proto_helo;
+        if (!send_upto(k + 1, settings_.xforward_timeout, stage)) return false;
+        auto xr = reply(settings_.xforward_timeout);
+        if (!xr) {
+            stream_failure(out, xr.error(), stage);
+            return false;
+        }
+        if (xr->code / 100 != 2)
+            util::msg_warn("host {} said: {} (in reply to {})", peer_.relay(), xr->one_line(),
+                           stage == Stage::xforward_name_addr ? "XFORWARD name/address command"
+                                                              : "XFORWARD helo/protocol command");
+    }
 
     // MAIL FROM.
-    if (!send_upto(1, settings_.mail_timeout, Stage::mail)) return false;
+    if (!send_upto(nx + 1, settings_.mail_timeout, Stage::mail)) return false;
     auto mr = reply(settings_.mail_timeout);
     if (!mr) {
         stream_failure(out, mr.error(), Stage::mail);
@@ -250,7 +332,7 @@ bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
     // RCPT TO, one reply each.
     std::vector<int> accepted;
     for (std::size_t i = 0; i < n; ++i) {
-        if (!send_upto(2 + i, settings_.rcpt_timeout, Stage::rcpt)) return false;
+        if (!send_upto(nx + 2 + i, settings_.rcpt_timeout, Stage::rcpt)) return false;
         auto rr = reply(settings_.rcpt_timeout);
         if (!rr) {
             stream_failure(out, rr.error(), Stage::rcpt);
@@ -354,6 +436,21 @@ SessionResult SmtpSession::deliver(const SessionMessage& message) {
         // A server that greeted (even to refuse) gets a QUIT.
         if (out.greeted) quit();
         return out;
+    }
+    // SASL AUTH after EHLO (smtp_sasl.cpp).
+    if (settings_.sasl) {
+        SaslLoginContext login;
+        login.peer = &peer_;
+        login.sender = message.sender;
+        login.destination = peer_.nexthop;
+        login.tls = tls_ != nullptr;
+        login.timeout = settings_.helo_timeout;
+        login.line_limit = settings_.line_limit;
+        login.find_ctx = &settings_.find_ctx;
+        if (smtp_sasl_login(*settings_.sasl, login, stream_, features_, out) == SaslLogin::failed) {
+            quit();
+            return out;
+        }
     }
     if (transaction(message, out)) quit();
     return out;

@@ -17,8 +17,12 @@
 // "conversation with H[A] timed out while ...", so that the caller can log
 // and record them in the same order as the reference.
 //
+// With smtp_send_xforward_command and a server that offers XFORWARD, the
+// original client's attributes go first, in at most two XFORWARD commands
+// (part of the pipelined batch); a refused XFORWARD is only a warning.
+//
 // Hooks left for later work: STARTTLS (after EHLO, features()
-// has kFeatureStartTls), AUTH (kFeatureAuth, auth_mechanisms), XFORWARD,
+// has kFeatureStartTls), AUTH (kFeatureAuth, auth_mechanisms),
 // connection caching (the session would end with RSET instead of QUIT).
 //
 // Trust: the server is remote and hostile: replies are bounded and every
@@ -26,6 +30,7 @@
 #pragma once
 
 #include "daemon/smtp/smtp_settings.h"
+#include "daemon/smtp/smtp_tls.h"
 #include "ipc/deliver_dsn.h"
 #include "smtp/smtp_client_reply.h"
 #include "smtp/smtp_stream.h"
@@ -42,6 +47,10 @@ struct SessionPeer {
     unsigned port = 0;
     bool unix_socket = false;
 
+    // The next-hop destination this server serves (smtp_tls_policy_maps
+    // key, the secure level's "nexthop"); empty: the host name.
+    std::string nexthop{};
+
     std::string namaddr() const { return name + "[" + addr + "]"; }
     // The log's relay= value.
     std::string relay() const { return unix_socket ? namaddr() : namaddr() + ":" + std::to_string(port); }
@@ -57,6 +66,12 @@ struct SessionRecipient {
 // which parts need it (headers, sender, recipients).
 inline constexpr int kSmtpUtf8Requested = 1 << 0;
 
+// The original client, for XFORWARD ("" when not available).
+struct SessionXforward {
+    std::string name, addr, port, proto, helo, ident;
+    std::string source;     // "LOCAL" or "REMOTE"
+};
+
 struct SessionMessage {
     std::string sender;     // internal form, "" for the null sender
     std::string encoding;   // "", "7BIT", "8BITMIME"
@@ -65,6 +80,7 @@ struct SessionMessage {
     long size = 0;
     int smtputf8 = 0;       // the request's SMTPUTF8 bits (kSmtpUtf8Requested, ...)
     std::vector<SessionRecipient> recipients;
+    SessionXforward xforward;
     // Writes the message content (CRLF lines, dot-stuffed, without the
     // final dot) into the stream (write + flush); false on a write error.
     std::function<bool(smtp::SmtpStream&)> write_content;
@@ -91,9 +107,13 @@ public:
     // any event got no answer (only when a session-wide event is present).
     SessionResult deliver(const SessionMessage& message);
     const smtp::ServerFeatures& features() const { return features_; }
+    // Whether the content goes out converted to 7bit (the server has no
+    // 8BITMIME, the message is not declared 7BIT, and
+    // disable_mime_output_conversion is off); then MAIL FROM has no SIZE.
+    bool mime_downgrade(const SessionMessage& message) const;
 
 private:
-    enum class Stage { greeting, helo, mail, rcpt, data, body, dot, quit };
+    enum class Stage { greeting, helo, mail, rcpt, data, body, dot, quit, xforward_name_addr, xforward_proto_helo };
 
     bool greet_and_helo(SessionResult& out);
     bool transaction(const SessionMessage& message, SessionResult& out);
@@ -106,12 +126,19 @@ private:
     ipc::Dsn reply_dsn(const smtp::ClientReply& r, std::string_view command) const;
     std::string mail_command(const SessionMessage& message) const;
     std::string rcpt_command(const SessionRecipient& rcpt) const;
+    // The XFORWARD commands for this message (none, one or two), in the
+    // reference's grouping: NAME ADDR PORT, then PROTO HELO IDENT SOURCE.
+    std::vector<std::string> xforward_commands(const SessionXforward& x) const;
 
     const SmtpSettings& settings_;
     SessionPeer peer_;
     smtp::SmtpStream stream_;
     smtp::ServerFeatures features_;
     bool quit_sent_ = false;
+    // TLS (smtp_tls.cpp): the session once STARTTLS or wrapper mode
+    // succeeded; its failures become session events.
+    std::unique_ptr<tls::Session> tls_;
+    bool tls_step(const TlsOutcome& outcome, SessionResult& out);
 };
 
 // The words of the reference's "while ..." texts, by stage.

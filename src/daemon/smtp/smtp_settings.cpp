@@ -1,8 +1,11 @@
 // Reading the smtp/lmtp client parameters: see smtp_settings.h.
 #include "daemon/smtp/smtp_settings.h"
+#include "daemon/smtp/smtp_tls.h"
+#include "daemon/smtp/smtp_sasl.h"
 
 #include "config/config.h"
 #include "config/mail_params.h"
+#include "dict/dict.h"
 #include "util/msg.h"
 #include "util/strings.h"
 
@@ -47,6 +50,47 @@ SmtpSettings SmtpSettings::from_config(const config::Config& config, bool lmtp) 
     s.data_done_timeout = r.time("data_done_timeout");
     s.quit_timeout = r.time("quit_timeout");
     s.rset_timeout = r.time("rset_timeout");
+    s.xforward_timeout = r.time("xforward_timeout");
+    s.send_xforward = r.flag("send_xforward_command");
+    {
+        auto v = config::parse_bool_value(config.get("disable_mime_output_conversion"));
+        if (!v) util::msg_fatal("bad boolean configuration: disable_mime_output_conversion = {}",
+                                config.get("disable_mime_output_conversion"));
+        s.disable_mime_oconv = *v;
+    }
+    if (std::string generic = r.str("generic_maps"); !util::trim(generic).empty()) {
+        auto m = mail::Maps::open(r.prefix + "generic_maps", generic,
+                                  dict::kLock | dict::kFoldFixed | dict::kUtf8Request);
+        if (!m) util::msg_fatal("{}", m.error());
+        s.generic_maps = std::make_shared<mail::Maps>(std::move(*m));
+    }
+    auto checks = [&](std::string_view suffix) -> std::shared_ptr<mail::Maps> {
+        std::string value = r.str(suffix);
+        if (util::trim(value).empty()) return nullptr;
+        auto m = mail::Maps::open(r.prefix + std::string(suffix), value, dict::kLock);
+        if (!m) util::msg_fatal("{}", m.error());
+        return std::make_shared<mail::Maps>(std::move(*m));
+    };
+    s.header_checks = checks("header_checks");
+    s.mime_header_checks = checks("mime_header_checks");
+    s.nested_header_checks = checks("nested_header_checks");
+    s.body_checks = checks("body_checks");
+    const std::string propagate = config.get("propagate_unmatched_extensions");  // outlives the views
+    for (std::string_view w : util::split_tokens(propagate, ", \t\r\n"))
+        if (util::iequals(w, "generic")) s.generic_propagate = true;
+    s.find_ctx.recipient_delimiter = config.get("recipient_delimiter");
+    s.find_ctx.myorigin = config.get("myorigin");
+    {
+        std::vector<std::string> local_domains;
+        const std::string mydestination = config.get("mydestination");  // outlives the views
+        for (std::string_view d : util::split_tokens(mydestination, ", \t\r\n"))
+            local_domains.push_back(util::to_lower(d));
+        s.find_ctx.is_local = [local_domains](std::string_view domain) {
+            for (const std::string& d : local_domains)
+                if (util::iequals(d, domain)) return true;
+            return false;
+        };
+    }
     s.helo_name = r.str(lmtp ? "lhlo_name" : "helo_name");
     s.skip_5xx_greeting = r.flag("skip_5xx_greeting");
     if (!lmtp) {
@@ -66,6 +110,10 @@ SmtpSettings SmtpSettings::from_config(const config::Config& config, bool lmtp) 
     std::string protocols = util::to_lower(config.get("inet_protocols"));
     if (protocols == "ipv4") s.ipv6 = false;
     else if (protocols == "ipv6") s.ipv4 = false;
+    s.tls = SmtpTlsSettings::from_config(config, lmtp);   // smtp_tls.cpp
+    s.sasl = SmtpSaslSettings::from_config(config, lmtp ? "lmtp_" : "smtp_");   // smtp_sasl.cpp
+    s.tls->helo_name = s.helo_name;
+    s.tls->helo_timeout = s.helo_timeout;
     return s;
 }
 

@@ -7,12 +7,18 @@
 // values are fatal at start-up, as the reference's.
 #pragma once
 
+#include "mail/mail_addr_find.h"
+
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace pf::config { class Config; }
 
 namespace pf::smtp_agent {
+
+struct SmtpTlsSettings;   // smtp_tls.h
+struct SmtpSaslSettings;  // smtp_sasl.h
 
 struct SmtpSettings {
     bool lmtp = false;
@@ -26,7 +32,18 @@ struct SmtpSettings {
     int data_done_timeout = 600;
     int quit_timeout = 300;
     int rset_timeout = 20;
+    int xforward_timeout = 300;
+    bool send_xforward = false;          // smtp_send_xforward_command
+    bool disable_mime_oconv = false;     // disable_mime_output_conversion
+    std::shared_ptr<mail::Maps> generic_maps;  // smtp_generic_maps (null: none)
+    bool generic_propagate = false;      // propagate_unmatched_extensions has "generic"
+    mail::AddrFindContext find_ctx;      // for generic lookups
+    // smtp_header_checks, smtp_mime_header_checks, smtp_nested_header_checks,
+    // smtp_body_checks (null: none).
+    std::shared_ptr<mail::Maps> header_checks, mime_header_checks, nested_header_checks, body_checks;
     std::string helo_name;
+    std::shared_ptr<SmtpTlsSettings> tls;   // TLS level, contexts, policy maps (smtp_tls.cpp)
+    std::shared_ptr<SmtpSaslSettings> sasl; // SASL client (smtp_sasl.cpp)
     bool skip_5xx_greeting = true;
     bool always_send_ehlo = true;
     bool never_send_ehlo = false;

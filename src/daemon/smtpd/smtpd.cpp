@@ -8,6 +8,7 @@
 // Privileges: none beyond mail_owner (the skeleton drops to it); the
 // client socket is the only outside input.
 #include "daemon/smtpd/smtpd_session.h"
+#include "daemon/smtpd/smtpd_anvil.h"
 
 #include "ipc/cleanup_flags.h"
 #include "ipc/flush_client.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
         smtpd::Server& s = server();
         s.settings.queue_directory = ctx.config.get("queue_directory");
         s.rewrite = std::make_unique<ipc::RewriteClient>(s.settings.queue_directory);
+        smtpd::anvil_init(ctx.config, ctx.service_name);   // smtpd_anvil.h
     };
     return ipc::run_single_server(argc, argv, std::move(hooks), [](ipc::ServerContext& ctx, int fd) {
         if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());

@@ -80,6 +80,9 @@ SmtpdCheck::Impl::Impl(const config::Config& config, CheckServices svc) : servic
     p.policy_try_limit = get_int(config, "smtpd_policy_service_try_limit", 2);
     p.policy_retry_delay =
         config::parse_time_value(config.get("smtpd_policy_service_retry_delay"), 's').value_or(1);
+    p.policy_max_idle = config::parse_time_value(config.get("smtpd_policy_service_max_idle"), 's').value_or(300);
+    p.policy_max_ttl = config::parse_time_value(config.get("smtpd_policy_service_max_ttl"), 's').value_or(1000);
+    p.policy_request_limit = get_int(config, "smtpd_policy_service_request_limit", 0);
     p.maps_rbl_domains = config.get("maps_rbl_domains");
     p.rbl_reply_maps_text = config.get("rbl_reply_maps");
     // The template's $rbl_* names are expanded per reply, not as parameters.

@@ -131,6 +131,9 @@ struct CheckParams {
     int policy_timeout = 100;
     int policy_try_limit = 2;
     int policy_retry_delay = 1;
+    int policy_max_idle = 300;       // smtpd_check_policy.cpp: connection reuse
+    int policy_max_ttl = 1000;
+    int policy_request_limit = 0;
     std::vector<std::string> acl_permit_log;   // smtpd_log_access_permit_actions
     bool access_parent_style = true;           // smtpd_access_maps in parent_domain_matches_subdomains
     std::string maps_rbl_domains;

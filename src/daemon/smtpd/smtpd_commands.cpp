@@ -6,6 +6,8 @@
 // Trust: arguments are client bytes; host names are only stored, printed
 // and handed to the restriction engine.
 #include "daemon/smtpd/smtpd_session.h"
+#include "daemon/smtpd/smtpd_sasl.h"
+#include "daemon/smtpd/smtpd_anvil.h"
 
 #include "ipc/flush_client.h"
 #include "util/msg.h"
@@ -89,6 +91,13 @@ Outcome helo_common(Server& server, Session& s, const std::vector<Token>& args, 
     else offer(kSize, "SIZE", "SIZE");
     if (!cfg.disable_vrfy) offer(kVrfy, "VRFY", "VRFY");
     offer(kEtrn, "ETRN", "ETRN");
+    // TLS: offered until it is active (smtpd_tls.cpp).
+    if (server.settings.tls.use_tls && !s.tls_active) offer(kStarttls, "STARTTLS", "STARTTLS");
+    // SASL: "AUTH ..." and with broken_sasl_auth_clients "AUTH=..." (smtpd_sasl.cpp).
+    if (auto auth = sasl_ehlo_lines(server, s); !auth.empty()) {
+        offer(kAuth, "AUTH", auth.front());
+        if (auth.size() > 1 && !(discard & kAuth)) lines.push_back(auth[1]);
+    }
     if (xclient_allowed(server, s))
         offer(kXclient, "XCLIENT", "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT");
     if (xforward_allowed(server, s)) offer(kXforward, "XFORWARD", "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
@@ -156,6 +165,7 @@ Outcome cmd_vrfy(Server& server, Session& s, const std::vector<Token>& args) {
     if (args.empty()) return fail(server, s, "501 5.5.4 Syntax: VRFY address [SMTPUTF8]");
     std::vector<Token> words = args;
     if (words.size() > 1 && util::iequals(words.back().text, "SMTPUTF8")) words.pop_back();
+    if (anvil_recipient_refused(server, s)) return Outcome::error;   // anvil: recipient rate
     std::string arg;
     for (std::size_t i = 0; i < words.size(); ++i) arg += (i ? " " : "") + words[i].text;
     auto addr = extract_address(server, s, arg, false);
@@ -195,16 +205,14 @@ Outcome cmd_etrn(Server& server, Session& s, const std::vector<Token>& args) {
     return fail(server, s, "458 Unable to queue messages");
 }
 
-Outcome cmd_starttls(Server& server, Session& s, const std::vector<Token>&) {
-    // STARTTLS is offered and served once src/tls exists; without a TLS
-    // configuration the reference answers this.
-    return fail(server, s, "502 5.5.1 Error: command not implemented");
+Outcome cmd_starttls(Server& server, Session& s, const std::vector<Token>& args) {
+    // smtpd_tls.cpp: the replies, the handshake and the session reset.
+    bool discarded = (s.ehlo_discard_mask & kStarttls) != 0;
+    return smtpd_starttls(server, s, args.size(), discarded) ? Outcome::ok : Outcome::error;
 }
 
-Outcome cmd_auth(Server& server, Session& s, const std::vector<Token>&) {
-    // SASL comes with src/sasl; with smtpd_sasl_auth_enable = no (the
-    // default) the reference answers this.
-    return fail(server, s, "503 5.5.1 Error: authentication not enabled");
+Outcome cmd_auth(Server& server, Session& s, const std::vector<Token>& args) {
+    return sasl_auth_command(server, s, args);   // smtpd_sasl.cpp
 }
 
 std::vector<Token> tokenize_command(std::string_view line) {

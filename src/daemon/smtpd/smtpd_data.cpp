@@ -11,6 +11,7 @@
 // Trust: the content is client bytes, copied without interpretation
 // except for the line structure.
 #include "daemon/smtpd/smtpd_session.h"
+#include "daemon/smtpd/smtpd_sasl.h"
 
 #include "ipc/services.h"
 #include "mail/address_quote.h"
@@ -50,6 +51,7 @@ void start_content(Server& server, Session& s) {
     unsigned extra = (actions.hold ? ipc::kCleanupHold : 0u) | (actions.discard ? ipc::kCleanupDiscard : 0u);
     if (extra) (void)c.write(rec::kFlags, std::to_string(extra));
     if (!actions.filter.empty()) (void)c.write(rec::kFilter, actions.filter);
+    else if (!cfg.content_filter.empty()) (void)c.write(rec::kFilter, cfg.content_filter);  // as pickup does
     if (!actions.redirect.empty()) (void)c.write(rec::kRedirect, actions.redirect);
     for (const auto& bcc : actions.bcc) {
         (void)c.write_attr("dsn_orig_rcpt", "rfc822;" + bcc);
@@ -59,9 +61,11 @@ void start_content(Server& server, Session& s) {
     for (const auto& header : actions.prepend) (void)c.write(rec::kNorm, header);
     (void)c.write(rec::kNorm, fmt::format("Received: from {} ({} [{}])", s.helo_name.empty() ? s.name : s.helo_name,
                                           s.name, s.rfc_addr));
-    // With SMTPUTF8 the transmission type says so (RFC 6531 section 3.7.4).
-    std::string protocol = s.protocol;
-    if (s.smtputf8) protocol = protocol == "ESMTP" ? "UTF8SMTP" : "UTF8" + protocol;
+    for (const auto& line : tls_received_lines(server, s)) (void)c.write(rec::kNorm, line);   // smtpd_tls.cpp
+    // With SMTPUTF8 the transmission type says so (RFC 6531 section 3.7.4),
+    // with TLS and SASL ESMTPS, ESMTPA, ESMTPSA (smtpd_sasl.cpp).
+    std::string protocol = sasl_received_protocol(s);
+    if (auto line = sasl_received_sender_line(server, s); !line.empty()) (void)c.write(rec::kNorm, line);
     std::string date = mail::mail_date(s.arrival_time ? s.arrival_time : std::time(nullptr));
     if (s.rcpt_count == 1 && !s.recipient.empty()) {
         (void)c.write(rec::kNorm, fmt::format("\tby {} ({}) with {} id {}", cfg.myhostname, cfg.mail_name,
@@ -81,6 +85,10 @@ void start_content(Server& server, Session& s) {
 void put_content(Server& server, Session& s, char type, std::string_view text) {
     const Settings& cfg = server.settings;
     if (s.cleanup_status != 0) return;
+    // From a bare <LF> that will be rejected on, the reference hands no
+    // more content to cleanup (which then logs no end of the header block
+    // when that had not ended yet).
+    if (bare_newline_rejected(server, s)) return;
     std::uint64_t need = text.size() + 2;
     if (cfg.message_size_limit > 0 &&
         (s.act_size > cfg.message_size_limit || cfg.message_size_limit - s.act_size < need)) {

@@ -9,6 +9,8 @@
 // Trust: addresses and parameters are client bytes; they are parsed
 // strictly and reach cleanup only in record framing.
 #include "daemon/smtpd/smtpd_session.h"
+#include "daemon/smtpd/smtpd_sasl.h"
+#include "daemon/smtpd/smtpd_anvil.h"
 
 #include "ipc/services.h"
 #include "mail/address_quote.h"
@@ -109,6 +111,7 @@ bool open_cleanup(Server& server, Session& s) {
     (void)c.write(rec::kTime, fmt::format("{} {}", now.tv_sec, now.tv_usec));
     (void)c.write_attr("log_ident", s.xforward.used && !s.xforward.ident.empty() ? s.xforward.ident : s.queue_id);
     (void)c.write_attr("rewrite_context", s.xforward.used && !s.xforward.domain.empty() ? s.xforward.domain : "local");
+    sasl_cleanup_attributes(s, c);   // smtpd_sasl.cpp
     if (!s.dsn_envid.empty()) (void)c.write_attr("envelope_id", s.dsn_envid);
     if (s.dsn_ret) (void)c.write_attr("ret_flags", std::to_string(s.dsn_ret));
     (void)c.write(rec::kFrom, s.sender);
@@ -136,11 +139,16 @@ bool open_cleanup(Server& server, Session& s) {
     if (!s.helo_name.empty()) (void)c.write_attr("helo_name", s.helo_name);
     (void)c.write_attr("protocol_name", s.protocol);
     (void)c.write_attr("client_address_type", std::to_string(s.addr_family));
-    if (fw)
-        util::msg_info("{}: client={}, orig_queue_id={}, orig_client={}", s.queue_id, s.namaddr,
-                       xf.ident.empty() ? "unknown" : xf.ident, xf.namaddr());
-    else
-        util::msg_info("{}: client={}", s.queue_id, s.namaddr);
+    if (fw) {
+        // orig_queue_id only with a forwarded IDENT, orig_client only with
+        // forwarded client attributes (XFORWARD SOURCE alone adds neither).
+        bool client = !xf.name.empty() || !xf.addr.empty() || !xf.port.empty() || !xf.helo.empty() ||
+                      !xf.protocol.empty();
+        util::msg_info("{}: client={}{}{}{}", s.queue_id, s.namaddr, sasl_log_suffix(s),
+                       xf.ident.empty() ? std::string() : ", orig_queue_id=" + xf.ident,
+                       client ? ", orig_client=" + xf.namaddr() : std::string());
+    } else
+        util::msg_info("{}: client={}{}", s.queue_id, s.namaddr, sasl_log_suffix(s));
     return true;
 }
 
@@ -187,9 +195,11 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
     const Settings& cfg = server.settings;
     if (cfg.helo_required && s.helo_name.empty()) return fail(server, s, "503 5.5.1 Error: send HELO/EHLO first");
     if (s.in_mail) return fail(server, s, "503 5.5.1 Error: nested MAIL command");
+    s.sasl_sender.clear();   // MAIL's AUTH= value (smtpd_sasl.cpp)
     std::string word;
     auto first_param = split_path_argument(args, "from:", word);
     if (!first_param) return fail(server, s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+    if (anvil_message_refused(server, s)) return Outcome::error;   // anvil: message rate
     auto addr = extract_address(server, s, word, true);
     if (addr.status != ExtractedAddress::Status::ok) return fail(server, s, "501 5.1.7 Bad sender address syntax");
     std::string encoding, envid;
@@ -233,6 +243,9 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
             envid = *v;
         } else if (p.has_value && util::iequals(p.keyword, "AUTH")) {
             // Without SASL the AUTH= parameter is accepted and ignored.
+            if (sasl_active(server)) {   // smtpd_sasl.cpp
+                if (auto err = sasl_mail_option(server, s, p.value)) return fail(server, s, *err);
+            }
         } else {
             return fail(server, s, fmt::format("555 5.5.4 Unsupported option: {}", p.text));
         }
@@ -252,6 +265,14 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
         return Outcome::error;
     }
     s.in_mail = true;
+    {
+        // check_policy_service's "instance": one per transaction.
+        timeval now{};
+        gettimeofday(&now, nullptr);
+        s.instance = fmt::format("{:x}.{:x}.{:x}.{:x}", static_cast<unsigned>(::getpid()),
+                                 static_cast<unsigned long>(now.tv_sec), static_cast<unsigned long>(now.tv_usec),
+                                 s.instance_seqno++);
+    }
     s.encoding = encoding;
     s.dsn_envid = envid;
     s.dsn_ret = ret;
@@ -270,6 +291,7 @@ Outcome cmd_rcpt(Server& server, Session& s, const std::vector<Token>& args) {
     std::string word;
     auto first_param = split_path_argument(args, "to:", word);
     if (!first_param) return fail(server, s, "501 5.5.4 Syntax: RCPT TO:<address>");
+    if (anvil_recipient_refused(server, s)) return Outcome::error;   // anvil: recipient rate
     auto addr = extract_address(server, s, word, false);
     if (addr.status != ExtractedAddress::Status::ok) return fail(server, s, "501 5.1.3 Bad recipient address syntax");
     int notify = 0;

@@ -8,6 +8,9 @@
 // Trust: every byte from the socket is hostile: lines are bounded by
 // line_length_limit and only compared, copied or logged (escaped).
 #include "daemon/smtpd/smtpd_session.h"
+#include "daemon/smtpd/smtpd_sasl.h"
+
+#include "daemon/smtpd/smtpd_anvil.h"
 
 #include "mail/mail_date.h"
 #include "smtp/smtp_reply.h"
@@ -301,8 +304,12 @@ void reply(Server& server, Session& s, std::string_view text) {
     (void)s.stream.flush();
     // 421 and 521 end the conversation (the reference hangs up after them).
     if (text.starts_with("421") || text.starts_with("521")) s.want_quit = true;
-    // Once the conversation is over the client learns it at once.
-    if (s.want_quit) ::shutdown(s.stream.fd(), SHUT_WR);
+    // Once the conversation is over the client learns it at once (after
+    // the TLS close_notify, smtpd_tls.cpp).
+    if (s.want_quit) {
+        smtpd_tls_stop(server, s);
+        ::shutdown(s.stream.fd(), SHUT_WR);
+    }
 }
 
 Outcome fail(Server& server, Session& s, std::string_view text) {
@@ -333,6 +340,11 @@ CheckState check_state(const Session& s) {
     c.queue_id = s.queue_id;
     c.message_size = s.declared_size;
     c.recipient_count = static_cast<std::size_t>(s.rcpt_count);
+    c.instance = s.instance;   // smtpd_check_policy.cpp
+    c.sasl_method = s.sasl_method;
+    c.sasl_username = s.sasl_username;
+    c.sasl_sender = s.sasl_sender;
+    tls_check_state(s, c);   // TLS facts (smtpd_tls.cpp)
     return c;
 }
 
@@ -368,11 +380,16 @@ void reset_transaction(Server& server, Session& s) {
     s.in_header = true;
     s.saw_bare_lf = false;
     s.xforward = Xforward{};
+    s.instance.clear();   // policy "instance"
+    s.sasl_sender.clear();   // smtpd_sasl.cpp
     server.restrictions->reset_transaction();
 }
 
 void greet_client(Server& server, Session& s) {
     s.access_denied = false;
+    // anvil: connection count and rate limits (also for the client that
+    // XCLIENT names); a 421 replaces the greeting.
+    if (!anvil_connect(server, s)) return;
     CheckResult check = server.restrictions->check_client(check_state(s));
     for (const auto& line : check.log) util::msg_info_text(line);
     if (check.hangup) {
@@ -397,9 +414,12 @@ void smtpd_session(Server& server, int fd) {
     s.namaddr = make_namaddr(s);
     util::msg_info("connect from {}", s.namaddr);
     server.restrictions->begin_session();
+    sasl_connect(server, s);   // smtpd_sasl.cpp: SASL state, before the greeting
 
     // Greeting (smtpd_delay_reject=no client rejects come through check_client).
-    greet_client(server, s);
+    // TLS wrapper mode (port 465): the handshake comes first (smtpd_tls.cpp).
+    // greet_client() asks anvil about the connection limits.
+    if (!cfg.tls.wrappermode || smtpd_wrapper_start(server, s)) greet_client(server, s);
 
     std::string& end_reason = s.end_reason;
     for (;;) {
@@ -490,6 +510,13 @@ void smtpd_session(Server& server, int fd) {
             fail(server, s, "500 5.5.2 Error: command not recognized");
             continue;
         }
+        // TLS level encrypt: only these commands before STARTTLS (smtpd_tls.cpp).
+        if (cfg.tls.enforce_tls && !s.tls_active && cmd->handler != cmd_helo && cmd->handler != cmd_ehlo &&
+            cmd->handler != cmd_xclient && cmd->handler != cmd_starttls && cmd->handler != cmd_noop &&
+            cmd->handler != cmd_quit) {
+            fail(server, s, "530 5.7.0 Must issue a STARTTLS command first");
+            continue;
+        }
         if (cmd->limit && s.junk_cmds++ > cfg.junk_command_limit) s.error_count++;
         s.where = upper(cmd->name);
         args.erase(args.begin());
@@ -505,6 +532,8 @@ void smtpd_session(Server& server, int fd) {
         }
         if (cmd->handler == cmd_quit) break;
     }
+    anvil_disconnect(server, s);   // anvil: the connection ends
+    smtpd_tls_stop(server, s);     // TLS: close_notify
     if (end_reason == "hangup") end_reason.clear();
     if (!end_reason.empty()) {
         std::string where = s.where;

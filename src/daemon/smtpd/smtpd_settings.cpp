@@ -6,6 +6,7 @@
 //
 // Trust: configuration only.
 #include "daemon/smtpd/smtpd_state.h"
+#include "daemon/smtpd/smtpd_sasl.h"
 
 #include "config/mail_params.h"
 #include "dict/dict.h"
@@ -59,6 +60,7 @@ Settings Settings::from_config(const config::Config& config) {
     s.banner = config.get("smtpd_banner");
     s.queue_directory = config.get("queue_directory");
     s.cleanup_service = config.get("cleanup_service_name");
+    s.content_filter = config.get("content_filter");
     s.timeout = get_time(config, "smtpd_timeout", 1);
     s.line_limit = static_cast<std::size_t>(get_int(config, "line_length_limit", 1, INT_MAX));
     s.message_size_limit = static_cast<std::uint64_t>(get_int(config, "message_size_limit", 0, LLONG_MAX));
@@ -106,6 +108,8 @@ Settings Settings::from_config(const config::Config& config) {
                                                     config.get("smtpd_authorized_xforward_hosts"), true);
     // Expanded per reply: it may name the client ($client_address, ...).
     s.reject_footer = config.raw_value("smtpd_reject_footer").value_or("");
+    s.sasl = sasl_settings(config);   // smtpd_sasl.cpp
+    s.tls = TlsSettings::from_config(config);   // smtpd_tls.cpp
     return s;
 }
 

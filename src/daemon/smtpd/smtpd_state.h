@@ -12,6 +12,7 @@
 #include "daemon/smtpd/smtpd_check_namadr.h"
 #include "ipc/cleanup_client.h"
 #include "smtp/smtp_stream.h"
+#include "daemon/smtpd/smtpd_tls.h"   // TlsSettings, tls::Session
 
 #include <cstdint>
 #include <ctime>
@@ -21,10 +22,12 @@
 #include <vector>
 
 namespace pf::dict { class Dict; }
+namespace pf::sasl { class ServerSession; }
 
 namespace pf::smtpd {
 
 class Restrictions;
+struct SaslContext;   // smtpd_sasl.h
 
 // How smtpd_forbid_bare_newline treats a bare LF.
 enum class BareNewline { no, normalize, reject };
@@ -35,6 +38,7 @@ struct Settings {
     std::string banner;                 // smtpd_banner, expanded
     std::string queue_directory;
     std::string cleanup_service = "cleanup";
+    std::string content_filter;         // content_filter (-o content_filter= on a re-injection smtpd)
     int timeout = 300;                  // smtpd_timeout
     std::size_t line_limit = 2048;      // line_length_limit
     std::uint64_t message_size_limit = 10240000;
@@ -60,6 +64,8 @@ struct Settings {
     std::unique_ptr<NamadrList> xforward_hosts;
     std::unique_ptr<NamadrList> bare_newline_exclusions;
     std::string reject_footer;
+    std::shared_ptr<SaslContext> sasl;  // SASL AUTH settings (smtpd_sasl.cpp)
+    TlsSettings tls;                     // STARTTLS / wrapper mode (smtpd_tls.cpp)
 
     static Settings from_config(const config::Config& config);
 };
@@ -120,6 +126,10 @@ struct Session {
     int rcpt_overshoot = 0;
     std::string recipient;               // last accepted recipient
     std::time_t arrival_time = 0;
+    // The policy protocol's "instance" of this transaction (set at MAIL:
+    // pid, arrival time and a per-connection sequence number, in hex).
+    std::string instance;
+    unsigned instance_seqno = 0;
     // BDAT.
     bool bdat_active = false;            // a BDAT without LAST was accepted
     bool bdat_failed = false;            // skip the rest of the chunks
@@ -147,6 +157,16 @@ struct Session {
     std::string command_line;            // the command being handled, as read
     bool access_denied = false;          // client rejected at connect (no delay)
     std::string access_denied_reply;
+
+    // TLS: set by the STARTTLS code once the handshake is done.
+    bool tls_active = false;
+    std::unique_ptr<tls::Session> tls;   // the handshake's session (smtpd_tls.cpp)
+    // SASL (smtpd_sasl.cpp): the login once AUTH succeeded, MAIL FROM's
+    // AUTH= value, and the back end's per-connection state.
+    std::string sasl_method, sasl_username, sasl_sender;
+    std::shared_ptr<sasl::ServerSession> sasl_session;
+    bool sasl_session_tls = false;       // made for a TLS session
+    bool sasl_used = false;              // an AUTH has used sasl_session
 };
 
 }  // namespace pf::smtpd

@@ -8,6 +8,7 @@
 // Trust: attribute values are client bytes in xtext; each is decoded and
 // checked (addresses, ports, protocol and source words) before use.
 #include "daemon/smtpd/smtpd_session.h"
+#include "daemon/smtpd/smtpd_sasl.h"
 
 #include "smtp/xtext.h"
 #include "util/strings.h"
@@ -98,6 +99,7 @@ Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) 
     std::string helo = s.helo_name, protocol = "SMTP", server_addr = s.server_addr, server_port = s.server_port;
     int name_status = s.name_status, reverse_status = s.reverse_name_status, family = s.addr_family;
     bool helo_given = false;
+    std::optional<std::string> login;
     bool reverse_given = false;
     for (const auto& a : attrs)
         if (a.name == "REVERSE_NAME") reverse_given = true;
@@ -155,6 +157,8 @@ Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) 
         } else if (a.name == "HELO") {
             helo_given = true;
             helo = unavailable ? std::string() : a.value;
+        } else if (a.name == "LOGIN") {
+            if (!unavailable) login = a.value;   // smtpd_sasl.cpp
         } else if (a.name == "DESTADDR") {
             if (!unavailable) {
                 std::string out;
@@ -189,6 +193,7 @@ Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) 
     s.helo_name = helo_given ? helo : std::string();
     s.protocol = protocol;
     s.ehlo_offered_pipelining = false;
+    sasl_xclient_login(server, s, login);   // smtpd_sasl.cpp
     server.restrictions->end_session();
     server.restrictions->begin_session();
     greet_client(server, s);

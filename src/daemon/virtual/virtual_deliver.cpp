@@ -148,8 +148,9 @@ int deliver_recipient(VirtualContext& ctx, const ipc::DeliveryRequest& request, 
         return ctx.recorder.bounce(rcpt, ctx.service, std::move(dsn));
     }
     if (mailbox_res.status == mail::AddrFindResult::Status::error) {
-        util::msg_warn("table {}: lookup {}: {}", title(s.mailbox_maps, "virtual_mailbox_maps"), user,
-                       "Resource temporarily unavailable");
+        // The reference's text is the same whatever the table's problem
+        // (seen with fail: tables and with tables that could not be opened).
+        util::msg_warn("table {}: lookup {}: Application error", title(s.mailbox_maps, "virtual_mailbox_maps"), user);
         return defer_config(ctx, rcpt);
     }
     const std::string path = s.mailbox_base + "/" + mailbox_res.value;

@@ -3,9 +3,12 @@
 
 #include "config/config.h"
 #include "config/mail_params.h"
+#include "mail/address_surrogate.h"
 #include "mailbox/mailbox.h"
+#include "util/brace_tokens.h"
 #include "util/strings.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -21,9 +24,22 @@ std::optional<mail::Maps> open_maps(const config::Config& c, std::string_view na
     // results, no proxy:, no unauthorised tables.
     const dict::Flags flags = dict::kLock | dict::kParanoid | dict::kNoRegSub | dict::kNoProxy | dict::kNoUnauth |
                               dict::kUtf8Request | dict::kFoldFixed;
-    auto m = mail::Maps::open(std::string(name), value, flags);
-    if (!m) throw std::runtime_error(m.error());
-    return std::move(*m);
+    // As the reference's maps_create: a table that cannot be opened (not
+    // allowed here, server down) is logged and stands in as one whose
+    // lookups fail; errors are warned as maps_find warns them.
+    std::vector<dict::DictPtr> tables;
+    for (const auto& table : util::split_braced_list(value)) {
+        // proxy: is opened directly here (kNoProxy), as the reference's
+        // proxy client does silently: an open failure names the inner table.
+        std::string_view direct = table;
+        if (direct.starts_with("proxy:")) direct.remove_prefix(6);
+        auto d = mail::open_table_or_surrogate(direct, O_RDONLY, flags);
+        if (!d) throw std::runtime_error(d.error());
+        tables.push_back(std::move(*d));
+    }
+    auto m = mail::Maps::from_tables(std::string(name), std::move(tables));
+    m.set_warn_errors(true);
+    return m;
 }
 
 long long integer(const config::Config& c, std::string_view name, long long min) {

@@ -91,6 +91,25 @@ TEST(CleanupClient, Conversation) {
     EXPECT_EQ(recs, (std::vector<Rec>{{'S', "a@b"}, {'A', "rewrite_context=local"}, {'E', ""}}));
 }
 
+// Closing without E (an aborted transaction) still sends what was
+// buffered, as the reference's stream close does: cleanup sees those
+// records, then the end of input.
+TEST(CleanupClient, ClosingWithoutFinishSendsBufferedRecords) {
+    Pair p;
+    p.say({{"status", "0"}, {"queue_id", "ABC124"}});
+    {
+        auto client = CleanupClient::attach(ServiceConnection(p.client), 0, 5);
+        ASSERT_TRUE(client) << client.error();
+        ASSERT_TRUE(client->write('M', ""));
+        ASSERT_TRUE(client->write('N', "Subject: partial"));
+        ASSERT_TRUE(client->write('N', ""));
+        // Moved-from clients send nothing twice.
+        CleanupClient moved = std::move(*client);
+    }
+    auto [flags, recs] = split(p.heard());
+    EXPECT_EQ(recs, (std::vector<Rec>{{'M', ""}, {'N', "Subject: partial"}, {'N', ""}}));
+}
+
 TEST(CleanupClient, RefusedGreeting) {
     Pair p;
     p.say({{"status", "2"}});

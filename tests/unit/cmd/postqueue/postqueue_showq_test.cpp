@@ -2,12 +2,14 @@
 // against text the reference 3.7 printed for the same stream.
 #include "cmd/postqueue/postqueue_acl.h"
 #include "cmd/postqueue/postqueue_showq.h"
+#include "util/msg.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -143,6 +145,118 @@ TEST_F(PostqueueShowqTest, MalformedStreams) {
                          std::string(2, '\0'),
                      false, text),
               ReadStatus::malformed);
+}
+
+// The reference's attribute-scanner warnings for a stream that ends early
+// or does not parse, observed with its postqueue reading such streams.
+std::vector<std::string> warnings_for(const std::string& bytes, ReadStatus expect_status = ReadStatus::malformed) {
+    std::vector<std::string> warnings;
+    pf::util::msg_set_sink([&warnings](pf::util::MsgLevel, std::string_view t) { warnings.emplace_back(t); });
+    std::string text;
+    EXPECT_EQ(render(bytes, false, text), expect_status);
+    pf::util::msg_set_sink({});
+    return warnings;
+}
+
+TEST_F(PostqueueShowqTest, EndOfInputWarningsAsTheReference) {
+    const std::string u = "unexpected end-of-input from unknown_stream while reading input attribute ";
+    const std::string p = "premature end-of-input on unknown_stream while reading input attribute ";
+    using V = std::vector<std::string>;
+    EXPECT_EQ(warnings_for(""), V{});
+    EXPECT_EQ(warnings_for("prot"), V{u + "name"});
+    EXPECT_EQ(warnings_for(std::string("protocol\0", 9)), V{p + "value"});
+    EXPECT_EQ(warnings_for(std::string("protocol\0mail", 13)), V{u + "value"});
+    EXPECT_EQ(warnings_for(kHead.substr(0, 34)), V{p + "name"});
+    EXPECT_EQ(warnings_for(kHead), V{});
+    std::string msg = one_message("deferred", "ABC", "0", {{"r@x", ""}, {"r2@x", "why"}});
+    auto at = [&](const std::string& marker, std::size_t extra) {
+        return kHead + msg.substr(0, msg.find(marker) + extra);
+    };
+    EXPECT_EQ(warnings_for(at("queue_name", 1)), V{u + "name"});
+    EXPECT_EQ(warnings_for(at("deferred", 0)), V{p + "value"});
+    EXPECT_EQ(warnings_for(at("deferred", 3)), V{u + "value"});
+    EXPECT_EQ(warnings_for(at("queue_id", 0)), V{p + "name"});
+    // After the sender and after a reason the scan is complete.
+    EXPECT_EQ(warnings_for(at("recipient", 0)), V{});
+    EXPECT_EQ(warnings_for(at("reason", 0)), V{p + "name"});
+    EXPECT_EQ(warnings_for(at("r2@x", 0)), V{p + "value"});
+    EXPECT_EQ(warnings_for(kHead + msg), V{});
+}
+
+TEST_F(PostqueueShowqTest, MalformedStreamWarningsAsTheReference) {
+    using V = std::vector<std::string>;
+    auto head = [](const std::string& time, const std::string& expire) {
+        return attrs({{"queue_name", "deferred"}, {"queue_id", "ABC"}, {"time", time}, {"size", "2"},
+                      {"forced_expire", expire}, {"sender", "s@x"}});
+    };
+    std::string end2(2, '\0');
+    EXPECT_EQ(warnings_for(kHead + attrs({{"queue_name", "deferred"}}) + end2),
+              V{"missing attribute queue_id in input from unknown_stream"});
+    EXPECT_EQ(warnings_for(kHead + attrs({{"queue_name", "deferred"}, {"queue_idX", "A"}}) + end2),
+              V{"unexpected attribute queue_idX from unknown_stream (expecting: queue_id)"});
+    EXPECT_EQ(warnings_for(attrs({{"protocol", "other"}}) + std::string(1, '\0') + head("1", "0") + end2),
+              V{"unexpected protocol other from unknown_stream (expected: mail_queue_list_protocol)"});
+    // Another attribute in place of the protocol's terminator is only
+    // warned about; the reading goes on (and here fails on its value).
+    EXPECT_EQ(warnings_for(attrs({{"protocol", "mail_queue_list_protocol"}, {"foo", "bar"}}) +
+                           std::string(1, '\0') + head("1", "0") + end2),
+              (V{"unexpected attribute foo from unknown_stream (expecting: (list terminator))",
+                 "unexpected attribute bar from unknown_stream (expecting: queue_name)"}));
+    EXPECT_EQ(warnings_for(kHead + head("12x", "0") + end2),
+              V{"malformed numerical data from unknown_stream while reading input attribute value: 12x"});
+    EXPECT_EQ(warnings_for(kHead + head("1", "0") + attrs({{"recipient", "r"}}) + std::string(3, '\0')),
+              V{"missing attribute reason in input from unknown_stream"});
+    EXPECT_EQ(warnings_for(kHead + head("1", "0") + attrs({{"reason", "r"}}) + end2),
+              V{"unexpected attribute reason from unknown_stream (expecting: recipient)"});
+    EXPECT_EQ(warnings_for(kHead + head(" +5", "4294967296") + end2, ReadStatus::ok), V{});
+}
+
+TEST_F(PostqueueShowqTest, NumbersAsTheReferenceScansThem) {
+    EXPECT_EQ(scan_number("12"), 12UL);
+    EXPECT_EQ(scan_number(" \t+7"), 7UL);
+    EXPECT_EQ(scan_number("-1"), ~0UL);
+    EXPECT_EQ(scan_number("18446744073709551616"), ~0UL);
+    EXPECT_EQ(scan_number("-99999999999999999999"), ~0UL);
+    EXPECT_FALSE(scan_number(""));
+    EXPECT_FALSE(scan_number(" "));
+    EXPECT_FALSE(scan_number("-"));
+    EXPECT_FALSE(scan_number("5 "));
+    EXPECT_FALSE(scan_number("0x10"));
+    std::string text;
+    std::string bytes = kHead +
+                        attrs({{"queue_name", "deferred"}, {"queue_id", "ABC"}, {"time", "-1"},
+                               {"size", "99999999999999999999"}, {"forced_expire", "4294967297"}, {"sender", "s@x"}}) +
+                        std::string(2, '\0');
+    ASSERT_EQ(render(bytes, true, text), ReadStatus::ok);
+    EXPECT_EQ(text,
+              "{\"queue_name\": \"deferred\", \"queue_id\": \"ABC\", \"arrival_time\": -1, \"message_size\": -1, "
+              "\"forced_expire\": true, \"sender\": \"s@x\", \"recipients\": []}\n");
+}
+
+// The reference's standard output: a 4096-byte buffer written when full
+// (lazily) and at each message's end; stop() prints just that much.
+TEST_F(PostqueueShowqTest, ListingOutputStopsWhereTheReferenceStops) {
+    for (std::size_t n : {0u, 1u, 4096u, 4097u, 8193u, 200000u}) {
+        std::string written;
+        ListingOutput out([&written](std::string_view b) {
+            written.append(b);
+            return true;
+        });
+        EXPECT_TRUE(out.write("0123456789"));
+        out.flush_point();
+        for (std::size_t i = 0; i < n; i += 100) EXPECT_TRUE(out.write(std::string(std::min<std::size_t>(100, n - i), 'x')));
+        EXPECT_TRUE(out.stop());
+        EXPECT_EQ(written.size(), 10 + (n == 0 ? 0 : (n - 1) / 4096 * 4096)) << n;
+        EXPECT_FALSE(out.write("more"));
+    }
+    std::string all;
+    ListingOutput out([&all](std::string_view b) {
+        all.append(b);
+        return true;
+    });
+    EXPECT_TRUE(out.write(std::string(70000, 'y')));
+    EXPECT_TRUE(out.flush());
+    EXPECT_EQ(all.size(), 70000u);
 }
 
 TEST_F(PostqueueShowqTest, OutputErrorStopsReading) {

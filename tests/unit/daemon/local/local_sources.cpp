@@ -14,3 +14,4 @@
 #include "daemon/local/local_recipient.cpp"
 #include "daemon/local/local_record.cpp"
 #include "daemon/local/local_token.cpp"
+#include "daemon/local/local_biff.cpp"

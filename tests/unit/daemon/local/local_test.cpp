@@ -1,9 +1,11 @@
 // local(8): $name expansion of forward_path and friends, the command exit
 // mapping, the mailbox status mapping, how alias values are tokenized,
-// and one real command delivery (as the current user). Expected values
+// how a command is split or given to a shell, the comsat datagram, and
+// real command deliveries (as the current user). Expected values
 // are what the reference's local(8) logged for the same input in the
 // compat-suite delivery area (cases local-* and notice-*).
 #include "local/local.h"
+#include "local/local_biff.h"
 #include "local/local_command_run.h"
 
 #include "mail/address_list.h"
@@ -75,17 +77,17 @@ TEST(LocalExpand, ConditionalFormsAndFilter) {
 TEST(LocalCommand, ExitCodesMapAsSysexits) {
     CommandExit run;
     run.exited = true;
-    run.status = 67;
+    run.exit_status = 67;
     auto r = map_local_command(run, "/bin/sh -c 'exit 67'");
     EXPECT_EQ(r.verdict, CommandVerdict::bounce);
     EXPECT_EQ(r.dsn.status, "5.1.1");
     EXPECT_EQ(r.dsn.reason, "user unknown");
-    run.status = 75;
+    run.exit_status = 75;
     r = map_local_command(run, "x");
     EXPECT_EQ(r.verdict, CommandVerdict::defer);
     EXPECT_EQ(r.dsn.status, "4.3.0");
     EXPECT_EQ(r.dsn.reason, "temporary failure");
-    run.status = 1;
+    run.exit_status = 1;
     r = map_local_command(run, "false");
     EXPECT_EQ(r.verdict, CommandVerdict::bounce);
     EXPECT_EQ(r.dsn.status, "5.3.0");
@@ -95,7 +97,7 @@ TEST(LocalCommand, ExitCodesMapAsSysexits) {
 TEST(LocalCommand, OutputCarriesStatusAndText) {
     CommandExit run;
     run.exited = true;
-    run.status = 1;
+    run.exit_status = 1;
     run.output = "5.7.1 go away\n";
     auto r = map_local_command(run, "cmd");
     EXPECT_EQ(r.verdict, CommandVerdict::bounce);
@@ -196,6 +198,55 @@ TEST(LocalCommand, TimeLimitKillsTheCommand) {
     std::fclose(qf);
     EXPECT_EQ(r.verdict, CommandVerdict::bounce);
     EXPECT_EQ(r.dsn.reason, "Command time limit exceeded: \"/bin/sleep 30\"");
+}
+
+TEST(LocalCommand, ArgvShellOrSplit) {
+    CommandJob job;
+    job.command = "/usr/bin/procmail -a  $EXTENSION";
+    EXPECT_EQ(local_command_argv(job), (std::vector<std::string>{"/bin/sh", "-c", job.command}));
+    job.command = "  /usr/bin/procmail  -t -a x ";
+    EXPECT_EQ(local_command_argv(job), (std::vector<std::string>{"/usr/bin/procmail", "-t", "-a", "x"}));
+    job.shell = "/bin/bash  -e -c";
+    EXPECT_EQ(local_command_argv(job), (std::vector<std::string>{"/bin/bash", "-e", "-c", job.command}));
+}
+
+// A command that cannot be executed says so on its output without the
+// "pipe_command: " of pipe(8) (the reference's local runs it through
+// exec_command); the exit is EX_TEMPFAIL, a deferral with that output.
+TEST(LocalCommand, ExecFailureText) {
+    std::FILE* qf = std::tmpfile();
+    ASSERT_NE(qf, nullptr);
+    queue::write_record(qf, queue::rec::kNorm, "x");
+    queue::write_record(qf, queue::rec::kExtracted, "");
+    std::fflush(qf);
+    CommandJob job;
+    job.command = "/nonexistent/cmd arg";
+    job.uid = ::getuid();
+    job.gid = ::getgid();
+    job.time_limit = 10;
+    CommandResult r = run_local_command(job, qf, 0, ipc::CopyEnvelope{}, 0);
+    std::fclose(qf);
+    EXPECT_EQ(r.verdict, CommandVerdict::defer);
+    EXPECT_EQ(r.dsn.status, "4.3.0");
+    EXPECT_NE(r.dsn.reason.find("fatal: execvp /nonexistent/cmd: No such file or directory"), std::string::npos)
+        << r.dsn.reason;
+    EXPECT_EQ(r.dsn.reason.find("pipe_command"), std::string::npos) << r.dsn.reason;
+}
+
+// The environment: export_environment, PATH, then the delivery variables,
+// a later value of a name replacing the earlier one in place.
+TEST(LocalCommand, EnvironmentOrder) {
+    char* fake_environ[] = {const_cast<char*>("TZ=UTC"), const_cast<char*>("HOME=/root"), nullptr};
+    auto env = ipc::command_environment({"TZ", "HOME", "X=1", "MISSING"}, fake_environ,
+                                        {{"HOME", "/home/u"}, {"LOGNAME", "u"}, {"PATH", "/opt/bin"}});
+    EXPECT_EQ(env, (std::vector<std::string>{"TZ=UTC", "HOME=/home/u", "X=1", "PATH=/opt/bin", "LOGNAME=u"}));
+}
+
+// comsat: "<login>@<offset>" and its NUL, as the reference sends it.
+TEST(LocalBiff, MessageFormat) {
+    EXPECT_EQ(biff_message("pfu1", 0), std::string("pfu1@0\0", 7));
+    EXPECT_EQ(biff_message("pfu1", 517), std::string("pfu1@517\0", 9));
+    EXPECT_EQ(biff_message("u", 5000000000LL), std::string("u@5000000000\0", 13));
 }
 
 }  // namespace

@@ -129,20 +129,99 @@ TEST_F(ShowqReportTest, ActiveQueueComesBeforeIncomingAndExpiredIsFlagged) {
     EXPECT_NE(out.find(std::string("forced_expire\0001\0sender\0a@x", 26)), std::string::npos);
 }
 
-TEST_F(ShowqReportTest, MissingSenderListsNothingAndDuplicateSenderStops) {
+// What the listing of one message looks like (no defer log, no C record).
+std::string listed(const std::string& queue, const std::string& id, long time, long size, const std::string& sender,
+                   const std::vector<std::string>& rcpts) {
+    std::string out;
+    auto add = [&out](const std::string& n, const std::string& v) { out += n + '\0' + v + '\0'; };
+    add("queue_name", queue);
+    add("queue_id", id);
+    add("time", std::to_string(time));
+    add("size", std::to_string(size));
+    add("forced_expire", "0");
+    add("sender", sender);
+    for (const auto& r : rcpts) {
+        add("recipient", r);
+        add("reason", "");
+    }
+    return out + '\0';
+}
+
+std::string simple_file(const std::string& sender, const std::vector<std::string>& rcpts, long time) {
+    std::string out = encode_record('T', fmt::format("{} 0", time)) + encode_record('S', sender);
+    for (const auto& r : rcpts) out += encode_record('R', r);
+    return out + encode_record('M', "") + encode_record('N', "x") + encode_record('X', "") + encode_record('E', "");
+}
+
+// A recipient before any sender: the reference's showq warns and dies;
+// its client gets what was flushed before that file, with no final NUL.
+TEST_F(ShowqReportTest, MissingSenderEndsTheListingWhereTheReferenceDies) {
+    std::string good = simple_file("g@x", {"g1@x"}, 1700000005);
+    write_file("incoming", "GOOD1", good);
     std::string no_sender = encode_record('C', fmt::format("{:15} {:15} {:15} {:15}", 0, 0, 1, 0)) +
                             encode_record('T', "1700000000 0") + encode_record('R', "r@x") + encode_record('E', "");
     write_file("hold", "NOSEND1", no_sender);
+    std::vector<std::string> warnings;
+    pf::util::msg_set_sink([&warnings](pf::util::MsgLevel, std::string_view t) { warnings.emplace_back(t); });
+    std::string out = listing();
+    pf::util::msg_set_sink({});
+    EXPECT_EQ(out, kHead + listed("incoming", "GOOD1", 1700000005, static_cast<long>(good.size()), "g@x", {"g1@x"}));
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(warnings[0], "NOSEND1: missing sender address:  -- skipping remainder of this file");
+}
+
+TEST_F(ShowqReportTest, DuplicateSenderEndsTheListingWhereTheReferenceDies) {
+    std::string good = simple_file("g@x", {"g1@x"}, 1700000005);
+    write_file("incoming", "GOOD1", good);
     std::string two = encode_record('T', "1700000001 0") + encode_record('S', "one@x") + encode_record('R', "r1@x") +
                       encode_record('S', "two@x") + encode_record('R', "r2@x") + encode_record('E', "");
-    write_file("incoming", "TWOSEND", two);
+    write_file("hold", "TWOSEND", two);
+    std::vector<std::string> warnings;
+    pf::util::msg_set_sink([&warnings](pf::util::MsgLevel, std::string_view t) { warnings.emplace_back(t); });
     std::string out = listing();
-    EXPECT_EQ(out.find("NOSEND1"), std::string::npos);
-    ASSERT_NE(out.find("TWOSEND"), std::string::npos);
-    EXPECT_NE(out.find("r1@x"), std::string::npos);
-    EXPECT_EQ(out.find("r2@x"), std::string::npos);
-    // Without a size record the size is the file's.
-    EXPECT_NE(out.find(std::string("size\0", 5) + std::to_string(two.size())), std::string::npos);
+    pf::util::msg_set_sink({});
+    // TWOSEND's partial listing stayed in the reference's stream buffer.
+    EXPECT_EQ(out, kHead + listed("incoming", "GOOD1", 1700000005, static_cast<long>(good.size()), "g@x", {"g1@x"}));
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(warnings[0], "TWOSEND: duplicate sender address: two@x -- skipping remainder of this file");
+}
+
+// A long listing before the second sender: the reference had written its
+// full 4096-byte buffers of it; exactly those bytes arrive.
+TEST_F(ShowqReportTest, DuplicateSenderAfterManyRecipientsKeepsTheWrittenBuffers) {
+    std::string good = simple_file("g@x", {"g1@x"}, 1700000005);
+    write_file("incoming", "GOOD1", good);
+    std::vector<std::string> rcpts;
+    for (int i = 0; i < 3000; ++i) rcpts.push_back(fmt::format("rcpt{:05}@example.org", i));
+    std::string two = encode_record('T', "1700000001 0") + encode_record('S', "one@x");
+    for (const auto& r : rcpts) two += encode_record('R', r);
+    two += encode_record('S', "two@x") + encode_record('E', "");
+    write_file("hold", "TWOSEND", two);
+    pf::util::msg_set_quiet(true);
+    std::string out = listing();
+    pf::util::msg_set_quiet(false);
+    std::string before = kHead + listed("incoming", "GOOD1", 1700000005, static_cast<long>(good.size()), "g@x", {"g1@x"});
+    std::string partial = listed("hold", "TWOSEND", 1700000001, static_cast<long>(two.size()), "one@x", rcpts);
+    ASSERT_GT(partial.size(), 3 * 32768u);
+    std::size_t written = (partial.size() - 1) / 4096 * 4096;
+    EXPECT_EQ(out, before + partial.substr(0, written));
+}
+
+TEST_F(ShowqReportTest, ReferenceBufferArithmetic) {
+    for (std::size_t n : {0u, 2u, 4095u, 4096u, 4097u, 8192u, 8193u, 70000u}) {
+        std::string bytes;
+        pf::showq::ShowqOutput out([&bytes](std::string_view b) {
+            bytes.append(b);
+            return true;
+        });
+        out.attr("a", "b");  // 4 bytes, then a flush point
+        out.flush_point();
+        if (n > 0) out.attr(std::string(n - 2, 'x'), "");  // n bytes: name, NUL, empty value, NUL
+        out.abandon();
+        std::size_t expect = 4 + (n == 0 ? 0 : (n - 1) / 4096 * 4096);
+        EXPECT_EQ(bytes.size(), expect) << n;
+        EXPECT_TRUE(out.failed());
+    }
 }
 
 TEST_F(ShowqReportTest, TruncatedFileEndsItsListingOnly) {

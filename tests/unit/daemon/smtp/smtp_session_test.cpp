@@ -23,7 +23,7 @@ namespace {
 // records everything it reads, and answers the final dot.
 struct Peer {
     std::string greeting = "220 test ESMTP";
-    std::string ehlo = "250-test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 DSN";
+    std::string ehlo = "250-test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-8BITMIME\r\n250 DSN";
     std::map<std::string, std::string> replies;
     std::string dot = "250 2.0.0 queued";
     bool close_after_greeting = false;
@@ -230,6 +230,51 @@ TEST(SmtpSettings, LmtpFamilyAndOverrides) {
     EXPECT_TRUE(l.lmtp);
     EXPECT_EQ(l.default_port, "24");
     EXPECT_TRUE(l.fallback_relays.empty());
+}
+
+TEST(SmtpSession, XforwardInTwoCommandsBeforeMail) {
+    Peer p;
+    p.ehlo = "250-test\r\n250-PIPELINING\r\n250-XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT\r\n250 8BITMIME";
+    auto s = settings();
+    s.send_xforward = true;
+    auto m = message({"a@x.test"});
+    m.xforward = {"client.example", "192.0.2.7", "4711", "ESMTP", "helo name+x", "4ABC", "REMOTE"};
+    auto run = converse(p, s, m);
+    EXPECT_EQ(run.received.substr(0, run.received.find("MAIL")),
+              "EHLO client.example\r\n"
+              "XFORWARD NAME=client.example ADDR=192.0.2.7 PORT=4711\r\n"
+              "XFORWARD PROTO=ESMTP HELO=helo+20name+2Bx IDENT=4ABC SOURCE=REMOTE\r\n");
+    ASSERT_EQ(run.result.events.size(), 1u);
+    EXPECT_TRUE(run.result.events[0].ok);
+}
+
+TEST(SmtpSession, XforwardOnlyWhatIsKnownAndOffered) {
+    Peer p;
+    p.ehlo = "250-test\r\n250 xforward name addr source";
+    auto s = settings();
+    s.send_xforward = true;
+    auto m = message({"a@x.test"});
+    m.xforward = {"unknown", "192.0.2.7", "", "", "", "", "LOCAL"};
+    auto run = converse(p, s, m);
+    EXPECT_EQ(run.received.substr(0, run.received.find("MAIL")),
+              "EHLO client.example\r\nXFORWARD ADDR=192.0.2.7\r\nXFORWARD SOURCE=LOCAL\r\n");
+    // Not enabled: nothing.
+    s.send_xforward = false;
+    run = converse(p, s, m);
+    EXPECT_EQ(run.received.find("XFORWARD"), std::string::npos);
+}
+
+TEST(SmtpSession, XforwardRefusedIsNotFatal) {
+    Peer p;
+    p.ehlo = "250-test\r\n250 XFORWARD SOURCE";
+    p.replies["XFOR"] = "550 5.7.0 Error: insufficient authorization";
+    auto s = settings();
+    s.send_xforward = true;
+    auto m = message({"a@x.test"});
+    m.xforward.source = "LOCAL";
+    auto run = converse(p, s, m);
+    ASSERT_EQ(run.result.events.size(), 1u);
+    EXPECT_TRUE(run.result.events[0].ok);
 }
 
 }  // namespace

@@ -1,0 +1,102 @@
+"""An after-queue content filter for the filter compat area, in the shape
+of the SMTP proxies admins put behind content_filter (amavisd-new's
+"pass-through", clamsmtp): it accepts the smtp client's connection, opens
+one to the re-injection smtpd for each, and relays every command and its
+reply line by line, so that the re-injection server's EHLO keywords
+(XFORWARD among them) reach the client and the client's XFORWARD reaches
+the server. In the message content it inserts one header first
+("X-Filtered: pf-filter") to show that the content went through. What
+the client sent (commands and content lines) is kept per connection.
+
+refuse=True makes it answer every connection with a 421 (a filter that is
+up but unwilling).
+
+Trusts: only the harness; the client's bytes are recorded as is.
+"""
+
+import socket
+import threading
+
+FILTER_HEADER = b"X-Filtered: pf-filter\r\n"
+
+
+class FilterServer:
+    def __init__(self, downstream_port, refuse=False):
+        self.downstream = downstream_port
+        self.refuse = refuse
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.listen(16)
+        self.transcripts = []
+        self.lock = threading.Lock()
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.stopping = True
+        self.sock.close()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        log = []
+        with self.lock:
+            self.transcripts.append(log)
+        conn.settimeout(30)
+        up = conn.makefile("rb")
+        down = None
+        try:
+            if self.refuse:
+                conn.sendall(b"421 4.3.2 filter busy\r\n")
+                return
+            down = socket.create_connection(("127.0.0.1", self.downstream), timeout=30)
+            dn = down.makefile("rb")
+
+            def relay_reply():
+                """Copies one (multi-line) reply from the server to the client."""
+                while True:
+                    line = dn.readline()
+                    if not line:
+                        raise OSError("server went away")
+                    conn.sendall(line)
+                    if len(line) < 4 or line[3:4] != b"-":
+                        return line
+
+            relay_reply()  # greeting
+            while True:
+                line = up.readline()
+                if not line:
+                    return
+                log.append(line)
+                down.sendall(line)
+                verb = line.split(b" ")[0].strip().upper()
+                reply = relay_reply()
+                if verb == b"DATA" and reply.startswith(b"354"):
+                    down.sendall(FILTER_HEADER)
+                    while True:
+                        body = up.readline()
+                        if not body:
+                            return
+                        log.append(body)
+                        down.sendall(body)
+                        if body in (b".\r\n", b".\n"):
+                            break
+                    relay_reply()
+                elif verb == b"QUIT":
+                    return
+        except OSError:
+            pass
+        finally:
+            for s in (conn, down):
+                if s is not None:
+                    try:
+                        s.close()
+                    except OSError:
+                        pass

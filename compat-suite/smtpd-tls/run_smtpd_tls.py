@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""The smtpd-tls area of the compat-suite: STARTTLS and port-465 dialogues.
+
+The same machinery as compat-suite/smtpd (run_smtpd.py is imported: its
+instances, normalisation, queue-file and log comparison), with:
+
+- a tlsmgr service in master.cf (the reference's smtpd turns TLS off
+  without one; ours does not need it and its master only starts it on
+  demand);
+- test certificates made once per run with openssl(1) in a temporary
+  folder ({certs} in a configuration's main.cf/master.cf/files): a server
+  RSA pair (server.pem/server.key), an ECDSA pair (ec.pem/ec.key), a CA
+  (ca.pem) and a client certificate it signed (client.pem/client.key),
+  and a self-signed client certificate (self.pem/self.key);
+- case directives for TLS (see README.md): "TLS" (handshake now, as Python
+  ssl does it), "TLS: ccert" / "TLS: selfcert" (presenting a client
+  certificate), "TLS: tls12" (at most TLSv1.2), "WRAPPER" (handshake right
+  after connecting, before the greeting: the smtps port), "GARBAGE: text"
+  (bytes sent where the handshake should be).
+
+The handshake outcome is written into the transcript as
+"(TLS <version> <cipher>)" or "(TLS failed: <reason class>)".
+
+Trusts: its own configs and cases. Needs root (master).
+"""
+
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "smtpd"))
+import run_smtpd as R  # noqa: E402
+
+R.HERE = HERE
+R.AREA = "smtpd-tls"
+R.MASTER_CF = R.MASTER_CF + "tlsmgr    unix  -       -       n       1000?   1       tlsmgr\n"
+
+CERTS = None
+
+
+def make_certs():
+    d = tempfile.mkdtemp(prefix="pf-smtpd-tls-certs-")
+    os.chmod(d, 0o755)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.pem",
+        "-days", "3650", "-subj", "/CN=mail.example.com")
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ec.key", "-out", "ec.pem", "-days", "3650", "-subj", "/CN=mail.example.com")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "3650", "-subj", "/CN=Test CA/O=Example")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
+        "-subj", "/CN=client.example.org")
+    run("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "client.pem", "-days", "3650")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out", "self.pem",
+        "-days", "3650", "-subj", "/CN=self.example.org")
+    for f in os.listdir(d):
+        os.chmod(os.path.join(d, f), 0o644)
+    return d
+
+
+_read_config = R.read_config
+
+
+def read_config(name):
+    cfg = _read_config(name)
+    cfg["main"] = cfg["main"].replace("{certs}", CERTS)
+    cfg["master"] = cfg["master"].replace("{certs}", CERTS)
+    cfg["files"] = {k: v.replace(b"{certs}", CERTS.encode()) for k, v in cfg["files"].items()}
+    return cfg
+
+
+_read_case = R.read_case
+
+
+def read_case(path):
+    """run_smtpd's format plus the TLS directives."""
+    plain = []
+    extra = {}
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        lines = f.read().split("\n")
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if s == "TLS" or s.startswith("TLS:") or s == "WRAPPER" or s.startswith("GARBAGE:"):
+            # Keep the position with a placeholder the base reader accepts.
+            key = len(extra)
+            extra[key] = s
+            plain.append(f"SLEEP: -{key + 1}")
+        else:
+            plain.append(line)
+    tmp = path + ".tmp-parse"
+    try:
+        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write("\n".join(plain))
+        case = _read_case(tmp)
+    finally:
+        os.unlink(tmp)
+    steps = []
+    for kind, arg in case["steps"]:
+        if kind == "SLEEP" and arg < 0:
+            steps.append(("TLS", extra[int(-arg) - 1]))
+        else:
+            steps.append((kind, arg))
+    case["steps"] = steps
+    return case
+
+
+def client_context(how):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if "tls12" in how:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    if "selfcert" in how:
+        ctx.load_cert_chain(os.path.join(CERTS, "self.pem"), os.path.join(CERTS, "self.key"))
+    elif "ccert" in how:
+        ctx.load_cert_chain(os.path.join(CERTS, "client.pem"), os.path.join(CERTS, "client.key"))
+    return ctx
+
+
+def handshake(conv, how):
+    if conv.closed:
+        conv.out.append("(TLS not started: closed)")
+        return
+    try:
+        conv.sock.settimeout(R.REPLY_TIMEOUT)
+        tls = client_context(how).wrap_socket(conv.sock, server_hostname="mail.example.com")
+        conv.sock = tls
+        conv.out.append(f"(TLS {tls.version()} {tls.cipher()[0]})")
+    except (ssl.SSLError, OSError) as e:
+        conv.out.append(f"(TLS failed: {e.__class__.__name__})")
+        conv.closed = True
+
+
+def play(case, inst):
+    port = inst.port if case["port"] == 1 else inst.port2
+    try:
+        conv = R.Conversation(port)
+    except OSError as e:
+        return [f"!! connect: {e}"]
+    steps = case["steps"]
+    if steps and steps[0] == ("TLS", "WRAPPER"):
+        handshake(conv, "")
+        steps = steps[1:]
+    conv.read_reply()
+    ended = False
+    for kind, arg in steps:
+        if kind == "TLS":
+            if arg.startswith("GARBAGE:"):
+                data = arg.split(":", 1)[1].strip().encode() + b"\r\n"
+                conv.out.append("C> " + R.show(data))
+                conv.send(data)
+                continue
+            handshake(conv, arg)
+        elif kind == "C":
+            conv.out.append("C: " + R.show(arg).rstrip("\n"))
+            conv.send(arg)
+            conv.read_reply()
+        elif kind == "P":
+            conv.out.append("C: " + R.show(arg).rstrip("\n") + " (no wait)")
+            conv.send(arg)
+        elif kind == "S":
+            conv.out.append("C> " + R.show(arg))
+            conv.send(arg)
+        elif kind == "R":
+            for _ in range(arg):
+                if not conv.read_reply():
+                    break
+        elif kind == "W":
+            conv.read_to_close(arg)
+            ended = True
+        elif kind == "SLEEP":
+            time.sleep(arg)
+        elif kind == "CLOSE":
+            conv.out.append("(client closes)")
+            conv.close()
+            ended = True
+            break
+    if not ended:
+        conv.read_to_close(R.END_TIMEOUT)
+    conv.close()
+    return conv.out
+
+
+_fill = R.Conversation._fill
+
+
+def fill(self, deadline):
+    try:
+        return _fill(self, deadline)
+    except ssl.SSLError as e:
+        self.out.append(f"!! {e.__class__.__name__}")
+        self.closed = True
+        return False
+
+
+R.Conversation._fill = fill
+R.read_config = read_config
+R.read_case = read_case
+R.play = play
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("smtpd-tls: needs root (master runs as root)", file=sys.stderr)
+        sys.exit(77)
+    CERTS = make_certs()
+    try:
+        status = R.main()
+    finally:
+        shutil.rmtree(CERTS, ignore_errors=True)
+    sys.exit(status)

@@ -1,0 +1,276 @@
+// The SMTP client's TLS (see smtp_tls.h).
+//
+// Trust: settings are configuration; server replies and certificates are
+// hostile (bounded reads; OpenSSL checks the certificates).
+#include "daemon/smtp/smtp_tls.h"
+
+#include "config/config.h"
+#include "config/mail_params.h"
+#include "mail/maps.h"
+#include "util/msg.h"
+#include "util/strings.h"
+
+#include <fmt/core.h>
+#include <openssl/x509v3.h>
+
+namespace pf::smtp_agent {
+
+namespace {
+
+bool get_bool(const config::Config& config, const std::string& name) {
+    auto v = config::parse_bool_value(config.get(name));
+    if (!v) util::msg_fatal("bad boolean configuration: {} = {}", name, config.get(name));
+    return *v;
+}
+
+std::vector<std::string> words(std::string_view text, std::string_view seps) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && seps.find(text[i]) != std::string_view::npos) ++i;
+        if (i >= text.size()) break;
+        std::size_t start = i;
+        while (i < text.size() && seps.find(text[i]) == std::string_view::npos) ++i;
+        out.emplace_back(text.substr(start, i - start));
+    }
+    return out;
+}
+
+bool must_match(tls::Level level) {
+    return level == tls::Level::kVerify || level == tls::Level::kSecure || level == tls::Level::kFingerprint;
+}
+
+bool required(tls::Level level) { return level >= tls::Level::kEncrypt; }
+
+std::string strip_colons_upper(std::string_view fp) {
+    std::string out;
+    for (char c : fp)
+        if (c != ':') out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    return out;
+}
+
+// Whether the peer certificate matches the policy (verify/secure: a
+// trusted chain and a name; fingerprint: a listed digest).
+bool certificate_matches(const tls::Session& s, const TlsPolicy& policy, const SmtpTlsSettings& settings,
+                         const std::string& host, const std::string& nexthop) {
+    const tls::PeerInfo& p = s.peer();
+    if (!p.cert_present) return false;
+    if (policy.level == tls::Level::kFingerprint) {
+        std::vector<std::string> list = policy.matches;
+        if (list.empty()) list = words(settings.fingerprint_cert_match, ", \t\r\n|");
+        std::string cert = strip_colons_upper(p.cert_fingerprint);
+        std::string pkey = strip_colons_upper(p.pkey_fingerprint);
+        for (const auto& m : list) {
+            std::string want = strip_colons_upper(m);
+            if (!want.empty() && (want == cert || want == pkey)) return true;
+        }
+        return false;
+    }
+    if (!p.trusted) return false;
+    std::vector<std::string> names = policy.matches;
+    if (names.empty())
+        names = words(policy.level == tls::Level::kSecure ? settings.secure_cert_match : settings.verify_cert_match,
+                      ", \t\r\n:");
+    X509* cert = SSL_get0_peer_certificate(s.ssl());
+    if (!cert) return false;
+    std::string domain = nexthop.empty() ? host : nexthop;
+    for (const auto& n : names) {
+        std::string lower = util::to_lower(n);
+        std::string want;
+        bool sub = false;
+        if (lower == "hostname") want = host;
+        else if (lower == "nexthop") want = domain;
+        else if (lower == "dot-nexthop") {
+            want = domain;
+            sub = true;
+        } else if (!lower.empty() && lower.front() == '.') {
+            want = lower.substr(1);
+            sub = true;
+        } else {
+            want = lower;
+        }
+        if (want.empty()) continue;
+        if (!sub && X509_check_host(cert, want.c_str(), want.size(), 0, nullptr) == 1) return true;
+        if (sub && X509_check_host(cert, want.c_str(), want.size(), X509_CHECK_FLAG_SINGLE_LABEL_SUBDOMAINS, nullptr) == 1)
+            return true;
+    }
+    return false;
+}
+
+// The handshake with the checks; the caller has the stream at a TLS start.
+TlsOutcome handshake(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
+                     std::unique_ptr<tls::Session>& out, const std::string& host, const std::string& relay,
+                     const std::string& nexthop) {
+    const bool mandatory = required(policy.level);
+    const tls::Context* ctx = mandatory ? settings.mandatory.get() : settings.opportunistic.get();
+    if (!ctx) return {false, "4.7.5", "TLS is required, but our TLS engine is unavailable"};
+    tls::StartOptions opts;
+    opts.timeout = settings.starttls_timeout;
+    opts.namaddr = relay;
+    opts.cipher_grade = mandatory ? settings.mandatory_ciphers : settings.ciphers;
+    opts.cipher_exclusions = settings.exclude_ciphers;
+    if (mandatory && !settings.mandatory_exclude_ciphers.empty())
+        opts.cipher_exclusions += (opts.cipher_exclusions.empty() ? "" : " ") + settings.mandatory_exclude_ciphers;
+    // verify and secure log why a certificate is not trusted; fingerprint
+    // does not look at trust.
+    opts.require_cert = policy.level == tls::Level::kVerify || policy.level == tls::Level::kSecure;
+    auto session = tls::Session::connect(*ctx, stream.fd(), opts);
+    if (!session) return {false, "4.7.5", "Cannot start TLS: handshake failure"};
+    bool matched = must_match(policy.level) && certificate_matches(*session, policy, settings, host, nexthop);
+    session->peer().verified = matched;
+    // The fingerprint level goes through OpenSSL's DANE matching in the
+    // reference: a mismatch is reported as that check's error.
+    if (policy.level == tls::Level::kFingerprint && !matched)
+        util::msg_info("server certificate verification failed for {}: num={}:{}", relay, X509_V_ERR_DANE_NO_MATCH,
+                       X509_verify_cert_error_string(X509_V_ERR_DANE_NO_MATCH));
+    if (ctx->log_mask() & tls::kLogSummary) util::msg_info_text(session->summary_line(false));
+    stream.set_transport(session.get());
+    out = std::move(session);
+    if (must_match(policy.level) && !matched) return {false, "4.7.5", "Server certificate not verified"};
+    return {};
+}
+
+}  // namespace
+
+std::shared_ptr<SmtpTlsSettings> SmtpTlsSettings::from_config(const config::Config& config, bool lmtp) {
+    auto t = std::make_shared<SmtpTlsSettings>();
+    std::string p = lmtp ? "lmtp" : "smtp";
+    t->prefix = p;
+    t->lmtp = lmtp;
+    std::string level = config.get(p + "_tls_security_level");
+    if (!level.empty()) {
+        auto l = tls::level_lookup(level);
+        if (!l) util::msg_fatal("{}: unknown TLS security level '{}'", p + "_tls_security_level", level);
+        t->level = *l;
+    } else if (get_bool(config, p + "_enforce_tls")) {
+        t->level = get_bool(config, p + "_tls_enforce_peername") ? tls::Level::kVerify : tls::Level::kEncrypt;
+    } else if (get_bool(config, p + "_use_tls")) {
+        t->level = tls::Level::kMay;
+    }
+    if (t->level == tls::Level::kDane || t->level == tls::Level::kDaneOnly) {
+        // No DNSSEC validation here: DANE without TLSA records is "may".
+        t->level = tls::Level::kMay;
+    }
+    t->wrappermode = get_bool(config, p + "_tls_wrappermode");
+    auto secs = config::parse_time_value(config.get(p + "_starttls_timeout"), 's');
+    t->starttls_timeout = secs && *secs > 0 ? *secs : 300;
+    t->ciphers = config.get(p + "_tls_ciphers");
+    t->mandatory_ciphers = config.get(p + "_tls_mandatory_ciphers");
+    t->exclude_ciphers = config.get(p + "_tls_exclude_ciphers");
+    t->mandatory_exclude_ciphers = config.get(p + "_tls_mandatory_exclude_ciphers");
+    t->verify_cert_match = config.get(p + "_tls_verify_cert_match");
+    t->secure_cert_match = config.get(p + "_tls_secure_cert_match");
+    t->fingerprint_cert_match = config.get(p + "_tls_fingerprint_cert_match");
+    std::string maps = config.get(p + "_tls_policy_maps");
+    if (!maps.empty()) {
+        auto m = mail::Maps::open(p + "_tls_policy_maps", maps, dict::kFoldFixed);
+        if (!m) util::msg_fatal("{}", m.error());
+        t->policy_maps = std::make_shared<mail::Maps>(std::move(*m));
+    }
+    if (t->level == tls::Level::kNone && !t->policy_maps && !t->wrappermode) return t;
+    tls::ContextSettings cs = tls::settings_from_config(config, tls::Role::kClient, p);
+    t->opportunistic = tls::make_context(cs);
+    cs.protocols = config.get(p + "_tls_mandatory_protocols");
+    t->mandatory = tls::make_context(cs);
+    t->engine_failed = !t->opportunistic || !t->mandatory;
+    return t;
+}
+
+TlsPolicy tls_policy_for(const SmtpTlsSettings& settings, std::string_view nexthop) {
+    TlsPolicy p;
+    p.level = settings.level;
+    if (!settings.policy_maps || nexthop.empty()) return p;
+    // The destination, then its parent domains as ".example.com" (only
+    // for a plain domain name), as the reference looks them up.
+    std::string key = util::to_lower(nexthop);
+    dict::LookupResult r = settings.policy_maps->find(key);
+    bool plain = key.find_first_of("[]:") == std::string::npos;
+    for (std::size_t dot = key.find('.', 1); plain && r.is_not_found() && dot != std::string::npos;
+         dot = key.find('.', dot + 1))
+        r = settings.policy_maps->find(key.substr(dot));
+    if (r.is_error()) {
+        p.error = true;
+        return p;
+    }
+    if (!r.is_found()) return p;
+    auto w = words(r.value(), " \t\r\n,");
+    if (w.empty()) return p;
+    auto l = tls::level_lookup(w.front());
+    if (!l) {
+        util::msg_warn("{}: invalid TLS security level \"{}\" for \"{}\"", settings.prefix + "_tls_policy_maps",
+                       w.front(), nexthop);
+        p.error = true;
+        return p;
+    }
+    p.level = *l == tls::Level::kDane || *l == tls::Level::kDaneOnly ? tls::Level::kMay : *l;
+    for (std::size_t i = 1; i < w.size(); ++i) {
+        if (!util::iequals(w[i].substr(0, 6), "match=")) continue;
+        std::string value = w[i].substr(6);
+        if (p.level == tls::Level::kFingerprint) {
+            for (auto& f : words(value, "|")) p.matches.push_back(f);
+        } else {
+            for (auto& f : words(value, ":")) p.matches.push_back(f);
+        }
+    }
+    return p;
+}
+
+TlsOutcome smtp_starttls(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
+                         smtp::ServerFeatures& features, std::unique_ptr<tls::Session>& tls,
+                         const std::string& host, const std::string& namaddr, const std::string& relay,
+                         const std::string& nexthop) {
+    if (policy.error) return {false, "4.7.5", "TLS policy lookup problem"};
+    if (policy.level == tls::Level::kNone || tls) return {};
+    if (!(features.flags & smtp::kFeatureStartTls)) {
+        if (required(policy.level))
+            return {false, "4.7.4", fmt::format("TLS is required, but was not offered by host {}", namaddr)};
+        return {};
+    }
+    if (required(policy.level) && (!settings.mandatory || settings.engine_failed))
+        return {false, "4.7.5", "TLS is required, but our TLS engine is unavailable"};
+    if (!required(policy.level) && !settings.opportunistic) return {};
+    stream.set_timeout(settings.helo_timeout);
+    stream.write("STARTTLS\r\n");
+    if (!stream.flush()) return {false, "4.4.2", fmt::format("lost connection with {} while sending STARTTLS", namaddr)};
+    auto r = smtp::read_client_reply(stream, 2048);
+    if (!r) {
+        if (r.error() == smtp::StreamError::kTimeout)
+            return {false, "4.4.2", fmt::format("conversation with {} timed out while receiving the STARTTLS response", namaddr)};
+        return {false, "4.4.2", fmt::format("lost connection with {} while receiving the STARTTLS response", namaddr)};
+    }
+    if (r->code / 100 != 2) {
+        features.flags &= ~smtp::kFeatureStartTls;
+        if (required(policy.level)) {
+            std::string status = r->dsn.empty() ? (r->code / 100 == 5 ? "5.0.0" : "4.0.0") : r->dsn;
+            status[0] = '4';
+            return {false, status,
+                    fmt::format("TLS is required, but host {} refused to start TLS: {}", namaddr, r->one_line())};
+        }
+        return {};
+    }
+    auto out = handshake(settings, policy, stream, tls, host, relay, nexthop);
+    if (!out.ok) return out;
+    // EHLO again, now over TLS: the features may differ.
+    std::string verb = settings.lmtp ? "LHLO" : "EHLO";
+    stream.write(verb + " " + settings.helo_name + "\r\n");
+    if (!stream.flush()) return {false, "4.4.2", fmt::format("lost connection with {} while performing the EHLO handshake", namaddr)};
+    auto e = smtp::read_client_reply(stream, 2048);
+    if (!e) return {false, "4.4.2", fmt::format("lost connection with {} while performing the EHLO handshake", namaddr)};
+    if (e->code / 100 != 2) {
+        std::string status = e->dsn.empty() ? "4.0.0" : e->dsn;
+        status[0] = '4';
+        return {false, status, fmt::format("host {} refused to talk to me: {}", namaddr, e->one_line())};
+    }
+    features = smtp::parse_ehlo_features(e->text);
+    return {};
+}
+
+TlsOutcome smtp_tls_wrapper(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
+                            std::unique_ptr<tls::Session>& tls, const std::string& host, const std::string& relay,
+                            const std::string& nexthop) {
+    TlsPolicy p = policy;
+    if (p.level == tls::Level::kNone || p.level == tls::Level::kMay) p.level = tls::Level::kEncrypt;
+    return handshake(settings, p, stream, tls, host, relay, nexthop);
+}
+
+}  // namespace pf::smtp_agent

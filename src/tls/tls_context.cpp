@@ -1,0 +1,350 @@
+// Server and client SSL_CTX construction (see tls_context.h).
+//
+// Trust: configuration and the key/certificate files it names.
+#include "tls/tls_context.h"
+
+#include "config/config.h"
+#include "config/mail_params.h"
+#include "tls/tls_log.h"
+#include "tls/tls_protocols.h"
+#include "util/msg.h"
+
+#include <fmt/core.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <ctime>
+
+#include <cctype>
+#include <vector>
+
+namespace pf::tls {
+
+namespace {
+
+std::vector<std::string> words(std::string_view text, std::string_view seps = ", \t\r\n") {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && seps.find(text[i]) != std::string_view::npos) ++i;
+        if (i >= text.size()) break;
+        std::size_t start = i;
+        while (i < text.size() && seps.find(text[i]) == std::string_view::npos) ++i;
+        out.emplace_back(text.substr(start, i - start));
+    }
+    return out;
+}
+
+bool bool_param(const config::Config& config, const std::string& name) {
+    auto v = config::parse_bool_value(config.get(name));
+    if (!v) util::msg_fatal("bad boolean configuration: {} = {}", name, config.get(name));
+    return *v;
+}
+
+// One certificate/key pair; false after the reference's warnings.
+bool load_pair(SSL_CTX* ctx, const char* type, const std::string& cert, const std::string& key) {
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) <= 0) {
+        util::msg_warn("cannot get {} certificate from file \"{}\": disabling TLS support", type, cert);
+        print_errors();
+        return false;
+    }
+    const std::string& keyfile = key.empty() ? cert : key;
+    if (SSL_CTX_use_PrivateKey_file(ctx, keyfile.c_str(), SSL_FILETYPE_PEM) <= 0) {
+        util::msg_warn("cannot get {} private key from file \"{}\": disabling TLS support", type, keyfile);
+        print_errors();
+        return false;
+    }
+    if (!SSL_CTX_check_private_key(ctx)) {
+        util::msg_warn("{} private key in {} does not match public key in {}: disabling TLS support", type, keyfile,
+                       cert);
+        ERR_clear_error();
+        return false;
+    }
+    return true;
+}
+
+// chain_files: each file holds a key and its certificate chain.
+bool load_chain_files(SSL_CTX* ctx, const std::string& files) {
+    for (const auto& file : words(files)) {
+        ERR_clear_error();
+        if (SSL_CTX_use_PrivateKey_file(ctx, file.c_str(), SSL_FILETYPE_PEM) <= 0 ||
+            SSL_CTX_use_certificate_chain_file(ctx, file.c_str()) <= 0 || !SSL_CTX_check_private_key(ctx)) {
+            util::msg_warn("error loading private keys and certificates from: {}: disabling TLS support", file);
+            print_errors();
+            return false;
+        }
+    }
+    return true;
+}
+
+// The key-exchange groups of tls_eecdh_auto_curves that this OpenSSL knows.
+void set_groups(SSL_CTX* ctx, const std::string& curves) {
+    std::string ok;
+    for (const auto& name : words(curves)) {
+        SslCtxPtr probe(SSL_CTX_new(TLS_method()));
+        if (!probe) break;
+        ERR_set_mark();
+        bool known = SSL_CTX_set1_groups_list(probe.get(), name.c_str()) == 1;
+        ERR_pop_to_mark();
+        if (!known) continue;
+        if (!ok.empty()) ok += ':';
+        ok += name;
+    }
+    ERR_set_mark();
+    if (!ok.empty() && SSL_CTX_set1_groups_list(ctx, ok.c_str()) != 1) util::msg_warn("failed to configure ECDHE curves");
+    ERR_pop_to_mark();
+}
+
+void set_dh(SSL_CTX* ctx, const std::string& file) {
+    if (!file.empty()) {
+        BIO* bio = BIO_new_file(file.c_str(), "r");
+        EVP_PKEY* dh = bio ? PEM_read_bio_Parameters(bio, nullptr) : nullptr;
+        if (bio) BIO_free(bio);
+        if (dh && SSL_CTX_set0_tmp_dh_pkey(ctx, dh) == 1) return;
+        if (dh) EVP_PKEY_free(dh);
+        util::msg_warn("cannot load compiled-in DH parameters");
+        ERR_clear_error();
+    }
+    SSL_CTX_set_dh_auto(ctx, 1);
+}
+
+// Accepts every peer certificate: trust is judged after the handshake
+// from the verify result, as by the reference (an untrusted client
+// certificate still completes the handshake). The first error is kept
+// for the log line.
+int accept_any(int ok, X509_STORE_CTX* store) {
+    VerifyFailure& state = last_verify_failure();
+    if (state.verbose) {
+        char name[1024] = "";
+        X509* cert = X509_STORE_CTX_get_current_cert(store);
+        int depth = X509_STORE_CTX_get_error_depth(store);
+        if (cert && X509_NAME_oneline(X509_get_subject_name(cert), name, sizeof name)) {
+            for (char* c = name; *c; ++c)
+                if (static_cast<unsigned char>(*c) < 32 || static_cast<unsigned char>(*c) >= 127) *c = '?';
+            util::msg_info("{}: depth={} verify={} subject={}", state.namaddr, depth, ok, name);
+        } else {
+            util::msg_info("{}: depth={} verify={}", state.namaddr, depth, ok);
+        }
+    }
+    if (!ok) {
+        VerifyFailure& f = last_verify_failure();
+        if (f.error == X509_V_OK) {
+            f.error = X509_STORE_CTX_get_error(store);
+            f.depth = X509_STORE_CTX_get_error_depth(store);
+            char buf[1024] = "<unknown>";
+            if (X509* cert = X509_STORE_CTX_get_current_cert(store))
+                X509_NAME_oneline(X509_get_issuer_name(cert), buf, sizeof buf);
+            f.issuer = buf;
+            for (auto& c : f.issuer)
+                if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) >= 127) c = '?';
+        }
+    }
+    return 1;
+}
+
+// Session tickets (TLSv1.3 and RFC 5077): a process-wide key made at
+// the first use, where the reference's tlsmgr hands out a shared one; the
+// log lines are the reference's (loglevel 2).
+struct TicketKey {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+    long expires = 0;
+    bool ready = false;
+};
+
+TicketKey& ticket_key(long lifetime) {
+    static TicketKey key;
+    if (!key.ready) {
+        RAND_bytes(key.name, sizeof key.name);
+        RAND_bytes(key.aes, sizeof key.aes);
+        RAND_bytes(key.hmac, sizeof key.hmac);
+        key.expires = static_cast<long>(std::time(nullptr)) + 2 * lifetime;
+        key.ready = true;
+    }
+    return key;
+}
+
+int ticket_callback(SSL* ssl, unsigned char name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx, EVP_MAC_CTX* hctx,
+                    int enc) {
+    const VerifyFailure& state = last_verify_failure();
+    TicketKey& key = ticket_key(3600);
+    (void)ssl;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string("key", key.hmac, sizeof key.hmac),
+        OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>("sha256"), 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (enc) {
+        if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) <= 0) return -1;
+        std::memcpy(name, key.name, sizeof key.name);
+        if (!EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, key.aes, iv)) return -1;
+        if (!EVP_MAC_CTX_set_params(hctx, params)) return -1;
+        if (state.cache_log) util::msg_info("{}: Issuing session ticket, key expiration: {}", state.namaddr, key.expires);
+        return 1;
+    }
+    if (std::memcmp(name, key.name, sizeof key.name) != 0) return 0;
+    if (!EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, key.aes, iv)) return -1;
+    if (!EVP_MAC_CTX_set_params(hctx, params)) return -1;
+    if (state.cache_log) util::msg_info("{}: Decrypting session ticket, key expiration: {}", state.namaddr, key.expires);
+    return 1;
+}
+
+}  // namespace
+
+VerifyFailure& last_verify_failure() {
+    static VerifyFailure failure;
+    return failure;
+}
+
+std::string Context::cipher_list(std::string_view grade, std::string_view exclusions, std::string_view namaddr) const {
+    std::string list;
+    std::string g(grade);
+    for (auto& c : g) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (g == "high") list = settings_.high_cipherlist;
+    else if (g == "medium") list = settings_.medium_cipherlist;
+    else if (g == "null") list = settings_.null_cipherlist;
+    else {
+        util::msg_warn("{}: invalid cipher grade: \"{}\"", namaddr, grade);
+        return {};
+    }
+    for (const auto& tok : words(exclusions, ", \t\r\n:")) {
+        if (std::string_view("!+-@").find(tok.front()) != std::string_view::npos) {
+            util::msg_warn("{}: invalid unary '!+-@' in cipher exclusion: {}", namaddr, tok);
+            return {};
+        }
+        list += ":!" + tok;
+    }
+    return list;
+}
+
+std::unique_ptr<Context> make_context(const ContextSettings& s) {
+    const bool server = s.role == Role::kServer;
+    auto protocols = parse_protocols(s.protocols);
+    if (!protocols) {
+        util::msg_warn("Invalid TLS protocol list \"{}\": disabling TLS support", s.protocols);
+        return nullptr;
+    }
+    if (s.log_mask & kLogVerbose)
+        util::msg_info("initializing the {}-side TLS engine", server ? "server" : "client");
+    SslCtxPtr ctx(SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()));
+    if (!ctx) {
+        util::msg_warn("cannot allocate {} SSL_CTX: disabling TLS support", server ? "server" : "client");
+        print_errors();
+        return nullptr;
+    }
+    SSL_CTX_set_verify_depth(ctx.get(), s.verify_depth + 1);
+    long off = SSL_OP_ALL | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF;
+    SSL_CTX_set_options(ctx.get(), off);
+    long noproto = 0;
+    if (protocols->exclude & kSslV2) noproto |= 0;  // not in OpenSSL 3
+    if (protocols->exclude & kSslV3) noproto |= SSL_OP_NO_SSLv3;
+    if (protocols->exclude & kTlsV1) noproto |= SSL_OP_NO_TLSv1;
+    if (protocols->exclude & kTlsV1_1) noproto |= SSL_OP_NO_TLSv1_1;
+    if (protocols->exclude & kTlsV1_2) noproto |= SSL_OP_NO_TLSv1_2;
+    if (protocols->exclude & kTlsV1_3) noproto |= SSL_OP_NO_TLSv1_3;
+    if (noproto) SSL_CTX_set_options(ctx.get(), noproto);
+    SSL_CTX_set_min_proto_version(ctx.get(), protocols->floor);
+    SSL_CTX_set_max_proto_version(ctx.get(), protocols->ceiling);
+    if (server && s.preempt_cipherlist) SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
+
+    // CA data first (the reference loads it before the own certificates).
+    if (!s.CAfile.empty() || !s.CApath.empty()) {
+        const char* file = s.CAfile.empty() ? nullptr : s.CAfile.c_str();
+        const char* path = s.CApath.empty() ? nullptr : s.CApath.c_str();
+        if (!SSL_CTX_load_verify_locations(ctx.get(), file, path)) {
+            std::string what;
+            if (file) what += fmt::format("CAfile=\"{}\"{}", s.CAfile, path ? ", " : "");
+            if (path) what += fmt::format("CApath=\"{}\"", s.CApath);
+            util::msg_info("cannot load Certification Authority data, {}: disabling TLS support", what);
+            print_errors();
+            return nullptr;
+        }
+        if (s.append_default_CA && !SSL_CTX_set_default_verify_paths(ctx.get())) {
+            util::msg_info("cannot set default OpenSSL certificate verification paths: disabling TLS support");
+            print_errors();
+            return nullptr;
+        }
+    }
+    if (!s.chain_files.empty()) {
+        if (!load_chain_files(ctx.get(), s.chain_files)) return nullptr;
+    } else {
+        if (!s.cert_file.empty() && !load_pair(ctx.get(), "RSA", s.cert_file, s.key_file)) return nullptr;
+        if (!s.dcert_file.empty() && !load_pair(ctx.get(), "DSA", s.dcert_file, s.dkey_file)) return nullptr;
+        if (!s.eccert_file.empty() && !load_pair(ctx.get(), "ECDSA", s.eccert_file, s.eckey_file)) return nullptr;
+    }
+    if (server) {
+        set_dh(ctx.get(), s.dh_param_file);
+        int flags = s.ask_ccert ? SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE : SSL_VERIFY_NONE;
+        SSL_CTX_set_verify(ctx.get(), flags, accept_any);
+        if (s.ask_ccert && !s.CAfile.empty()) {
+            STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(s.CAfile.c_str());
+            if (!names) {
+                util::msg_warn("error loading client CA names from: {}", s.CAfile);
+                print_errors();
+            }
+            SSL_CTX_set_client_CA_list(ctx.get(), names);
+        }
+        static const unsigned char kSessionContext[] = "Postfix/TLS";
+        SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext);
+        SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+        // One TLSv1.3 ticket per handshake, as the reference sends.
+        SSL_CTX_set_num_tickets(ctx.get(), 1);
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx.get(), ticket_callback);
+    } else {
+        SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, accept_any);
+        SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+    }
+    set_groups(ctx.get(), s.eecdh_auto_curves);
+    ERR_clear_error();
+    return std::make_unique<Context>(s, std::move(ctx));
+}
+
+ContextSettings settings_from_config(const config::Config& config, Role role, std::string_view prefix_view) {
+    ContextSettings s;
+    std::string p(prefix_view);
+    s.role = role;
+    s.prefix = p;
+    auto get = [&](std::string_view name) { return config.get(p + "_tls_" + std::string(name)); };
+    s.loglevel = get("loglevel");
+    s.log_mask = log_mask(p + "_tls_loglevel", s.loglevel);
+    s.cert_file = get("cert_file");
+    s.key_file = get("key_file");
+    s.eccert_file = get("eccert_file");
+    s.eckey_file = get("eckey_file");
+    s.dcert_file = get("dcert_file");
+    s.dkey_file = get("dkey_file");
+    s.chain_files = get("chain_files");
+    s.CAfile = get("CAfile");
+    s.CApath = get("CApath");
+    s.protocols = get("protocols");
+    s.cipher_grade = get("ciphers");
+    s.cipher_exclusions = get("exclude_ciphers");
+    s.fingerprint_digest = get("fingerprint_digest");
+    if (role == Role::kServer) {
+        s.dh_param_file = get("dh1024_param_file");
+        std::string depth = get("ccert_verifydepth");
+        auto d = config::parse_int_value(depth, 100);
+        s.verify_depth = d ? static_cast<int>(*d) : 9;
+        if (s.cert_file == "none" || s.cert_file == "NONE") {
+            s.no_server_cert_ok = true;
+            s.cert_file.clear();
+        }
+    } else {
+        std::string depth = get("scert_verifydepth");
+        auto d = config::parse_int_value(depth, 100);
+        s.verify_depth = d ? static_cast<int>(*d) : 9;
+    }
+    s.high_cipherlist = config.get("tls_high_cipherlist");
+    s.medium_cipherlist = config.get("tls_medium_cipherlist");
+    s.null_cipherlist = config.get("tls_null_cipherlist");
+    s.eecdh_auto_curves = config.get("tls_eecdh_auto_curves");
+    s.preempt_cipherlist = bool_param(config, "tls_preempt_cipherlist");
+    s.append_default_CA = bool_param(config, "tls_append_default_CA");
+    return s;
+}
+
+}  // namespace pf::tls

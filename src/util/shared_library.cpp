@@ -1,0 +1,31 @@
+// Loading a shared library on first use; see shared_library.h.
+#include "util/shared_library.h"
+
+#include "util/msg.h"
+
+#include <dlfcn.h>
+
+namespace pf::util {
+namespace {
+
+const char* last_dl_error() {
+    const char* e = ::dlerror();
+    return e ? e : "unknown error";
+}
+
+}  // namespace
+
+void* load_library(const char* soname) {
+    void* handle = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) msg_fatal("load_library_symbols: dlopen failure loading {}: {}", soname, last_dl_error());
+    return handle;
+}
+
+void* library_symbol(void* handle, const char* soname, const char* symbol) {
+    ::dlerror();
+    void* p = ::dlsym(handle, symbol);
+    if (!p) msg_fatal("load_library_symbols: dlsym failure looking up {} in {}: {}", symbol, soname, last_dl_error());
+    return p;
+}
+
+}  // namespace pf::util
