@@ -177,4 +177,8 @@ CASES = [
          opts=["lmtp_send_xforward_command=yes"], rcpts=["alice", "bob"]),
     case("xforward-timeout", {"ehlo": [XFWD] + ESMTP_NOPIPE, "stall": ("xforward", 3)},
          opts=["smtp_send_xforward_command=yes", "smtp_xforward_timeout=1s"]),
+    # Address probes (sendmail -bv): MAIL and RCPT, then RSET, no DATA.
+    case("probe-bv", {"rcpt": {"bob": "550 5.1.1 <bob@c.test>: Recipient address rejected: User unknown"}},
+         rcpts=["alice", "bob"], args=["-bv"]),
+    case("probe-bv-nopipelining", {"ehlo": ESMTP_NOPIPE}, args=["-bv"]),
 ]

@@ -201,6 +201,10 @@ CASES = [
     case("sasl-sender-dependent", {"ehlo": ["AUTH PLAIN"], "users": {"bob": "b0b"}},
          opts=ON + PLAINTEXT_OK + ["smtp_sender_dependent_authentication=yes"],
          files={"passwd": b"sender@example.com bob:b0b\n127.0.0.1 alice:secret\n"}),
+    # The password table by next hop as the transport gives it ([host]:port).
+    case("sasl-nexthop-key", {"ehlo": ["AUTH PLAIN"]}, opts=["smtp_sasl_auth_enable=yes",
+         "smtp_sasl_password_maps=regexp:{instance}/etc/c{i}-passwd"] + PLAINTEXT_OK,
+         files={"passwd": b"/^\\[127\\.0\\.0\\.1\\]:[0-9]+$/ alice:secret\n"}),
     case("sasl-disabled", {"ehlo": ["AUTH PLAIN"]}, opts=PLAINTEXT_OK, files=HOST_KEY),
 ]
 for c in CASES:

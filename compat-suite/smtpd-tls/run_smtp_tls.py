@@ -106,6 +106,22 @@ CASES = [
     case("client-cert", {"ask_ccert": True}, opts=["smtp_tls_security_level=may", LOG1,
                                                    f"smtp_tls_cert_file={CERTS}/client.pem",
                                                    f"smtp_tls_key_file={CERTS}/client.key"]),
+    # Opportunistic TLS whose handshake fails: a fresh message defers; an
+    # address probe (or a message that waited minimal_backoff_time before
+    # its first delivery) tries the same server again in plaintext; a
+    # mandatory level defers.
+    case("may-handshake-fails", {"break_tls": True}, opts=["smtp_tls_security_level=may", LOG1]),
+    case("may-handshake-fails-probe", {"break_tls": True}, opts=["smtp_tls_security_level=may", LOG1],
+         args=["-bv"]),
+    case("encrypt-handshake-fails", {"break_tls": True}, opts=["smtp_tls_security_level=encrypt", LOG1]),
+    # smtp_tls_policy_maps is keyed by the next hop as the transport gives
+    # it, brackets and port included (not by the server's name).
+    case("policy-nexthop-key", {"starttls_offered": False},
+         opts=["smtp_tls_security_level=may", "smtp_tls_policy_maps=regexp:{instance}/etc/c{i}-policy", LOG1],
+         files={"policy": b"/^\\[127\\.0\\.0\\.1\\]:[0-9]+$/ encrypt\n"}),
+    case("policy-host-key-unused", {"starttls_offered": False},
+         opts=["smtp_tls_security_level=may", "smtp_tls_policy_maps=regexp:{instance}/etc/c{i}-policy", LOG1],
+         files={"policy": b"/^127\\.0\\.0\\.1$/ encrypt\n"}),
     case("wrapper", {"wrapper": True}, opts=["smtp_tls_wrappermode=yes", "smtp_tls_security_level=encrypt", LOG1]),
 ]
 

@@ -4,7 +4,7 @@ client's TLS cases (run_smtp_tls.py).
 It speaks just enough SMTP for one message per connection: the greeting,
 EHLO (offering STARTTLS when the script says so), STARTTLS (the script's
 reply; on 220 the TLS handshake, as Python's ssl module does it, with the
-script's certificate), HELO, MAIL, RCPT, DATA, RSET, QUIT. With "wrapper"
+script's certificate; with "break_tls" garbage instead), HELO, MAIL, RCPT, DATA, RSET, QUIT. With "wrapper"
 the handshake comes before the greeting. What the client sends is recorded
 per connection, with "(TLS <version>)" where the handshake completed and
 "(TLS failed)" where it did not, so both sides' transcripts compare.
@@ -24,6 +24,7 @@ DEFAULTS = {
     "wrapper": False,
     "cert": None,          # (certfile, keyfile)
     "ask_ccert": False,
+    "break_tls": False,    # after "220" to STARTTLS: garbage, then close
 }
 
 
@@ -121,6 +122,15 @@ class TlsScriptServer:
                     say("250 test.example")
                 elif verb == "STARTTLS":
                     say(s["starttls"])
+                    if s["starttls"].startswith("220") and s["break_tls"]:
+                        # A handshake that fails: no TLS answer to the
+                        # client's hello.
+                        log.append(b"(TLS broken)\n")
+                        state["conn"].sendall(b"garbage, not TLS\r\n")
+                        # The client gives up (and closes) first.
+                        while state["conn"].recv(4096):
+                            pass
+                        return
                     if s["starttls"].startswith("220") and not handshake():
                         return
                 elif verb == "MAIL":

@@ -334,6 +334,9 @@ CommandRun run_command(const CommandSpec& spec, std::FILE* queue_file, long data
             child_fail(fmt::format("cannot change directory to \"{}\" for uid={} gid={}: {}", spec.cwd,
                                    static_cast<unsigned long>(spec.uid), static_cast<unsigned long>(spec.gid),
                                    std::strerror(errno)));
+        // Descriptors that libraries opened without close-on-exec (a table
+        // client's database socket, say) must not reach a user's command.
+        (void)::close_range(3, ~0U, 0);
         exec_command(spec);
     }
 

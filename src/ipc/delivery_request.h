@@ -105,7 +105,7 @@ struct DeliveryRequest {
     std::string sasl_method;
     std::string sasl_username;
     std::string sasl_sender;
-    std::string log_ident;        // the message's log ID (normally the queue ID)
+    std::string log_ident;        // the queue file's log_ident attribute; empty when it has none (as the reference's qmgr sends it)
     std::string rewrite_context;  // "local" or "remote"
     std::vector<DeliveryRecipient> recipients;
 };

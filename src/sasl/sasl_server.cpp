@@ -4,11 +4,15 @@
 //
 // Trust: configuration text only.
 #include "sasl/sasl_server.h"
+#include "dict/dict_registry.h"
 
 #include "util/msg.h"
 #include "util/strings.h"
 
 #include <sasl/sasl.h>
+
+#include <functional>
+#include <map>
 
 namespace pf::sasl {
 
@@ -45,6 +49,26 @@ unsigned security_flags(std::string_view options, std::string_view parameter) {
     return flags;
 }
 
+namespace {
+
+// A "type:name" pattern of a mechanism filter matches a mechanism that the
+// table has (or when the lookup fails, as the reference's list matcher
+// returns a match on error). Tables stay open for the process.
+bool table_matches(std::string_view pattern, std::string_view mechanism) {
+    static std::map<std::string, dict::DictPtr, std::less<>> tables;
+    auto it = tables.find(pattern);
+    if (it == tables.end()) {
+        dict::register_builtin_types();
+        auto opened = dict::open(pattern, 0, dict::kFoldMulti);
+        if (!opened) util::msg_fatal("{}", opened.error().text);
+        it = tables.emplace(std::string(pattern), std::move(*opened)).first;
+    }
+    auto answer = it->second->lookup(util::to_lower(mechanism));
+    return answer.is_found() || answer.is_error();
+}
+
+}  // namespace
+
 std::string filter_mechanisms(std::string_view mechanisms, std::string_view filter) {
     auto patterns = util::split_tokens(filter, " \t\r\n,");
     if (patterns.empty()) return std::string(mechanisms);
@@ -55,7 +79,7 @@ std::string filter_mechanisms(std::string_view mechanisms, std::string_view filt
             bool negate = pattern.starts_with('!');
             if (negate) pattern.remove_prefix(1);
             bool table = pattern.find(':') != std::string_view::npos;
-            if (table || util::iequals(pattern, mech)) {
+            if (table ? table_matches(pattern, mech) : util::iequals(pattern, mech)) {
                 keep = !negate;
                 break;
             }

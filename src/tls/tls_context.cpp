@@ -158,12 +158,13 @@ struct TicketKey {
 
 TicketKey& ticket_key(long lifetime) {
     static TicketKey key;
-    if (!key.ready) {
-        RAND_bytes(key.name, sizeof key.name);
-        RAND_bytes(key.aes, sizeof key.aes);
-        RAND_bytes(key.hmac, sizeof key.hmac);
-        key.expires = static_cast<long>(std::time(nullptr)) + 2 * lifetime;
-        key.ready = true;
+    const long now = static_cast<long>(std::time(nullptr));
+    if (!key.ready || now > key.expires) {
+        // A key that could not be made from good randomness is never used:
+        // then no ticket is issued or accepted (full handshakes only).
+        key.ready = RAND_bytes(key.name, sizeof key.name) == 1 && RAND_bytes(key.aes, sizeof key.aes) == 1 &&
+                    RAND_bytes(key.hmac, sizeof key.hmac) == 1;
+        key.expires = now + 2 * lifetime;
     }
     return key;
 }
@@ -173,6 +174,7 @@ int ticket_callback(SSL* ssl, unsigned char name[16], unsigned char* iv, EVP_CIP
     const VerifyFailure& state = last_verify_failure();
     TicketKey& key = ticket_key(3600);
     (void)ssl;
+    if (!key.ready) return 0;
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_octet_string("key", key.hmac, sizeof key.hmac),
         OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>("sha256"), 0),

@@ -3,8 +3,10 @@
 
 #include "util/utf8.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <unistd.h>
 
 namespace pf::util {
@@ -14,6 +16,7 @@ int msg_verbose = 0;
 namespace {
 std::string g_program = "postfix";
 bool g_fatal_throws = false;
+bool g_fatal_sleep = true;
 bool g_quiet = false;
 bool g_utf8 = false;
 bool g_stderr = true;
@@ -47,6 +50,7 @@ void emit(std::string_view severity, std::string_view text, MsgLevel level) {
 void msg_set_program(std::string_view argv0) { g_program = std::string(argv0); }
 const std::string& msg_program() { return g_program; }
 void msg_fatal_throws(bool on) { g_fatal_throws = on; }
+void msg_set_fatal_sleep(bool on) { g_fatal_sleep = on; }
 void msg_set_quiet(bool on) { g_quiet = on; }
 void msg_set_utf8(bool on) { g_utf8 = on; }
 
@@ -62,6 +66,16 @@ void msg_fatal_text(std::string_view text) {
     if (g_fatal_throws) throw FatalError{std::string(text)};
     emit("fatal", text, MsgLevel::fatal);
     std::fflush(stdout);
+    // Every reference program (daemons and commands alike) waits one second
+    // after a fatal error before it exits: a daemon's client stays
+    // connected meanwhile, and master does not respawn a broken service in
+    // a tight loop.
+    if (g_fatal_sleep) {
+        // A signal that has a handler (a watchdog alarm, SIGCHLD) does not
+        // cut the pause short.
+        struct timespec left{1, 0};
+        while (::nanosleep(&left, &left) == -1 && errno == EINTR) {}
+    }
     std::exit(1);
 }
 

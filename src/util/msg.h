@@ -1,6 +1,7 @@
 // Diagnostics in the reference's format: "<argv0>: warning: text",
-// "<argv0>: fatal: text" (exit 1). The program name is argv[0] exactly as the
-// reference prints it, not its basename.
+// "<argv0>: fatal: text" (exit 1 after a one-second pause, as the
+// reference). The program name is argv[0] exactly as the reference prints
+// it, not its basename.
 #pragma once
 
 #include <fmt/core.h>
@@ -48,6 +49,9 @@ struct FatalError {
 };
 // In unit tests, make msg_fatal throw FatalError instead of exiting.
 void msg_fatal_throws(bool on);
+// msg_fatal waits one second before exiting, as the reference's does
+// (default on); off for a program that must die at once.
+void msg_set_fatal_sleep(bool on);
 // Verbose logging level (-v); messages at this level go out as "info".
 extern int msg_verbose;
 

@@ -206,6 +206,27 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
         data_offset_ = sink_.offset();
         return;
     }
+    // FILTER and REDIRECT may come before or after the recipients (smtpd's
+    // RCPT-stage actions): they are kept (the last one wins, a later
+    // header/body check overrides it) and go out at the start of the
+    // extracted segment, so they never count as records mixed with the
+    // recipients. This is where the reference puts them too.
+    if (type == rec::kFilter) {
+        if (data.find(':') == std::string_view::npos) {
+            msg_warn("{}: ignoring invalid content filter: {:.100}", queue_id_, data);
+            return;
+        }
+        filter_.assign(data);
+        return;
+    }
+    if (type == rec::kRedirect) {
+        if (data.find('@') == std::string_view::npos) {
+            msg_warn("{}: ignoring invalid redirect address: {:.100}", queue_id_, data);
+            return;
+        }
+        redirect_.assign(data);
+        return;
+    }
     if (flags_ & kInRcpt) qmgr_opts_ |= 1;  // recipients mixed with other records
     if (type == rec::kSize) {
         // Ours replaces the client's. (The reference means to keep a

@@ -741,7 +741,9 @@ ipc::DeliveryRequest QueueManager::build_request(const Entry& entry) {
     r.sasl_method = m.env.sasl_method;
     r.sasl_username = m.env.sasl_username;
     r.sasl_sender = m.env.sasl_sender;
-    r.log_ident = m.env.log_ident.empty() ? m.queue_id : m.env.log_ident;
+    // As the reference: the queue file's log_ident, or "" (agents log
+    // with the queue ID; smtp forwards no IDENT, local passes none on).
+    r.log_ident = m.env.log_ident;
     r.rewrite_context = m.env.rewrite_context;
     for (const auto& rcpt : entry.recipients) r.recipients.push_back(to_ipc(rcpt));
     return r;

@@ -13,6 +13,7 @@
 #include "util/msg.h"
 
 #include <optional>
+#include <utility>
 
 #include <unistd.h>
 
@@ -26,6 +27,8 @@ struct Candidate {
     smtp::ServerAddress address;
     unsigned port = 0;
     bool unix_socket = false;
+    std::string nexthop;         // the next hop it serves, as given
+    std::string nexthop_domain;  // its host or domain, bare
 };
 
 struct Reason {
@@ -208,7 +211,7 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
             }
             continue;
         }
-        for (auto& a : found.addresses) servers.push_back({std::move(a), dest->port, dest->unix_socket});
+        for (auto& a : found.addresses) servers.push_back({std::move(a), dest->port, dest->unix_socket, hops[h], dest->host});
     }
     if (servers.empty()) {
         Reason why = lookup_failure ? *lookup_failure
@@ -228,30 +231,36 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
     message.dsn_ret = request.dsn_ret;
     message.size = request.data_size;
     message.smtputf8 = request.smtputf8;
+    message.trace_only = (request.flags & (ipc::kDeliveryMtaVerify | ipc::kDeliveryUserVerify)) != 0;
     for (const auto& r : request.recipients)
         message.recipients.push_back({generic_or_same(settings, r.address), r.dsn_orcpt, r.dsn_notify});
     message.sender = generic_or_same(settings, request.sender);
     message.xforward = {request.client_name, request.client_addr, request.client_port, request.client_proto,
                         request.client_helo, request.log_ident,
                         request.rewrite_context.empty() || request.rewrite_context == "local" ? "LOCAL" : "REMOTE"};
-    // A locally submitted message has no log ident of its own (the
-    // reference forwards no IDENT for it); our qmgr fills in the queue ID.
-    if (request.log_ident == request.queue_id && request.client_name.empty() && request.client_addr.empty() &&
-        request.client_proto.empty() && request.client_helo.empty())
-        message.xforward.ident.clear();
     // The plain copy, or (downgrade, generic maps) the line-by-line one;
     // which one is known once the server's EHLO reply is.
     auto write_content = [&](smtp::SmtpStream& stream, bool downgrade) {
         return write_message(stream, settings, request, file, downgrade);
     };
 
-    for (std::size_t k = 0; k < servers.size() && pending(); ++k) {
+    // The reference's plaintext fallback after a failed opportunistic TLS
+    // handshake: for an address probe, or a message that waited
+    // minimal_backoff_time before the queue manager took it (a fresh
+    // message defers, the next attempt falls back).
+    const bool tls_fallback =
+        (request.flags & (ipc::kDeliveryMtaVerify | ipc::kDeliveryUserVerify)) != 0 ||
+        request.times.active_arrival.sec - request.times.incoming_arrival.sec >= settings.min_backoff;
+    // The same server again, in plaintext (set by a session that asks for it).
+    bool again_plaintext = false;
+    for (std::size_t k = 0; k < servers.size() && pending(); k += again_plaintext ? 0 : 1) {
+        const bool plaintext = std::exchange(again_plaintext, false);
         const bool final_server = k + 1 == servers.size();
         const Candidate& c = servers[k];
         // A UNIX-domain server is named after this host, as the reference
         // names it.
         SessionPeer peer{c.unix_socket ? settings.myhostname : c.address.hostname, c.address.addr_text, c.port,
-                         c.unix_socket};
+                         c.unix_socket, c.nexthop, c.nexthop_domain};
         // Only the recipients still open take part in this session.
         SessionMessage this_message = message;
         std::vector<std::size_t> index;
@@ -274,10 +283,19 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
         FdCloser closer(*fd);
         request.times.conn_setup_done = ipc::TimeStamp::now();
         SmtpSession session(settings, peer, *fd);
+        session.set_tls_fallback(tls_fallback, plaintext);
         this_message.write_content = [&](smtp::SmtpStream& stream) {
             return write_content(stream, session.mime_downgrade(this_message));
         };
         SessionResult outcome = session.deliver(this_message);
+        if (outcome.retry_plaintext) {
+            // Not the final word: logged as for a server that is not the
+            // last one, then the same server without TLS.
+            for (const auto& ev : outcome.events)
+                if (ev.rcpt < 0) util::msg_info("{}: {}", request.queue_id, ev.dsn.reason);
+            again_plaintext = true;
+            continue;
+        }
         for (auto& ev : outcome.events) {
             if (ev.rcpt < 0) {
                 // Whole-session trouble; a server that is not the last

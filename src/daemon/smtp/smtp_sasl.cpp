@@ -86,6 +86,12 @@ std::shared_ptr<SmtpSaslSettings> SmtpSaslSettings::from_config(const config::Co
     return s;
 }
 
+bool smtp_sasl_have_credentials(const SmtpSaslSettings& s, const SaslLoginContext& ctx) {
+    if (!s.enable) return false;
+    Credentials cred;
+    return find_credentials(s, ctx, cred) == Lookup::found;
+}
+
 SaslLogin smtp_sasl_login(const SmtpSaslSettings& s, const SaslLoginContext& ctx, smtp::SmtpStream& stream,
                           const smtp::ServerFeatures& features, SessionResult& out) {
     if (!s.enable || !(features.flags & smtp::kFeatureAuth)) return SaslLogin::not_needed;

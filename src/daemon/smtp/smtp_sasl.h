@@ -54,6 +54,11 @@ struct SaslLoginContext {
 
 enum class SaslLogin { not_needed, ok, failed };
 
+// Whether SASL is on and the password table has credentials for this
+// server (the reference then never falls back to plaintext after a
+// failed TLS handshake).
+bool smtp_sasl_have_credentials(const SmtpSaslSettings& settings, const SaslLoginContext& ctx);
+
 // Runs the exchange after EHLO. On failed, out has the session event.
 SaslLogin smtp_sasl_login(const SmtpSaslSettings& settings, const SaslLoginContext& ctx, smtp::SmtpStream& stream,
                           const smtp::ServerFeatures& features, SessionResult& out);

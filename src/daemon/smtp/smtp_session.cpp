@@ -78,8 +78,20 @@ ipc::Dsn SmtpSession::reply_dsn(const smtp::ClientReply& r, std::string_view com
     return d;
 }
 
-bool SmtpSession::tls_step(const TlsOutcome& outcome, SessionResult& out) {
+bool SmtpSession::tls_step(const TlsOutcome& outcome, SessionResult& out, tls::Level level) {
     if (outcome.ok) return true;
+    if (outcome.handshake_failed && level == tls::Level::kMay && fallback_allowed_ && !plaintext_) {
+        bool credentials = false;
+        if (settings_.sasl) {
+            SaslLoginContext login;
+            login.peer = &peer_;
+            login.sender = sender_;
+            login.destination = peer_.nexthop;
+            login.find_ctx = &settings_.find_ctx;
+            credentials = smtp_sasl_have_credentials(*settings_.sasl, login);
+        }
+        out.retry_plaintext = !credentials;
+    }
     SessionEvent ev;
     ev.dsn.status = outcome.status;
     ev.dsn.reason = outcome.reason;
@@ -92,11 +104,17 @@ bool SmtpSession::tls_step(const TlsOutcome& outcome, SessionResult& out) {
 bool SmtpSession::greet_and_helo(SessionResult& out) {
     // TLS (smtp_tls.cpp): the policy for this destination; in wrapper
     // mode the handshake comes before the greeting.
-    const std::string nexthop = peer_.nexthop.empty() ? peer_.name : peer_.nexthop;
+    // The policy is looked up by the next hop as given; the secure
+    // level's "nexthop" match uses its bare domain.
+    const std::string policy_key = peer_.nexthop.empty() ? peer_.name : peer_.nexthop;
+    const std::string nexthop = peer_.nexthop_domain.empty() ? peer_.name : peer_.nexthop_domain;
     TlsPolicy tls_policy;
-    if (settings_.tls) tls_policy = tls_policy_for(*settings_.tls, nexthop);
+    if (settings_.tls) tls_policy = tls_policy_for(*settings_.tls, policy_key);
+    // The plaintext retry after a failed opportunistic handshake.
+    if (plaintext_) tls_policy = TlsPolicy{};
     if (settings_.tls && settings_.tls->wrappermode &&
-        !tls_step(smtp_tls_wrapper(*settings_.tls, tls_policy, stream_, tls_, peer_.name, peer_.relay(), nexthop), out))
+        !tls_step(smtp_tls_wrapper(*settings_.tls, tls_policy, stream_, tls_, peer_.name, peer_.relay(), nexthop), out,
+                  tls::Level::kEncrypt))
         return false;
     auto greeting = reply(settings_.helo_timeout);
     if (!greeting) {
@@ -136,7 +154,7 @@ bool SmtpSession::greet_and_helo(SessionResult& out) {
             if (settings_.tls && !settings_.tls->wrappermode)
                 return tls_step(smtp_starttls(*settings_.tls, tls_policy, stream_, features_, tls_, peer_.name,
                                               peer_.namaddr(), peer_.relay(), nexthop),
-                                out);
+                                out, tls_policy.level);
             return true;
         }
         if (settings_.lmtp || r->code == 421) {
@@ -168,7 +186,7 @@ bool SmtpSession::greet_and_helo(SessionResult& out) {
     if (settings_.tls && !settings_.tls->wrappermode)
         return tls_step(smtp_starttls(*settings_.tls, tls_policy, stream_, features_, tls_, peer_.name, peer_.namaddr(),
                                       peer_.relay(), nexthop),
-                        out);
+                        out, tls_policy.level);
     return true;
 }
 
@@ -275,7 +293,7 @@ bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
     const std::size_t nx = commands.size();
     commands.push_back(mail_command(m));
     for (const auto& r : m.recipients) commands.push_back(rcpt_command(r));
-    commands.push_back("DATA");
+    if (!m.trace_only) commands.push_back("DATA");
     std::size_t sent = 0;
     auto send_upto = [&](std::size_t count, int timeout, Stage stage) {
         if (sent >= count) return true;
@@ -339,12 +357,16 @@ bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
             return false;
         }
         if (!mail_ok) continue;
-        if (rr->code / 100 == 2)
+        if (rr->code / 100 == 2 && m.trace_only) {
+            SessionEvent ev{static_cast<int>(i), true, reply_dsn(*rr, "RCPT TO")};
+            ev.dsn.reason = rr->one_line();
+            out.events.push_back(std::move(ev));
+        } else if (rr->code / 100 == 2)
             accepted.push_back(static_cast<int>(i));
         else
             out.events.push_back({static_cast<int>(i), false, reply_dsn(*rr, "RCPT TO")});
     }
-    if (!pipelining && accepted.empty()) {
+    if (m.trace_only || (!pipelining && accepted.empty())) {
         rset();
         return true;
     }
@@ -432,6 +454,7 @@ void SmtpSession::quit() {
 
 SessionResult SmtpSession::deliver(const SessionMessage& message) {
     SessionResult out;
+    sender_ = message.sender;
     if (!greet_and_helo(out)) {
         // A server that greeted (even to refuse) gets a QUIT.
         if (out.greeted) quit();

@@ -47,9 +47,14 @@ struct SessionPeer {
     unsigned port = 0;
     bool unix_socket = false;
 
-    // The next-hop destination this server serves (smtp_tls_policy_maps
-    // key, the secure level's "nexthop"); empty: the host name.
+    // The next-hop destination this server serves, as the request (or
+    // smtp_fallback_relay) gives it: "[host]:port", "domain" (the
+    // smtp_tls_policy_maps and smtp_sasl_password_maps key); empty: the
+    // host name.
     std::string nexthop{};
+    // That destination's host or domain without brackets and port (the
+    // secure level's "nexthop" match); empty: the host name.
+    std::string nexthop_domain{};
 
     std::string namaddr() const { return name + "[" + addr + "]"; }
     // The log's relay= value.
@@ -81,6 +86,9 @@ struct SessionMessage {
     int smtputf8 = 0;       // the request's SMTPUTF8 bits (kSmtpUtf8Requested, ...)
     std::vector<SessionRecipient> recipients;
     SessionXforward xforward;
+    // An address probe (sendmail -bv, verify): MAIL and RCPT only, then
+    // RSET; an accepted recipient is "deliverable" with its RCPT reply.
+    bool trace_only = false;
     // Writes the message content (CRLF lines, dot-stuffed, without the
     // final dot) into the stream (write + flush); false on a write error.
     std::function<bool(smtp::SmtpStream&)> write_content;
@@ -96,6 +104,10 @@ struct SessionEvent {
 struct SessionResult {
     std::vector<SessionEvent> events;    // in order of occurrence
     bool greeted = false;                // the server sent a 2xx greeting
+    // Opportunistic TLS failed in the handshake and the fallback is
+    // allowed: the same server is to be tried again in plaintext (the
+    // session event is then not the final word).
+    bool retry_plaintext = false;
 };
 
 class SmtpSession {
@@ -111,6 +123,15 @@ public:
     // 8BITMIME, the message is not declared 7BIT, and
     // disable_mime_output_conversion is off); then MAIL FROM has no SIZE.
     bool mime_downgrade(const SessionMessage& message) const;
+    // The reference's plaintext fallback for opportunistic TLS: allowed
+    // says whether this message may fall back (an address probe, or it
+    // waited minimal_backoff_time before the queue manager took it; the
+    // SASL condition is checked here); plaintext turns TLS off for this
+    // session (the retry).
+    void set_tls_fallback(bool allowed, bool plaintext) {
+        fallback_allowed_ = allowed;
+        plaintext_ = plaintext;
+    }
 
 private:
     enum class Stage { greeting, helo, mail, rcpt, data, body, dot, quit, xforward_name_addr, xforward_proto_helo };
@@ -138,7 +159,10 @@ private:
     // TLS (smtp_tls.cpp): the session once STARTTLS or wrapper mode
     // succeeded; its failures become session events.
     std::unique_ptr<tls::Session> tls_;
-    bool tls_step(const TlsOutcome& outcome, SessionResult& out);
+    bool fallback_allowed_ = false;
+    bool plaintext_ = false;
+    std::string sender_;    // for the SASL password lookup
+    bool tls_step(const TlsOutcome& outcome, SessionResult& out, tls::Level level);
 };
 
 // The words of the reference's "while ..." texts, by stage.

@@ -51,6 +51,13 @@ SmtpSettings SmtpSettings::from_config(const config::Config& config, bool lmtp) 
     s.quit_timeout = r.time("quit_timeout");
     s.rset_timeout = r.time("rset_timeout");
     s.xforward_timeout = r.time("xforward_timeout");
+    {
+        // Not every configuration knows the name: then the default.
+        std::string value = config.raw_value("minimal_backoff_time") ? config.get("minimal_backoff_time") : "300s";
+        auto v = config::parse_time_value(value, 's');
+        if (!v || *v < 1) util::msg_fatal("invalid minimal_backoff_time parameter value: \"{}\"", value);
+        s.min_backoff = *v;
+    }
     s.send_xforward = r.flag("send_xforward_command");
     {
         auto v = config::parse_bool_value(config.get("disable_mime_output_conversion"));

@@ -54,6 +54,10 @@ struct SmtpSettings {
     std::string myhostname;              // the peer name of a UNIX-domain server
     bool ipv4 = true;
     bool ipv6 = true;
+    // minimal_backoff_time: a message that waited this long before the
+    // queue manager took it may fall back to plaintext after a failed
+    // opportunistic TLS handshake.
+    int min_backoff = 300;
 
     static SmtpSettings from_config(const config::Config& config, bool lmtp);
 };

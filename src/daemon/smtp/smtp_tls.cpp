@@ -115,7 +115,7 @@ TlsOutcome handshake(const SmtpTlsSettings& settings, const TlsPolicy& policy, s
     // does not look at trust.
     opts.require_cert = policy.level == tls::Level::kVerify || policy.level == tls::Level::kSecure;
     auto session = tls::Session::connect(*ctx, stream.fd(), opts);
-    if (!session) return {false, "4.7.5", "Cannot start TLS: handshake failure"};
+    if (!session) return {false, "4.7.5", "Cannot start TLS: handshake failure", true};
     bool matched = must_match(policy.level) && certificate_matches(*session, policy, settings, host, nexthop);
     session->peer().verified = matched;
     // The fingerprint level goes through OpenSSL's DANE matching in the
@@ -147,8 +147,9 @@ std::shared_ptr<SmtpTlsSettings> SmtpTlsSettings::from_config(const config::Conf
     } else if (get_bool(config, p + "_use_tls")) {
         t->level = tls::Level::kMay;
     }
-    if (t->level == tls::Level::kDane || t->level == tls::Level::kDaneOnly) {
+    if (t->level == tls::Level::kDane) {
         // No DNSSEC validation here: DANE without TLSA records is "may".
+        // dane-only stays: it is mandatory, and tls_policy_for() defers it.
         t->level = tls::Level::kMay;
     }
     t->wrappermode = get_bool(config, p + "_tls_wrappermode");
@@ -176,7 +177,9 @@ std::shared_ptr<SmtpTlsSettings> SmtpTlsSettings::from_config(const config::Conf
     return t;
 }
 
-TlsPolicy tls_policy_for(const SmtpTlsSettings& settings, std::string_view nexthop) {
+namespace {
+
+TlsPolicy tls_policy_lookup(const SmtpTlsSettings& settings, std::string_view nexthop) {
     TlsPolicy p;
     p.level = settings.level;
     if (!settings.policy_maps || nexthop.empty()) return p;
@@ -202,7 +205,7 @@ TlsPolicy tls_policy_for(const SmtpTlsSettings& settings, std::string_view nexth
         p.error = true;
         return p;
     }
-    p.level = *l == tls::Level::kDane || *l == tls::Level::kDaneOnly ? tls::Level::kMay : *l;
+    p.level = *l == tls::Level::kDane ? tls::Level::kMay : *l;
     for (std::size_t i = 1; i < w.size(); ++i) {
         if (!util::iequals(w[i].substr(0, 6), "match=")) continue;
         std::string value = w[i].substr(6);
@@ -212,6 +215,17 @@ TlsPolicy tls_policy_for(const SmtpTlsSettings& settings, std::string_view nexth
             for (auto& f : words(value, ":")) p.matches.push_back(f);
         }
     }
+    return p;
+}
+
+}  // namespace
+
+TlsPolicy tls_policy_for(const SmtpTlsSettings& settings, std::string_view nexthop) {
+    TlsPolicy p = tls_policy_lookup(settings, nexthop);
+    // dane-only needs DNSSEC-validated TLSA records, which this client does
+    // not look up: never deliver such mail without them (defer), rather
+    // than fall back to opportunistic TLS or plain text.
+    if (p.level == tls::Level::kDaneOnly) p.error = true;
     return p;
 }
 

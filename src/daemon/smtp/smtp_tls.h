@@ -58,6 +58,9 @@ struct TlsOutcome {
     bool ok = true;
     std::string status;   // "4.7.4", ...
     std::string reason;
+    // The handshake itself failed (the connection is unusable; the
+    // reference may try the server again in plaintext, see smtp_session).
+    bool handshake_failed = false;
 };
 
 // After a 2xx EHLO reply: STARTTLS when the policy asks for it and the

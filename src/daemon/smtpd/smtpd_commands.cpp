@@ -162,9 +162,11 @@ Outcome cmd_quit(Server& server, Session& s, const std::vector<Token>&) {
 
 Outcome cmd_vrfy(Server& server, Session& s, const std::vector<Token>& args) {
     if (server.settings.disable_vrfy) return fail(server, s, "502 5.5.1 VRFY command is disabled");
-    if (args.empty()) return fail(server, s, "501 5.5.4 Syntax: VRFY address [SMTPUTF8]");
+    // A trailing SMTPUTF8 word is dropped first, as the reference does:
+    // "VRFY SMTPUTF8" is then a VRFY without an address (a syntax error).
     std::vector<Token> words = args;
-    if (words.size() > 1 && util::iequals(words.back().text, "SMTPUTF8")) words.pop_back();
+    if (!words.empty() && util::iequals(words.back().text, "SMTPUTF8")) words.pop_back();
+    if (words.empty()) return fail(server, s, "501 5.5.4 Syntax: VRFY address [SMTPUTF8]");
     if (anvil_recipient_refused(server, s)) return Outcome::error;   // anvil: recipient rate
     std::string arg;
     for (std::size_t i = 0; i < words.size(); ++i) arg += (i ? " " : "") + words[i].text;

@@ -225,7 +225,10 @@ Outcome cmd_data(Server& server, Session& s, const std::vector<Token>& args) {
         }
         if (line->end == smtp::LineEnd::kBareLf) s.saw_bare_lf = true;
         std::string_view text = line->text;
-        s.data_bytes += text.size() + (cont ? 0 : 2);
+        // The reference's "lost connection after DATA (N bytes)" counts
+        // only what it still takes in: from a bare <LF> that will be
+        // rejected on (that line included), nothing more.
+        if (!bare_newline_rejected(server, s)) s.data_bytes += text.size() + (cont ? 0 : 2);
         char type = cont ? rec::kCont : rec::kNorm;
         if (first) {
             first = false;

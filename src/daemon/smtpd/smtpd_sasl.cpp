@@ -63,7 +63,10 @@ sasl::ServerSession* session_for(Server& server, Session& s, bool fresh) {
 // Whether AUTH may be used in this session at all.
 bool auth_available(const Server& server, const Session& s) {
     const auto& ctx = server.settings.sasl;
-    return ctx && ctx->enable && ctx->backend && !(ctx->tls_auth_only && !s.tls_active);
+    // TLS enforcement (encrypt level, smtpd_enforce_tls, wrapper mode)
+    // implies smtpd_tls_auth_only, as in the reference: no AUTH before TLS.
+    const bool auth_only = ctx && (ctx->tls_auth_only || server.settings.tls.auth_only);
+    return ctx && ctx->enable && ctx->backend && !(auth_only && !s.tls_active);
 }
 
 }  // namespace
@@ -185,10 +188,13 @@ Outcome sasl_auth_command(Server& server, Session& s, const std::vector<Token>& 
     return Outcome::ok;
 }
 
-void sasl_xclient_login(Server& server, Session& s, const std::optional<std::string>& login) {
+// The reference takes XCLIENT LOGIN= as the session's SASL identity even
+// with SASL authentication turned off (method XCLIENT, "ESMTPA" in
+// Received:); an XCLIENT without LOGIN= forgets it.
+void sasl_xclient_login(Server&, Session& s, const std::optional<std::string>& login) {
     s.sasl_method.clear();
     s.sasl_username.clear();
-    if (login && sasl_active(server)) {
+    if (login) {
         s.sasl_method = "XCLIENT";
         s.sasl_username = util::printable(*login, false);
     }

@@ -501,7 +501,7 @@ void smtpd_session(Server& server, int fd) {
         // client must wait (or any command when PIPELINING was not offered).
         if (!s.ill_pipelining && (!cmd || cmd->last || !s.ehlo_offered_pipelining) && s.stream.input_pending()) {
             s.ill_pipelining = true;
-            std::string pending = s.stream.peek_buffered(4096);
+            std::string pending = s.stream.peek_buffered(100);  // the reference shows at most 100 bytes
             util::msg_info("improper command pipelining after {} from {}: {}", cmd ? upper(cmd->name) : std::string("UNKNOWN"),
                            s.namaddr, escape_for_log(pending));
         }

@@ -189,6 +189,13 @@ bool smtpd_starttls(Server& server, Session& s, std::size_t argc, bool discarded
     s.stream.set_transport(nullptr);
     reset_transaction(server, s);
     s.helo_name.clear();
+    // A login made in plain text is forgotten too (RFC 3207 4.2), as the
+    // reference resets SASL at STARTTLS; AUTH then runs with the TLS options.
+    s.sasl_username.clear();
+    s.sasl_method.clear();
+    s.sasl_sender.clear();
+    s.sasl_session.reset();
+    s.sasl_used = false;
     // A refused client certificate still counts STARTTLS as done (the
     // handshake succeeded; the 421 follows).
     return start_tls(server, s) || s.tls_active;

@@ -277,5 +277,29 @@ TEST(SmtpSession, XforwardRefusedIsNotFatal) {
     EXPECT_TRUE(run.result.events[0].ok);
 }
 
+// An address probe: MAIL and RCPT, then RSET and QUIT, no DATA; an
+// accepted recipient is reported with its RCPT reply.
+TEST(SmtpSession, TraceOnlyProbeStopsAfterRcpt) {
+    Peer p;
+    p.replies["RCPT:b"] = "550 5.1.1 unknown";
+    auto m = message({"a@x.test", "b@x.test"});
+    m.trace_only = true;
+    auto run = converse(p, settings(), m);
+    EXPECT_EQ(run.received,
+              "EHLO client.example\r\n"
+              "MAIL FROM:<sender@example.com> SIZE=20\r\n"
+              "RCPT TO:<a@x.test> ORCPT=rfc822;a@x.test\r\n"
+              "RCPT TO:<b@x.test> ORCPT=rfc822;b@x.test\r\n"
+              "RSET\r\n"
+              "QUIT\r\n");
+    ASSERT_EQ(run.result.events.size(), 2u);
+    EXPECT_EQ(run.result.events[0].rcpt, 0);
+    EXPECT_TRUE(run.result.events[0].ok);
+    EXPECT_EQ(run.result.events[0].dsn.reason, "250 2.1.5 Ok");
+    EXPECT_EQ(run.result.events[1].rcpt, 1);
+    EXPECT_FALSE(run.result.events[1].ok);
+    EXPECT_FALSE(run.result.retry_plaintext);
+}
+
 }  // namespace
 }  // namespace pf::smtp_agent
