@@ -11,7 +11,7 @@ packages=(
   mariadb-server memcached
   clang-16 libclang-rt-16-dev
   patchelf
-  sasl2-bin libsasl2-modules swaks strace
+  sasl2-bin libsasl2-modules swaks strace openssl
 )
 missing=()
 for p in "${packages[@]}"; do
