@@ -162,6 +162,22 @@ void prepare(SSL* ssl, unsigned mask, const std::string& namaddr) {
     if (mask & kLogDebug) SSL_set_info_callback(ssl, info_callback);
 }
 
+// The reference's log line for a failed handshake ("SSL_accept error
+// from X: ..." / "SSL_connect error to X: ..."); errno is read first.
+void log_handshake_failure(std::string_view what, const std::string& namaddr, IoStatus st, int rc) {
+    int saved = errno;
+    if (ERR_peek_error() != 0) {
+        util::msg_info("{} {}: {}", what, namaddr, rc);
+        print_errors();
+    } else if (st == IoStatus::kTimeout) {
+        util::msg_info("{} {}: Connection timed out", what, namaddr);
+    } else if (saved != 0) {
+        util::msg_info("{} {}: {}", what, namaddr, std::strerror(saved));
+    } else {
+        util::msg_info("{} {}: lost connection", what, namaddr);
+    }
+}
+
 }  // namespace
 
 std::string cert_fingerprint(X509* cert, std::string_view digest) {
@@ -217,17 +233,7 @@ std::unique_ptr<Session> Session::accept(const Context& ctx, int fd, const Start
     SSL* raw = ssl.get();
     IoStatus st = run_io(raw, fd, opts.timeout, [raw] { return SSL_accept(raw); }, rc);
     if (st != IoStatus::kDone) {
-        int saved = errno;
-        if (ERR_peek_error() != 0) {
-            util::msg_info("SSL_accept error from {}: {}", opts.namaddr, rc);
-            print_errors();
-        } else if (st == IoStatus::kTimeout) {
-            util::msg_info("SSL_accept error from {}: Connection timed out", opts.namaddr);
-        } else if (saved != 0) {
-            util::msg_info("SSL_accept error from {}: {}", opts.namaddr, std::strerror(saved));
-        } else {
-            util::msg_info("SSL_accept error from {}: lost connection", opts.namaddr);
-        }
+        log_handshake_failure("SSL_accept error from", opts.namaddr, st, rc);
         return nullptr;
     }
     std::unique_ptr<Session> s(new Session(std::move(ssl), fd, opts.namaddr));
@@ -264,17 +270,7 @@ std::unique_ptr<Session> Session::connect(const Context& ctx, int fd, const Star
     SSL* raw = ssl.get();
     IoStatus st = run_io(raw, fd, opts.timeout, [raw] { return SSL_connect(raw); }, rc);
     if (st != IoStatus::kDone) {
-        int saved = errno;
-        if (ERR_peek_error() != 0) {
-            util::msg_info("SSL_connect error to {}: {}", opts.namaddr, rc);
-            print_errors();
-        } else if (st == IoStatus::kTimeout) {
-            util::msg_info("SSL_connect error to {}: Connection timed out", opts.namaddr);
-        } else if (saved != 0) {
-            util::msg_info("SSL_connect error to {}: {}", opts.namaddr, std::strerror(saved));
-        } else {
-            util::msg_info("SSL_connect error to {}: lost connection", opts.namaddr);
-        }
+        log_handshake_failure("SSL_connect error to", opts.namaddr, st, rc);
         return nullptr;
     }
     std::unique_ptr<Session> s(new Session(std::move(ssl), fd, opts.namaddr));
