@@ -256,6 +256,30 @@ def normalise(data, result):
     return data
 
 
+# A paragraph of a delivery report about one recipient: "<addr>: text" in
+# the human-readable part, "Final-Recipient:"/"Original-Recipient:" blocks
+# in the message/delivery-status part.
+REPORT_RECIPIENT = re.compile(rb"^(<[^\n]*>: |Final-Recipient: |Original-Recipient: )")
+
+
+def sort_report_recipients(data):
+    """NORMALISATION.md, pipeline rule 9: the recipients of one report in
+    sorted order. A -v or -bv report lists them in the order their delivery
+    agents appended to the trace log, which is a race between agents on both
+    sides whenever two transports take part."""
+    paras = data.split(b"\n\n")
+    out, run = [], []
+    for para in paras:
+        if REPORT_RECIPIENT.match(para):
+            run.append(para)
+            continue
+        out += sorted(run)
+        run = []
+        out.append(para)
+    out += sorted(run)
+    return b"\n\n".join(out)
+
+
 def per_message(result, index):
     """The normalised transcript of one message on one side."""
     out = []
@@ -273,7 +297,7 @@ def per_message(result, index):
     out.append(b"log:\n")
     out += sorted(normalise(ln, result) + b"\n" for ln in lines)
     recs = [r for r in result.get("recordings", []) if re.search(rb"\bid " + re.escape(qid) + rb"\b", r)]
-    for r in sorted(normalise(r, result) for r in recs):
+    for r in sorted(sort_report_recipients(normalise(r, result)) for r in recs):
         out.append(b"delivery:\n" + r + b"\n")
     return b"".join(out)
 
