@@ -81,7 +81,9 @@ Handshake::State Handshake::feed(std::string_view line) {
         for (std::size_t i = 2; i < words.size(); ++i)
             for (const auto& p : kMechProps)
                 if (words[i] == p.name) m.props |= p.bit;
-        if (!m.name.empty()) mechanisms_.push_back(std::move(m));
+        // A server announcing endless mechanisms must not grow our memory
+        // without bound: past kMaxMechanisms, further MECH lines are dropped.
+        if (!m.name.empty() && mechanisms_.size() < kMaxMechanisms) mechanisms_.push_back(std::move(m));
         return State::more;
     }
     if (cmd == "DONE") {

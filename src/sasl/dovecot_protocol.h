@@ -25,6 +25,9 @@ inline constexpr unsigned kMinorVersion = 0;
 // No line of the protocol we speak is longer than this; a longer one is
 // a protocol error.
 inline constexpr std::size_t kMaxLine = 65536;
+// At most this many MECH lines of a handshake are kept (real servers send
+// about a dozen).
+inline constexpr std::size_t kMaxMechanisms = 256;
 
 // Security properties of a mechanism (MECH line words) and of a security
 // option list (smtpd_sasl_security_options), as the reference's bits.
