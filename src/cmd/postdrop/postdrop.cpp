@@ -22,7 +22,7 @@
 // by line_length_limit and checked against the segment it is in. The
 // environment is cleaned to import_environment before anything else runs.
 #include "cmd/postdrop/postdrop_protocol.h"
-#include "cmd/sendmail/submit_acl.h"
+#include "mail/user_acl.h"
 #include "cmd/sendmail/submit_log.h"
 #include "config/config.h"
 #include "config/mail_params.h"
@@ -227,7 +227,7 @@ int run(int argc, char** argv) {
     sendmail::submit_log_init(cfg, "postdrop", fatal_hook);
 
     uid_t uid = ::getuid();
-    if (auto denied = sendmail::check_submit_acl(submit_acl, uid))
+    if (auto denied = mail::check_user_acl(submit_acl, uid))
         util::msg_fatal("User {}({}) is not allowed to submit mail", *denied, static_cast<long>(uid));
 
     struct timeval start;

@@ -18,7 +18,7 @@
 // main.cf (alternate_config_directories) unless root runs it, the
 // environment is cleaned to import_environment, site and queue ID are
 // checked before use, and -v is ignored unless root.
-#include "cmd/postqueue/postqueue_acl.h"
+#include "mail/user_acl.h"
 #include "cmd/postqueue/postqueue_showq.h"
 #include "config/command_start.h"
 #include "config/config.h"
@@ -157,7 +157,7 @@ uid_t owner_uid(const config::Config& cfg) {
 void check_acl(const config::Config& cfg, std::string_view parameter, std::string_view what) {
     uid_t uid = ::getuid();
     if (uid == 0 || uid == owner_uid(cfg)) return;
-    if (auto denied = postqueue::check_user_acl(cfg.get(parameter), uid))
+    if (auto denied = mail::check_user_acl(cfg.get(parameter), uid))
         util::msg_fatal("User {}({}) is not allowed to {}", *denied, static_cast<long>(uid), what);
 }
 

@@ -13,7 +13,7 @@
 #include "cmd/postdrop/postdrop_protocol.h"
 #include "cmd/sendmail/sendmail_message.h"
 #include "cmd/sendmail/submit_log.h"
-#include "cmd/sendmail/submit_acl.h"
+#include "mail/user_acl.h"
 #include "config/command_start.h"
 #include "config/config.h"
 #include "config/mail_params.h"
@@ -159,7 +159,7 @@ struct Enqueue {
 
 void enqueue(Enqueue& job, const Settings& settings, int verbose) {
     uid_t uid = ::getuid();
-    if (auto denied = check_submit_acl(settings.submit_acl, uid))
+    if (auto denied = mail::check_user_acl(settings.submit_acl, uid))
         util::msg_fatal("User {}({}) is not allowed to submit mail", *denied, static_cast<long>(uid));
     if (job.sender_given) {
         auto addrs = parse_addresses(job.sender_arg);
@@ -526,7 +526,7 @@ int run(int argc, char** argv) {
     case Mode::user: {
         if (*rest) util::msg_fatal("stand-alone mode requires no recipient");
         uid_t uid = ::getuid();
-        if (auto denied = check_submit_acl(settings.submit_acl, uid))
+        if (auto denied = mail::check_user_acl(settings.submit_acl, uid))
             util::msg_fatal("User {}({}) is not allowed to submit mail", *denied, static_cast<long>(uid));
         std::vector<std::string> args{"smtpd", "-S"};
         add_verbose(args);

@@ -1,6 +1,5 @@
 // postqueue's reading of the showq stream and its two listings, checked
 // against text the reference 3.7 printed for the same stream.
-#include "cmd/postqueue/postqueue_acl.h"
 #include "cmd/postqueue/postqueue_showq.h"
 #include "util/msg.h"
 
@@ -270,15 +269,6 @@ TEST_F(PostqueueShowqTest, OutputErrorStopsReading) {
     });
     MailqListing listing([](std::string_view) { return false; }, false);
     EXPECT_EQ(read_listing(in, listing, true), ReadStatus::output_error);
-}
-
-TEST(PostqueueAclTest, ListsDecideByFirstMatch) {
-    EXPECT_EQ(check_user_acl("static:anyone", 12345), std::nullopt);
-    EXPECT_EQ(check_user_acl_name("root, alice", "Alice"), std::nullopt);
-    EXPECT_EQ(check_user_acl_name("root, alice", "bob"), std::optional<std::string>("bob"));
-    EXPECT_EQ(check_user_acl_name("!bob, static:anyone", "bob"), std::optional<std::string>("bob"));
-    EXPECT_EQ(check_user_acl_name("!bob, static:anyone", "carol"), std::nullopt);
-    EXPECT_EQ(check_user_acl_name("", "carol"), std::optional<std::string>("carol"));
 }
 
 }  // namespace

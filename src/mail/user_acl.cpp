@@ -1,5 +1,5 @@
-// Access lists of postqueue(1); see postqueue_acl.h.
-#include "cmd/postqueue/postqueue_acl.h"
+// User access lists; see user_acl.h.
+#include "mail/user_acl.h"
 
 #include "dict/dict_registry.h"
 #include "util/brace_tokens.h"
@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 
-namespace pf::postqueue {
+namespace pf::mail {
 
 std::optional<std::string> check_user_acl_name(std::string_view acl, const std::string& name) {
     std::string_view cursor = acl;
@@ -46,4 +46,4 @@ std::optional<std::string> check_user_acl(std::string_view acl, uid_t uid) {
     return check_user_acl_name(acl, name);
 }
 
-}  // namespace pf::postqueue
+}  // namespace pf::mail

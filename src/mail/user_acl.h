@@ -1,5 +1,7 @@
-// authorized_mailq_users and authorized_flush_users as postqueue(1)
-// checks them (the reference's check_user_acl_byuid): a setting that
+// User access lists (authorized_submit_users of sendmail(1) and
+// postdrop(1), authorized_mailq_users and authorized_flush_users of
+// postqueue(1)) as the reference checks them (its check_user_acl_byuid):
+// a setting that
 // starts with "static:" allows everyone without looking anything up;
 // otherwise the login name of the real user ID ("unknown" when the
 // password file has none) is matched against the list: patterns compare
@@ -17,10 +19,10 @@
 #include <string_view>
 #include <sys/types.h>
 
-namespace pf::postqueue {
+namespace pf::mail {
 
 std::optional<std::string> check_user_acl(std::string_view acl, uid_t uid);
 // The same with a name already looked up (tests).
 std::optional<std::string> check_user_acl_name(std::string_view acl, const std::string& name);
 
-}  // namespace pf::postqueue
+}  // namespace pf::mail
