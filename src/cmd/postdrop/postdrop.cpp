@@ -21,9 +21,9 @@
 // Trust: standard input is an unprivileged user's; every record is bounded
 // by line_length_limit and checked against the segment it is in. The
 // environment is cleaned to import_environment before anything else runs.
-#include "cmd/postdrop/postdrop_protocol.h"
+#include "ipc/postdrop_protocol.h"
 #include "mail/user_acl.h"
-#include "cmd/sendmail/submit_log.h"
+#include "ipc/submit_log.h"
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "ipc/service_client.h"
@@ -49,6 +49,8 @@
 extern char** environ;
 
 namespace pf::postdrop {
+
+using namespace ipc::postdrop;
 namespace {
 
 // The file to remove when a signal or fatal error ends us early.
@@ -224,7 +226,7 @@ int run(int argc, char** argv) {
     ::signal(SIGQUIT, on_signal);
     if (::signal(SIGTERM, SIG_IGN) == SIG_DFL) ::signal(SIGTERM, on_signal);
     if (::signal(SIGHUP, SIG_IGN) == SIG_DFL) ::signal(SIGHUP, on_signal);
-    sendmail::submit_log_init(cfg, "postdrop", fatal_hook);
+    ipc::submit_log_init(cfg, "postdrop", fatal_hook);
 
     uid_t uid = ::getuid();
     if (auto denied = mail::check_user_acl(submit_acl, uid))

@@ -10,9 +10,9 @@
 //
 // Trust: the command line, the environment and standard input are the
 // user's; this program has no privileges (postdrop checks and writes).
-#include "cmd/postdrop/postdrop_protocol.h"
+#include "ipc/postdrop_protocol.h"
 #include "cmd/sendmail/sendmail_message.h"
-#include "cmd/sendmail/submit_log.h"
+#include "ipc/submit_log.h"
 #include "mail/user_acl.h"
 #include "config/command_start.h"
 #include "config/config.h"
@@ -199,9 +199,9 @@ void enqueue(Enqueue& job, const Settings& settings, int verbose) {
     std::FILE* in = ::fdopen(from_child[0], "r");
     g_postdrop_pid = pid;
     g_postdrop_out = out;
-    auto hello = postdrop::read_attrs0(in);
-    if (!hello || postdrop::find_attr(*hello, "protocol") != postdrop::kProtocolName ||
-        !postdrop::find_attr(*hello, "queue_id")) {
+    auto hello = ipc::postdrop::read_attrs0(in);
+    if (!hello || ipc::postdrop::find_attr(*hello, "protocol") != ipc::postdrop::kProtocolName ||
+        !ipc::postdrop::find_attr(*hello, "queue_id")) {
         std::fclose(out);
         g_postdrop_out = nullptr;
         int status = 0;
@@ -227,12 +227,12 @@ void enqueue(Enqueue& job, const Settings& settings, int verbose) {
     if (!sink(queue::rec::kEnd, "")) fail(CopyError{CopyError::write, std::string("error writing queue file: ") + std::strerror(errno)});
     if (std::ferror(stdin)) util::msg_fatal("{}: error reading input: {}", who, std::strerror(errno));
 
-    unsigned status = postdrop::kStatWrite;
+    unsigned status = ipc::postdrop::kStatWrite;
     std::string why;
     if (std::fflush(out) == 0) {
-        if (auto done = postdrop::read_attrs0(in)) {
-            auto s = postdrop::find_attr(*done, "status");
-            auto r = postdrop::find_attr(*done, "reason");
+        if (auto done = ipc::postdrop::read_attrs0(in)) {
+            auto s = ipc::postdrop::find_attr(*done, "status");
+            auto r = ipc::postdrop::find_attr(*done, "reason");
             if (s && r) {
                 status = static_cast<unsigned>(std::strtoul(std::string(*s).c_str(), nullptr, 10));
                 why = std::string(*r);
@@ -247,7 +247,7 @@ void enqueue(Enqueue& job, const Settings& settings, int verbose) {
     g_postdrop_pid = -1;
     if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) util::msg_warn("mail_stream_cleanup: close error");
     if (status != 0)
-        util::msg_fatal("{}: {}", who, why.empty() ? std::string(postdrop::status_text(status)) : why);
+        util::msg_fatal("{}: {}", who, why.empty() ? std::string(ipc::postdrop::status_text(status)) : why);
     if (job.env.trace_flags) {
         std::printf("Mail Delivery Status Report will be mailed to <%s>.\n", job.env.sender.c_str());
         std::fflush(stdout);
@@ -302,7 +302,7 @@ int run(int argc, char** argv) {
         config::Config cfg(config::resolve_config_directory(nullptr));
         cfg.load_main_cf(env_dir && *env_dir);
         config::check_mail_params(cfg);
-        submit_log_init(cfg, "sendmail", fatal_hook);
+        ipc::submit_log_init(cfg, "sendmail", fatal_hook);
         config::import_environment(cfg);
         settings.command_directory = cfg.get("command_directory");
         settings.daemon_directory = cfg.get("daemon_directory");

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-namespace pf::postdrop {
+namespace pf::ipc::postdrop {
 
 inline constexpr unsigned kStatBad = 1u << 0;
 inline constexpr unsigned kStatWrite = 1u << 1;
@@ -86,4 +86,4 @@ inline std::string_view status_text(unsigned status) {
     return "internal protocol error";
 }
 
-}  // namespace pf::postdrop
+}  // namespace pf::ipc::postdrop

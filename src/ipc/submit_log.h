@@ -19,11 +19,11 @@
 #include <string>
 #include <string_view>
 
-namespace pf::sendmail {
+namespace pf::ipc {
 
 inline void submit_log_init(const config::Config& cfg, std::string_view program, util::MsgSink then) {
-    std::string ident = ipc::mail_task(cfg, program);
-    ipc::maillog_client_init(cfg, ident, ::geteuid() == 0 ? ipc::kMaillogDirectFallback : ipc::kMaillogNone);
+    std::string ident = mail_task(cfg, program);
+    maillog_client_init(cfg, ident, ::geteuid() == 0 ? kMaillogDirectFallback : kMaillogNone);
     util::msg_set_sink([ident, then = std::move(then)](util::MsgLevel level, std::string_view text) {
         int priority = LOG_INFO;
         std::string line;
@@ -40,4 +40,4 @@ inline void submit_log_init(const config::Config& cfg, std::string_view program,
     });
 }
 
-}  // namespace pf::sendmail
+}  // namespace pf::ipc
