@@ -12,9 +12,13 @@ transcript, one entry per connection, for comparison between the sides.
 Trusts: only the harness's scripts; the client's bytes are recorded as is.
 """
 
-import socket
-import threading
+import os
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+
+from recording_server import RecordingServer  # noqa: E402
 
 DEFAULTS = {
     "greeting": "220 test.example ESMTP ready",
@@ -35,54 +39,14 @@ DEFAULTS = {
 }
 
 
-class ScriptServer:
+class ScriptServer(RecordingServer):
     def __init__(self, script):
         self.script = dict(DEFAULTS, **script)
-        self.path = script.get("unix_path")
-        if self.path:
-            import os
-            self.sock = socket.socket(socket.AF_UNIX)
-            self.sock.bind(self.path)
-            os.chmod(self.path, 0o777)
-            self.port = 0
-        else:
-            self.sock = socket.socket()
-            self.sock.bind(("127.0.0.1", 0))
-            self.port = self.sock.getsockname()[1]
-        self.sock.listen(16)
-        self.transcripts = []
-        self.lock = threading.Lock()
-        self.stopping = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(unix_path=script.get("unix_path"))
 
-    def reset(self):
-        with self.lock:
-            self.transcripts = []
-
-    def close(self):
-        self.stopping = True
-        self.sock.close()
-
-    def _accept(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
-
-    def _session(self, conn):
-        log = []
-        with self.lock:
-            self.transcripts.append(log)
+    def serve(self, session):
         s = self.script
-        f = conn.makefile("rb")
-        conn.settimeout(30)
-
-        def say(text):
-            if isinstance(text, str):
-                text = [text]
-            conn.sendall(b"".join(t.encode() + b"\r\n" for t in text))
+        say, readline = session.say, session.readline
 
         def phase(name):
             if s["stall"] and s["stall"][0] == name:
@@ -96,93 +60,78 @@ class ScriptServer:
                 return True
             return s["drop"] == name
 
-        def readline():
-            line = f.readline()
-            if not line:
-                return None
-            log.append(line)
-            return line.rstrip(b"\r\n").decode("latin-1")
-
-        try:
-            if phase("greeting"):
+        if phase("greeting"):
+            return
+        say(s["greeting"])
+        accepted = []
+        in_mail = False
+        while True:
+            line = readline()
+            if line is None:
                 return
-            say(s["greeting"])
-            accepted = []
-            in_mail = False
-            while True:
-                line = readline()
-                if line is None:
+            verb = line.split(" ")[0].upper()
+            if verb in ("EHLO", "LHLO"):
+                if phase("ehlo"):
                     return
-                verb = line.split(" ")[0].upper()
-                if verb in ("EHLO", "LHLO"):
-                    if phase("ehlo"):
-                        return
-                    if s["ehlo"] is None:
-                        say("502 5.5.2 Error: command not recognized")
-                    elif isinstance(s["ehlo"], str):
-                        say(s["ehlo"])
-                    else:
-                        lines = ["test.example"] + s["ehlo"]
-                        say([f"250-{x}" for x in lines[:-1]] + [f"250 {lines[-1]}"])
-                elif verb == "HELO":
-                    if phase("ehlo"):
-                        return
-                    say(s["helo"])
-                elif verb == "MAIL":
-                    if phase("mail"):
-                        return
-                    say(s["mail"])
-                    in_mail = s["mail"].startswith("2")
-                    accepted = []
-                elif verb == "RCPT":
-                    if phase("rcpt"):
-                        return
-                    local = line.split("<", 1)[-1].split("@")[0]
-                    reply = s["rcpt"].get(local, s["rcpt_default"]) if in_mail else "503 5.5.1 Error: need MAIL command"
-                    first = reply[0] if isinstance(reply, list) else reply  # a multi-line reply
-                    if first.startswith("2"):
-                        accepted.append(local)
-                    say(reply)
-                elif verb == "DATA":
-                    if phase("data"):
-                        return
-                    if not accepted:
-                        say("554 5.5.1 Error: no valid recipients")
-                        continue
-                    say(s["data"])
-                    if not s["data"].startswith("3"):
-                        continue
-                    while True:
-                        body = readline()
-                        if body is None:
-                            return
-                        if body == ".":
-                            break
-                    if phase("dot"):
-                        return
-                    if s["lmtp"]:
-                        say([s["dot_rcpt"].get(a, s["dot"]) for a in accepted])
-                    else:
-                        say(s["dot"])
-                    accepted = []
-                    in_mail = False
-                elif verb == "XFORWARD":
-                    if phase("xforward"):
-                        return
-                    say(s["xforward"])
-                elif verb == "RSET":
-                    accepted = []
-                    in_mail = False
-                    say(s["rset"])
-                elif verb == "QUIT":
-                    say("221 2.0.0 Bye")
-                    return
-                else:
+                if s["ehlo"] is None:
                     say("502 5.5.2 Error: command not recognized")
-        except OSError:
-            pass
-        finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
+                elif isinstance(s["ehlo"], str):
+                    say(s["ehlo"])
+                else:
+                    lines = ["test.example"] + s["ehlo"]
+                    say([f"250-{x}" for x in lines[:-1]] + [f"250 {lines[-1]}"])
+            elif verb == "HELO":
+                if phase("ehlo"):
+                    return
+                say(s["helo"])
+            elif verb == "MAIL":
+                if phase("mail"):
+                    return
+                say(s["mail"])
+                in_mail = s["mail"].startswith("2")
+                accepted = []
+            elif verb == "RCPT":
+                if phase("rcpt"):
+                    return
+                local = line.split("<", 1)[-1].split("@")[0]
+                reply = s["rcpt"].get(local, s["rcpt_default"]) if in_mail else "503 5.5.1 Error: need MAIL command"
+                first = reply[0] if isinstance(reply, list) else reply  # a multi-line reply
+                if first.startswith("2"):
+                    accepted.append(local)
+                say(reply)
+            elif verb == "DATA":
+                if phase("data"):
+                    return
+                if not accepted:
+                    say("554 5.5.1 Error: no valid recipients")
+                    continue
+                say(s["data"])
+                if not s["data"].startswith("3"):
+                    continue
+                while True:
+                    body = readline()
+                    if body is None:
+                        return
+                    if body == ".":
+                        break
+                if phase("dot"):
+                    return
+                if s["lmtp"]:
+                    say([s["dot_rcpt"].get(a, s["dot"]) for a in accepted])
+                else:
+                    say(s["dot"])
+                accepted = []
+                in_mail = False
+            elif verb == "XFORWARD":
+                if phase("xforward"):
+                    return
+                say(s["xforward"])
+            elif verb == "RSET":
+                accepted = []
+                in_mail = False
+                say(s["rset"])
+            elif verb == "QUIT":
+                say("221 2.0.0 Bye")
+                return
+            else:
+                say("502 5.5.2 Error: command not recognized")

@@ -19,20 +19,20 @@ import base64
 import hashlib
 import hmac
 import os
-import socket
 import sys
-import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(COMPAT, "smtp"))
+sys.path.insert(0, os.path.join(COMPAT, "lib"))
 
 import run_smtp  # noqa: E402
+from recording_server import RecordingServer  # noqa: E402
 
 CHALLENGE = b"<1896.697170952@test.example>"
 
 
-class AuthServer:
+class AuthServer(RecordingServer):
     """run_smtp's ScriptServer interface (port, transcripts, reset, close)
     for a server with AUTH."""
 
@@ -42,48 +42,11 @@ class AuthServer:
                        "users": {"alice": "secret"},
                        "auth_fail": "535 5.7.8 Error: authentication failed: authentication failure",
                        **script}
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.listen(16)
-        self.transcripts = []
-        self.lock = threading.Lock()
-        self.stopping = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def reset(self):
-        with self.lock:
-            self.transcripts = []
-
-    def close(self):
-        self.stopping = True
-        self.sock.close()
-
-    def _accept(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
-
-    def _session(self, conn):
-        log = []
-        with self.lock:
-            self.transcripts.append(log)
+    def serve(self, session):
         s = self.script
-        f = conn.makefile("rb")
-        conn.settimeout(30)
-
-        def say(text):
-            conn.sendall(text.encode() + b"\r\n")
-
-        def readline():
-            line = f.readline()
-            if not line:
-                return None
-            log.append(line)
-            return line.rstrip(b"\r\n").decode("latin-1")
+        say, readline = session.say, session.readline
 
         def unb64(text):
             try:
@@ -124,53 +87,43 @@ class AuthServer:
             say("504 5.5.4 Unsupported authentication mechanism")
             return False
 
-        try:
-            say("220 test.example ESMTP ready")
-            accepted = []
-            while True:
-                line = readline()
-                if line is None:
-                    return
-                words = line.split(" ")
-                verb = words[0].upper()
-                if verb == "EHLO":
-                    lines = ["test.example"] + s["ehlo"]
-                    conn.sendall(b"".join(f"250{'-' if i + 1 < len(lines) else ' '}{x}\r\n".encode()
-                                          for i, x in enumerate(lines)))
-                elif verb == "AUTH":
-                    auth(words)
-                elif verb == "MAIL":
-                    accepted = []
-                    say("250 2.1.0 Ok")
-                elif verb == "RCPT":
-                    accepted.append(line)
-                    say("250 2.1.5 Ok")
-                elif verb == "DATA":
-                    if not accepted:
-                        say("554 5.5.1 Error: no valid recipients")
-                        continue
-                    say("354 End data with <CR><LF>.<CR><LF>")
-                    while True:
-                        body = readline()
-                        if body is None:
-                            return
-                        if body == ".":
-                            break
-                    say("250 2.0.0 Ok: queued as 4TEST1")
-                elif verb == "RSET":
-                    say("250 2.0.0 Ok")
-                elif verb == "QUIT":
-                    say("221 2.0.0 Bye")
-                    return
-                else:
-                    say("502 5.5.2 Error: command not recognized")
-        except OSError:
-            pass
-        finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
+        say("220 test.example ESMTP ready")
+        accepted = []
+        while True:
+            line = readline()
+            if line is None:
+                return
+            words = line.split(" ")
+            verb = words[0].upper()
+            if verb == "EHLO":
+                session.say_multiline(250, ["test.example"] + s["ehlo"])
+            elif verb == "AUTH":
+                auth(words)
+            elif verb == "MAIL":
+                accepted = []
+                say("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                accepted.append(line)
+                say("250 2.1.5 Ok")
+            elif verb == "DATA":
+                if not accepted:
+                    say("554 5.5.1 Error: no valid recipients")
+                    continue
+                say("354 End data with <CR><LF>.<CR><LF>")
+                while True:
+                    body = readline()
+                    if body is None:
+                        return
+                    if body == ".":
+                        break
+                say("250 2.0.0 Ok: queued as 4TEST1")
+            elif verb == "RSET":
+                say("250 2.0.0 Ok")
+            elif verb == "QUIT":
+                say("221 2.0.0 Bye")
+                return
+            else:
+                say("502 5.5.2 Error: command not recognized")
 
 
 case = run_smtp.case_list.case
