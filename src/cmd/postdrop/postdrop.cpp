@@ -25,6 +25,7 @@
 #include "mail/user_acl.h"
 #include "ipc/submit_log.h"
 #include "config/config.h"
+#include "config/config_directory_check.h"
 #include "config/mail_params.h"
 #include "ipc/service_client.h"
 #include "queue/queue_file.h"
@@ -205,6 +206,7 @@ int run(int argc, char** argv) {
         }
     }
     const char* env_dir = std::getenv("MAIL_CONFIG");
+    config::check_config_directory_allowed(config::resolve_config_directory(nullptr));
     config::Config cfg(config::resolve_config_directory(nullptr));
     cfg.load_main_cf(env_dir && *env_dir);
     config::check_mail_params(cfg);

@@ -14,6 +14,7 @@
 // printable, the tag is taken as given (as the reference).
 #include "config/command_start.h"
 #include "config/config.h"
+#include "config/config_directory_check.h"
 #include "config/host_defaults.h"
 #include "config/mail_params.h"
 #include "ipc/maillog_client.h"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
         }
     }
     std::string config_directory = config::resolve_config_directory(config_dir_opt);
+    config::check_config_directory_allowed(config_directory);
     const char* env = std::getenv("MAIL_CONFIG");
     config::Config cfg(config_directory);
     try {

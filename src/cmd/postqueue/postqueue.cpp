@@ -22,6 +22,7 @@
 #include "cmd/postqueue/postqueue_showq.h"
 #include "config/command_start.h"
 #include "config/config.h"
+#include "config/config_directory_check.h"
 #include "config/host_defaults.h"
 #include "config/mail_params.h"
 #include "ipc/flush_client.h"
@@ -95,38 +96,6 @@ void install_log_sink(const config::Config* cfg) {
             std::exit(g_fatal_status);
         }
     });
-}
-
-// The reference's unsafe(): not root, or running with borrowed rights.
-bool unsafe() {
-    if (::getuid() == 0 && ::geteuid() == 0) return false;
-    return ::geteuid() != ::getuid() || ::getgid() != ::getegid();
-}
-
-// A non-default configuration directory given by an untrusted user must be
-// blessed in the default main.cf.
-void check_config_directory(const std::string& dir) {
-    std::string path = std::string(kDefaultConfigDir) + "/main.cf";
-    std::ifstream in(path);
-    if (!in) util::msg_fatal("open file {}: {}", path, std::strerror(errno));
-    config::Config defaults(kDefaultConfigDir);
-    bool found = false;
-    try {
-        defaults.load_main_cf(false);
-        for (const char* name : {"alternate_config_directories", "multi_instance_directories"}) {
-            auto raw = defaults.raw_value(name);
-            if (!raw) continue;
-            for (auto word : util::split_tokens(*raw, ", \t\r\n"))
-                if (word == dir) found = true;
-        }
-    } catch (const std::exception& e) {
-        util::msg_fatal("{}", e.what());
-    }
-    if (!found) {
-        util::msg_error("unauthorized configuration directory name: {}", dir);
-        util::msg_fatal("specify \"alternate_config_directories = {}\" or \"multi_instance_directories = {}\" in {}",
-                        dir, dir, path);
-    }
 }
 
 // The reference's clean_env(): only the import_environment names survive,
@@ -358,7 +327,7 @@ int main(int argc, char** argv) {
 
     const char* env = std::getenv("MAIL_CONFIG");
     std::string config_dir = env && *env ? env : kDefaultConfigDir;
-    if (config_dir != kDefaultConfigDir && unsafe()) check_config_directory(config_dir);
+    config::check_config_directory_allowed(config_dir);
     config::Config cfg(config_dir);
     try {
         cfg.load_main_cf(config_dir != kDefaultConfigDir);
