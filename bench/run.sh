@@ -5,6 +5,9 @@
 #   bench/queue.sh    postqueue -p / -j over a held queue
 #   bench/postsuper.sh postsuper -d ALL / -H ALL / -d -
 #   bench/tables.sh   postmap build, hash and pcre lookups, start-up
+# Not run from here: bench/profile.py, where the relay workload's CPU and
+# system calls go, per process (smtpd, cleanup, qmgr, ...), with strace,
+# perf record or callgrind (see its header).
 # Usage: bench/run.sh [--quick] [build-dir]   (default: build). Needs root.
 # --quick: small sizes and one run each, for catching regressions of 1.5x
 # or more while developing; the full run takes about an hour.

@@ -12,6 +12,7 @@ packages=(
   clang-16 libclang-rt-16-dev
   patchelf
   sasl2-bin libsasl2-modules swaks strace openssl
+  util-linux iproute2
   # The company stack of compat-suite/company runs private instances of these.
   libpam-mysql clamav-daemon clamsmtp spamassassin spamd spamc dovecot-core dovecot-lmtpd
 )

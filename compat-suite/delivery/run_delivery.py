@@ -21,6 +21,8 @@ test users are created with useradd when missing).
 """
 
 import argparse
+import contextlib
+import fcntl
 import grp
 import os
 import pwd
@@ -118,6 +120,28 @@ class Case:
         return [(i, r) for i, m in enumerate(self.messages) for r in m["rcpts"]]
 
 
+HOMES_LOCK_TIMEOUT = 3600    # seconds to wait for another run's serial cases
+
+
+@contextlib.contextmanager
+def homes_lock():
+    """Holds an exclusive lock on the test users' homes (bounded wait)."""
+    fd = os.open(os.path.join(os.path.dirname(HOME_ROOT), "homes.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + HOMES_LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("delivery: the test users' homes stay locked by another run")
+                time.sleep(0.5)
+        yield
+    finally:
+        os.close(fd)
+
+
 def reset_homes(case):
     for user in USERS:
         home = os.path.join(HOME_ROOT, user)
@@ -140,7 +164,7 @@ class Instance:
         self.case = case
         # Directory names of equal length on both sides: paths inside
         # bounce notices then wrap at the same place.
-        self.dir = os.path.join(root, {"reference": "ref", "ours": "our"}.get(side.label, side.label))
+        self.dir = os.path.join(root, {"reference": "ref", "ours": "our", "reference2": "rf2"}.get(side.label, side.label))
         self.etc = os.path.join(self.dir, "etc")
         self.spool = os.path.join(self.dir, "queue")
         self.data = os.path.join(self.dir, "data")
@@ -592,9 +616,14 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for c, r in zip(parallel, pool.map(lambda c: run_case(c, ref, ours, args.reference, args.keep), parallel)):
             results[c.name] = r
-    for c in cases:
-        if c.serial:
-            results[c.name] = run_case(c, ref, ours, args.reference, args.keep)
+    serial = [c for c in cases if c.serial]
+    if serial:
+        # The test users' homes are one set per machine: a second run of
+        # this area (another build, another person) waits here instead of
+        # emptying the homes under this one's cases.
+        with homes_lock():
+            for c in serial:
+                results[c.name] = run_case(c, ref, ours, args.reference, args.keep)
     known = read_known()
     total = identical = known_count = failed = 0
     failed_cases = []

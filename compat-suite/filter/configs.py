@@ -62,9 +62,37 @@ CONFIGS = [
 # connection (no new EHLO, RSET between deliveries, conn_use=2).
 CONFIGS.append(
     {"name": "filter-connection-cache", "filter": "up",
-     # scache keeps a session at most scache_ttl_limit (2s by default):
+     # scache keeps a session at most connection_cache_ttl_limit (2s by default):
      # longer, so that a slow machine still shows the reuse.
-     "main": f"content_filter = {SCAN}\nscache_ttl_limit = 60s\n",
+     "main": f"content_filter = {SCAN}\nconnection_cache_ttl_limit = 60s\n",
+     "scan_opts": ["smtp_connection_cache_destinations=127.0.0.1",
+                   "smtp_connection_cache_time_limit=30s"],
+     "messages": [
+         sendmail("first", ["user@example.com"]),
+         sendmail("second", ["user@example.com"]),
+     ]})
+
+# The reuse count limit: the first connection is reused once and then
+# ended with QUIT after its second delivery; the third message opens a new
+# connection, which is cached again.
+CONFIGS.append(
+    {"name": "filter-connection-reuse-limit", "filter": "up",
+     "main": f"content_filter = {SCAN}\nconnection_cache_ttl_limit = 60s\n",
+     "scan_opts": ["smtp_connection_cache_destinations=127.0.0.1",
+                   "smtp_connection_cache_time_limit=30s",
+                   "smtp_connection_reuse_count_limit=1"],
+     "messages": [
+         sendmail("first", ["user@example.com"]),
+         sendmail("second", ["user@example.com"]),
+         sendmail("third", ["user@example.com"]),
+     ]})
+
+# The filter hangs up on the client after each message (no QUIT awaited):
+# the cached connection is gone when the second message comes; the RSET
+# probe finds that out (nothing is logged) and the client connects again.
+CONFIGS.append(
+    {"name": "filter-connection-cache-lost", "filter": "hangup",
+     "main": f"content_filter = {SCAN}\nconnection_cache_ttl_limit = 60s\n",
      "scan_opts": ["smtp_connection_cache_destinations=127.0.0.1",
                    "smtp_connection_cache_time_limit=30s"],
      "messages": [

@@ -9,7 +9,11 @@ the server. In the message content it inserts one header first
 the client sent (commands and content lines) is kept per connection.
 
 refuse=True makes it answer every connection with a 421 (a filter that is
-up but unwilling).
+up but unwilling). hangup=True makes it hang up on the client right after it
+relayed the reply to the final dot (a filter that does one message per
+connection and does not wait for QUIT: a client that cached the
+connection finds it gone); its own session with the re-injection server
+still ends with QUIT.
 
 Trusts: only the harness; the client's bytes are recorded as is.
 """
@@ -21,9 +25,10 @@ FILTER_HEADER = b"X-Filtered: pf-filter\r\n"
 
 
 class FilterServer:
-    def __init__(self, downstream_port, refuse=False):
+    def __init__(self, downstream_port, refuse=False, hangup=False):
         self.downstream = downstream_port
         self.refuse = refuse
+        self.hangup = hangup
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -89,6 +94,10 @@ class FilterServer:
                         if body in (b".\r\n", b".\n"):
                             break
                     relay_reply()
+                    if self.hangup:
+                        down.sendall(b"QUIT\r\n")
+                        dn.readline()
+                        return
                 elif verb == b"QUIT":
                     return
         except OSError:

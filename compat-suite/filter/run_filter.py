@@ -129,7 +129,8 @@ def run_side(side, cache, config, root):
     pfinstance.make_setgid(side)
     reinject = pfinstance.free_port()
     down_filter = config.get("filter") == "down"
-    filt = FilterServer(reinject, refuse=config.get("filter") == "refuse")
+    filt = FilterServer(reinject, refuse=config.get("filter") == "refuse",
+                        hangup=config.get("filter") == "hangup")
     filter_port = pfinstance.free_port() if down_filter else filt.port
     ports = {"filter": filter_port, "reinject": reinject}
 

@@ -17,6 +17,7 @@ Trusts: its own cases. Needs root (master runs as root).
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,10 @@ def case(name, server=None, **kw):
     return c
 
 
+# One recipient per delivery; the deliveries one after the other ("maxproc1":
+# the transport's master.cf entry allows one process).
+RESUME_MAIN = ["{t}_destination_recipient_limit = 1"]
+
 CASES = [
     case("none-offered", opts=["smtp_tls_security_level=none"]),
     case("may-tls", opts=["smtp_tls_security_level=may", LOG1]),
@@ -123,10 +128,23 @@ CASES = [
          opts=["smtp_tls_security_level=may", "smtp_tls_policy_maps=regexp:{instance}/etc/c{i}-policy", LOG1],
          files={"policy": b"/^127\\.0\\.0\\.1$/ encrypt\n"}),
     case("wrapper", {"wrapper": True}, opts=["smtp_tls_wrappermode=yes", "smtp_tls_security_level=encrypt", LOG1]),
+    # Session reuse through tlsmgr (smtp_tls_session_cache_database, in
+    # main.cf for tlsmgr): two deliveries, one after the other, to a server
+    # that can resume; the second offers the first one's session.
+    case("resume-session", {"resume": True}, rcpts=["alice", "bob"], maxproc1=True,
+         opts=["smtp_tls_security_level=may", "smtp_tls_loglevel=2"],
+         main_extra=RESUME_MAIN),
+    case("resume-session-wrapper", {"resume": True, "wrapper": True}, rcpts=["alice", "bob"], maxproc1=True,
+         opts=["smtp_tls_wrappermode=yes", "smtp_tls_security_level=encrypt", "smtp_tls_loglevel=2"],
+         main_extra=RESUME_MAIN),
 ]
+# The client session cache tlsmgr keeps for the resume cases (a global
+# setting: every case's sessions are cached, each under its own server).
+MAIN_EXTRA = ["smtp_tls_session_cache_database = btree:${data_directory}/smtp_scache"]
 
 # The TLS lines of smtp (summary, certificate verification) carry no queue
-# ID: they are matched to a case by its server's port ("...]:<port>:").
+# ID: they are matched to a case by its server's port ("...]:<port>:", or
+# "...]:<port>&" in a session cache key).
 PORTS = {}
 _build = run_smtp.build
 
@@ -135,6 +153,14 @@ def build(cases, root):
     servers, cfg, msgs = _build(cases, root)
     for i, server in enumerate(servers):
         PORTS[i] = server.port
+    extra = list(MAIN_EXTRA)
+    for i, c in enumerate(cases):
+        extra += [line.replace("{t}", f"t{i}") for line in c.get("main_extra", [])]
+        if c.get("maxproc1"):
+            program = "lmtp" if c["lmtp"] else "smtp"
+            cfg["master"] = cfg["master"].replace(f"t{i} unix - - n - - {program}\n",
+                                                  f"t{i} unix - - n - 1 {program}\n")
+    cfg["main"] += "".join(line + "\n" for line in extra)
     return servers, cfg, msgs
 
 
@@ -147,8 +173,15 @@ def per_message(result, index):
     if port is None:
         return out
     tag = b"]:%d:" % port
+    # The session cache lines name the server by their lookup key
+    # ("t3&[127.0.0.1]:<port>&...").
+    key_tag = b"]:%d&" % port
     lines = [ln for ln in result["log"].split(b"\n")
-             if tag in ln and b"postfix/smtp[" in ln and b" to=<" not in ln]
+             if (tag in ln or key_tag in ln) and b"postfix/smtp[" in ln and b" to=<" not in ln]
+    # The key's digest (of the server's EHLO name, the OpenSSL version, the
+    # protocol and cipher lists) looks like a queue ID to the normaliser:
+    # lower case keeps it compared.
+    lines = [re.sub(rb"&&([0-9A-F]{64})\b", lambda m: b"&&" + m.group(1).lower(), ln) for ln in lines]
     if lines:
         out += b"tls:\n" + b"".join(run_smtp.run_pipeline.normalise(ln, result) + b"\n" for ln in lines)
     return out

@@ -4,9 +4,8 @@
 The same machinery as compat-suite/smtpd (run_smtpd.py is imported: its
 instances, normalisation, queue-file and log comparison), with:
 
-- a tlsmgr service in master.cf (the reference's smtpd turns TLS off
-  without one; ours does not need it and its master only starts it on
-  demand);
+- a tlsmgr service in master.cf (both smtpds turn TLS off without one:
+  "no entropy for TLS key generation"; master starts it on demand);
 - test certificates made once per run with openssl(1) in a temporary
   folder ({certs} in a configuration's main.cf/master.cf/files): a server
   RSA pair (server.pem/server.key), an ECDSA pair (ec.pem/ec.key), a CA
@@ -19,7 +18,8 @@ instances, normalisation, queue-file and log comparison), with:
   (bytes sent where the handshake should be).
 
 The handshake outcome is written into the transcript as
-"(TLS <version> <cipher>)" or "(TLS failed: <reason class>)".
+"(TLS <version> <cipher>)" (with " resumed" when the server took the
+offered session) or "(TLS failed: <reason class>)".
 
 Trusts: its own configs and cases. Needs root (master).
 """
@@ -114,12 +114,29 @@ def read_case(path):
     return case
 
 
-def client_context(how):
+# "TLS: resume": the priming connection's contexts and sessions by the
+# server's port and the directive's other words (a session resumes only
+# with its own context; both sides run at once).
+CONTEXTS = {}
+SESSIONS = {}
+
+
+def context_key(how, port):
+    return (port, " ".join(w for w in how.replace("TLS:", " ").split() if w != "resume"))
+
+
+def client_context(how, port=0):
+    key = context_key(how, port)
+    if "resume" in how and key in CONTEXTS:
+        return CONTEXTS[key]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    if "tls12" in how:
+    if "noticket" in how:
+        ctx.options |= ssl.OP_NO_TICKET
+    if "tls12" in how or "noticket" in how:
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    CONTEXTS[key] = ctx
     if "selfcert" in how:
         ctx.load_cert_chain(os.path.join(CERTS, "self.pem"), os.path.join(CERTS, "self.key"))
     elif "ccert" in how:
@@ -127,15 +144,16 @@ def client_context(how):
     return ctx
 
 
-def handshake(conv, how):
+def handshake(conv, how, port=0):
     if conv.closed:
         conv.out.append("(TLS not started: closed)")
         return
     try:
         conv.sock.settimeout(R.REPLY_TIMEOUT)
-        tls = client_context(how).wrap_socket(conv.sock, server_hostname="mail.example.com")
+        session = SESSIONS.get(context_key(how, port)) if "resume" in how else None
+        tls = client_context(how, port).wrap_socket(conv.sock, server_hostname="mail.example.com", session=session)
         conv.sock = tls
-        conv.out.append(f"(TLS {tls.version()} {tls.cipher()[0]})")
+        conv.out.append(f"(TLS {tls.version()} {tls.cipher()[0]}{' resumed' if tls.session_reused else ''})")
     except (ssl.SSLError, OSError) as e:
         conv.out.append(f"(TLS failed: {e.__class__.__name__})")
         conv.closed = True
@@ -160,7 +178,7 @@ def play(case, inst):
                 conv.out.append("C> " + R.show(data))
                 conv.send(data)
                 continue
-            handshake(conv, arg)
+            handshake(conv, arg, port)
         elif kind == "C":
             conv.out.append("C: " + R.show(arg).rstrip("\n"))
             conv.send(arg)
@@ -191,6 +209,56 @@ def play(case, inst):
     return conv.out
 
 
+def prime(case, inst):
+    """The priming connection of a "TLS: resume" case: EHLO, STARTTLS, a
+    full handshake, EHLO (which also brings the TLSv1.3 ticket), QUIT;
+    its session is kept for the case. Waits for its disconnect line so
+    that the case's log window starts after it."""
+    for kind, arg in case["steps"]:
+        if kind == "TLS" and "resume" in arg:
+            how = arg
+            break
+    else:
+        return
+    port = inst.port if case["port"] == 1 else inst.port2
+    key = context_key(how, port)
+    SESSIONS.pop(key, None)
+    CONTEXTS.pop(key, None)
+    ends = len(R.SESSION_END.findall(inst.log_text()))
+    conv = R.Conversation(port)
+    conv.read_reply()
+    for line in (b"EHLO prime.example.org\r\n", b"STARTTLS\r\n"):
+        conv.send(line)
+        conv.read_reply()
+    conv.sock.settimeout(R.REPLY_TIMEOUT)
+    tls = client_context(how.replace("resume", ""), port).wrap_socket(conv.sock, server_hostname="mail.example.com")
+    conv.sock = tls
+    for line in (b"EHLO prime.example.org\r\n", b"QUIT\r\n"):
+        conv.send(line)
+        conv.read_reply()
+    SESSIONS[key] = tls.session
+    conv.read_to_close(R.END_TIMEOUT)
+    conv.close()
+    R.wait_for(lambda: len(R.SESSION_END.findall(inst.log_text())) > ends, R.LOG_TIMEOUT)
+
+
+_run_case = R.run_case
+_normalise = R.normalise
+
+
+def normalise(data, inst, qids):
+    """run_smtpd's normalisation, and the random TLS session IDs in the
+    session cache lines."""
+    data = re.sub(rb"(session )[0-9A-F]{2,64}(&s=)", rb"\1{sessionid}\2", data)
+    return _normalise(data, inst, qids)
+
+
+
+def run_case(case, inst, reference_postcat):
+    prime(case, inst)
+    return _run_case(case, inst, reference_postcat)
+
+
 _fill = R.Conversation._fill
 
 
@@ -207,6 +275,8 @@ R.Conversation._fill = fill
 R.read_config = read_config
 R.read_case = read_case
 R.play = play
+R.run_case = run_case
+R.normalise = normalise
 
 if __name__ == "__main__":
     if os.geteuid() != 0:

@@ -5,7 +5,9 @@ It speaks just enough SMTP for one message per connection: the greeting,
 EHLO (offering STARTTLS when the script says so), STARTTLS (the script's
 reply; on 220 the TLS handshake, as Python's ssl module does it, with the
 script's certificate; with "break_tls" garbage instead), HELO, MAIL, RCPT, DATA, RSET, QUIT. With "wrapper"
-the handshake comes before the greeting. What the client sends is recorded
+the handshake comes before the greeting. With "resume" all connections share
+one TLS context, so a client can resume an earlier session ("(TLS ...,
+resumed)"). What the client sends is recorded
 per connection, with "(TLS <version>)" where the handshake completed and
 "(TLS failed)" where it did not, so both sides' transcripts compare.
 
@@ -25,6 +27,7 @@ DEFAULTS = {
     "cert": None,          # (certfile, keyfile)
     "ask_ccert": False,
     "break_tls": False,    # after "220" to STARTTLS: garbage, then close
+    "resume": False,       # one TLS context for all connections: a client may resume
 }
 
 
@@ -57,6 +60,14 @@ class TlsScriptServer:
             threading.Thread(target=self._session, args=(conn,), daemon=True).start()
 
     def _context(self):
+        if self.script["resume"]:
+            with self.lock:
+                if getattr(self, "_shared", None) is None:
+                    self._shared = self._new_context()
+                return self._shared
+        return self._new_context()
+
+    def _new_context(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(*self.script["cert"])
         if self.script["ask_ccert"]:
@@ -97,7 +108,8 @@ class TlsScriptServer:
             state["f"] = tls.makefile("rb")
             state["tls"] = True
             cert = tls.getpeercert(binary_form=True)
-            log.append(("(TLS %s%s)\n" % (tls.version(), ", client certificate" if cert else "")).encode())
+            log.append(("(TLS %s%s%s)\n" % (tls.version(), ", client certificate" if cert else "",
+                                            ", resumed" if tls.session_reused else "")).encode())
             return True
 
         try:

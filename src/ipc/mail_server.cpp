@@ -13,11 +13,14 @@
 #include "config/mail_params.h"
 #include "dict/dict_indexed.h"
 #include "dict/dict_utf8.h"
+#include "ipc/attr.h"
+#include "ipc/fd_passing.h"
 #include "ipc/maillog_client.h"
 #include "util/event_loop.h"
 #include "util/listen_socket.h"
 #include "util/msg.h"
 #include "util/privileges.h"
+#include "util/process_id.h"
 
 #include <cerrno>
 #include <chrono>
@@ -146,7 +149,7 @@ Server* g_server = nullptr;
 void report_status(Server& s, bool busy) {
     if (!s.have_status || s.busy_reported == busy) return;
     s.busy_reported = busy;
-    std::string line = std::to_string(::getpid()) + (busy ? " 1\n" : " 0\n");
+    std::string line = std::to_string(util::current_pid()) + (busy ? " 1\n" : " 0\n");
     ssize_t n;
     do {
         n = ::write(kStatusFd, line.data(), line.size());
@@ -220,6 +223,29 @@ void serve_single_client(Server& s, int fd) {
     report_status(s, false);
 }
 
+// A "pass" service (master.cf type pass): a connection to the listening
+// socket only hands over the client's descriptor (SCM_RIGHTS) and then an
+// attribute message (empty unless the sender has something to say), as
+// the reference's pass_accept_attr() receives them, with its 100-second
+// limit and warnings. Returns the client's descriptor, or -1.
+int receive_passed_client(int fd) {
+    constexpr int kPassTimeout = 100;
+    int client = -1;
+    auto passed = receive_fd(fd, kPassTimeout);
+    if (!passed) {
+        util::msg_warn("pass_accept_attr: cannot receive file descriptor: {}", passed.error());
+    } else {
+        std::string buffer;
+        auto attrs = receive_attrs(fd, buffer, kPassTimeout);
+        if (!attrs)
+            util::msg_warn("pass_accept_attr: cannot receive connection attributes: {}", attr_error_text(attrs.error()));
+        else
+            client = passed->release();
+    }
+    ::close(fd);
+    return client;
+}
+
 std::string read_trigger_bytes(int fd, bool stream, int timeout) {
     std::string bytes;
     char buf[1024];
@@ -271,6 +297,10 @@ void on_listen_readable(Server& s, int listen_fd) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
             util::msg_warn("accept connection: {}", std::strerror(errno));
         return;
+    }
+    if (s.ctx->service_type == "pass" && s.kind != Kind::trigger) {
+        fd = receive_passed_client(fd);
+        if (fd < 0) return;
     }
     switch (s.kind) {
     case Kind::single:
@@ -500,5 +530,7 @@ void server_add_timer(int seconds, std::function<void()> callback) {
 void server_watch_fd(int fd, std::function<void()> on_readable) { loop().watch_fd(fd, std::move(on_readable)); }
 
 void server_unwatch_fd(int fd) { loop().unwatch_fd(fd); }
+
+util::EventLoop& server_event_loop() { return loop(); }
 
 }  // namespace pf::ipc

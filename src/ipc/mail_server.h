@@ -45,6 +45,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "util/event_loop.h"
 
 #include <functional>
 #include <string>
@@ -102,5 +103,8 @@ int run_trigger_server(int argc, char** argv, ServerHooks hooks, TriggerHandler 
 void server_add_timer(int seconds, std::function<void()> callback);
 void server_watch_fd(int fd, std::function<void()> on_readable);
 void server_unwatch_fd(int fd);
+// The skeleton's event loop itself, for timers with milliseconds and
+// cancellation (qmgr): they cost no system call, unlike a timerfd.
+util::EventLoop& server_event_loop();
 
 }  // namespace pf::ipc

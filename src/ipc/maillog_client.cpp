@@ -2,6 +2,7 @@
 #include "ipc/maillog_client.h"
 
 #include "util/msg.h"
+#include "util/process_id.h"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -122,7 +123,8 @@ void deliver(int priority, std::string_view ident, std::string_view text) {
         }
         return;
     }
-    std::string line = maillog_format_line(std::time(nullptr), s.hostname, ident, static_cast<long>(::getpid()), text);
+    std::string line =
+        maillog_format_line(std::time(nullptr), s.hostname, ident, static_cast<long>(util::current_pid()), text);
     if (send_to_postlogd(line)) return;
     if (s.flags & kMaillogDirectFallback) append_to_file(s.maillog_file, std::move(line));
 }

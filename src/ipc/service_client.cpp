@@ -74,7 +74,7 @@ int finish_connect(int fd, int timeout) {
 
 }  // namespace
 
-std::expected<ServiceConnection, std::string> connect_unix(const std::string& path, int timeout) {
+std::expected<ServiceConnection, std::string> connect_unix(const std::string& path, int timeout, bool wait_for_room) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof(addr.sun_path)) return std::unexpected(std::string(std::strerror(ENAMETOOLONG)));
@@ -93,7 +93,7 @@ std::expected<ServiceConnection, std::string> connect_unix(const std::string& pa
             err = finish_connect(fd, timeout);
             if (err == 0) break;
         }
-        if (err == EAGAIN && std::chrono::steady_clock::now() < deadline) {
+        if (err == EAGAIN && wait_for_room && std::chrono::steady_clock::now() < deadline) {
             ::poll(nullptr, 0, 10);
             continue;
         }
@@ -123,7 +123,8 @@ std::expected<AttrList, std::string> request_reply(const std::string& queue_dire
 }
 
 std::expected<void, std::string> send_trigger(const std::string& queue_directory, std::string_view class_dir,
-                                              std::string_view service, std::string_view bytes, int timeout) {
+                                              std::string_view service, std::string_view bytes, int timeout,
+                                              bool wait_for_room) {
     std::string path = service_path(queue_directory, class_dir, service);
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
@@ -136,7 +137,7 @@ std::expected<void, std::string> send_trigger(const std::string& queue_directory
         if (n < 0) return std::unexpected(std::string(std::strerror(err)));
         return {};
     }
-    auto conn = connect_unix(path, timeout);
+    auto conn = connect_unix(path, timeout, wait_for_room);
     if (!conn) return std::unexpected(conn.error());
     std::size_t done = 0;
     while (done < bytes.size()) {

@@ -38,8 +38,11 @@ private:
 std::expected<ServiceConnection, std::string> connect_service(const std::string& queue_directory,
                                                               std::string_view class_dir,
                                                               std::string_view service, int timeout);
-// Connects to an absolute or relative socket path.
-std::expected<ServiceConnection, std::string> connect_unix(const std::string& path, int timeout);
+// Connects to an absolute or relative socket path. A full listen backlog
+// is waited out (in short steps, up to timeout) unless wait_for_room is
+// false: then it fails at once.
+std::expected<ServiceConnection, std::string> connect_unix(const std::string& path, int timeout,
+                                                           bool wait_for_room = true);
 
 // One request and its reply on a fresh connection to <class_dir>/<service>:
 // the error text says which step failed ("send to bounce: ...").
@@ -47,8 +50,11 @@ std::expected<AttrList, std::string> request_reply(const std::string& queue_dire
                                                    std::string_view service, const AttrList& request, int timeout);
 
 // Writes trigger bytes to a service (UNIX socket or FIFO); does not wait
-// for an answer. errno-style text on failure.
+// for an answer. errno-style text on failure. wait_for_room: as for
+// connect_unix; false suits a wakeup that a full backlog of other wakeups
+// makes redundant (the reference's triggers never wait for room).
 std::expected<void, std::string> send_trigger(const std::string& queue_directory, std::string_view class_dir,
-                                              std::string_view service, std::string_view bytes, int timeout);
+                                              std::string_view service, std::string_view bytes, int timeout,
+                                              bool wait_for_room = true);
 
 }  // namespace pf::ipc

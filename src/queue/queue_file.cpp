@@ -223,7 +223,8 @@ QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
     : id_(std::move(other.id_)),
       path_(std::move(other.path_)),
       stream_(other.stream_),
-      committed_(other.committed_) {
+      committed_(other.committed_),
+      offset_(other.offset_) {
     other.stream_ = nullptr;
     other.committed_ = true;  // the moved-from writer owns nothing to remove
     other.path_.clear();
@@ -234,10 +235,20 @@ QueueFileWriter::~QueueFileWriter() {
     if (stream_ != nullptr) std::fclose(stream_);
 }
 
-long QueueFileWriter::offset() { return stream_ != nullptr ? std::ftell(stream_) : -1; }
+long QueueFileWriter::offset() {
+    if (stream_ == nullptr) return -1;
+    if (offset_ < 0) offset_ = std::ftell(stream_);
+    return offset_;
+}
 
 bool QueueFileWriter::write(char type, std::string_view data) {
-    return stream_ != nullptr && write_record(stream_, type, data);
+    if (stream_ == nullptr) return false;
+    if (!write_record(stream_, type, data)) {
+        offset_ = -1;  // a partial write: ask the stream next time
+        return false;
+    }
+    if (offset_ >= 0) offset_ += static_cast<long>(encoded_record_size(data.size()));
+    return true;
 }
 
 std::expected<void, std::string> QueueFileWriter::commit(mode_t ready_mode) {
@@ -256,6 +267,7 @@ std::expected<void, std::string> QueueFileWriter::commit(mode_t ready_mode) {
 void QueueFileWriter::abandon() {
     if (!path_.empty() && !committed_) ::unlink(path_.c_str());
     committed_ = true;
+    offset_ = -1;
     if (stream_ != nullptr) {
         std::fclose(stream_);
         stream_ = nullptr;

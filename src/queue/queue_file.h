@@ -86,7 +86,12 @@ public:
 
     const std::string& id() const { return id_; }
     const std::string& path() const { return path_; }
-    std::FILE* stream() { return stream_; }
+    // The stream, for callers that seek or write on their own: offset()
+    // asks the stream again afterwards.
+    std::FILE* stream() {
+        offset_ = -1;
+        return stream_;
+    }
     long offset();  // current write offset
 
     bool write(char type, std::string_view data);
@@ -101,6 +106,9 @@ private:
     std::string path_;
     std::FILE* stream_ = nullptr;
     bool committed_ = false;
+    // The write offset as write() advanced it; -1 when unknown (ftell asks
+    // the kernel: one lseek per call, and cleanup asks per content line).
+    long offset_ = -1;
 };
 
 // Marks the record at offset as type (the reference's in-place update of a

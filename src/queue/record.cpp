@@ -23,6 +23,12 @@ void append_record(std::string& out, char type, std::string_view data) {
     out.append(data);
 }
 
+std::size_t encoded_record_size(std::size_t data_size) {
+    std::size_t size = 2 + data_size;  // type byte, at least one length byte
+    for (data_size >>= 7; data_size != 0; data_size >>= 7) ++size;
+    return size;
+}
+
 std::string encode_record(char type, std::string_view data) {
     std::string out;
     out.reserve(data.size() + 6);
@@ -48,11 +54,12 @@ std::expected<Record, RecordError> decode_record(std::string_view buf, std::size
     return Record{buf[0], std::string(buf.substr(pos, len))};
 }
 
-std::expected<Record, RecordError> read_record(std::FILE* in, std::size_t max_length) {
+std::expected<Record, RecordError> read_record(std::FILE* in, std::size_t max_length, std::size_t* consumed) {
     int type = std::getc(in);
     if (type == EOF) return std::unexpected(std::ferror(in) ? RecordError::io : RecordError::eof);
     std::size_t len = 0;
-    for (int shift = 0;; shift += 7) {
+    std::size_t length_bytes = 1;
+    for (int shift = 0;; shift += 7, ++length_bytes) {
         if (shift / 7 >= kMaxLengthBytes) return std::unexpected(RecordError::bad_length);
         int byte = std::getc(in);
         if (byte == EOF) return std::unexpected(std::ferror(in) ? RecordError::io : RecordError::truncated);
@@ -63,12 +70,25 @@ std::expected<Record, RecordError> read_record(std::FILE* in, std::size_t max_le
     Record record{static_cast<char>(type), std::string(len, '\0')};
     if (len != 0 && std::fread(record.data.data(), 1, len, in) != len)
         return std::unexpected(std::ferror(in) ? RecordError::io : RecordError::truncated);
+    if (consumed != nullptr) *consumed = 1 + length_bytes + len;
     return record;
 }
 
 bool write_record(std::FILE* out, char type, std::string_view data) {
-    std::string encoded = encode_record(type, data);
-    return std::fwrite(encoded.data(), 1, encoded.size(), out) == encoded.size();
+    // Type and length into the stream's buffer, then the data: no copy of
+    // the data (this runs once per content line).
+    char head[1 + 10];  // a 64-bit length takes at most ten 7-bit groups
+    std::size_t n = 0;
+    head[n++] = type;
+    std::size_t len = data.size();
+    do {
+        unsigned char byte = len & 0x7f;
+        len >>= 7;
+        if (len != 0) byte |= 0x80;
+        head[n++] = static_cast<char>(byte);
+    } while (len != 0);
+    return std::fwrite(head, 1, n, out) == n &&
+           (data.empty() || std::fwrite(data.data(), 1, data.size(), out) == data.size());
 }
 
 // The reference's table of names; 'L' is both the content filter (in the

@@ -69,6 +69,8 @@ enum class RecordError {
 
 // The encoded form of one record.
 std::string encode_record(char type, std::string_view data);
+// The size of that encoded form: type byte, length bytes, data.
+std::size_t encoded_record_size(std::size_t data_size);
 void append_record(std::string& out, char type, std::string_view data);
 
 // Decodes one record from the front of buf; on success, consumed is the
@@ -76,8 +78,11 @@ void append_record(std::string& out, char type, std::string_view data);
 std::expected<Record, RecordError> decode_record(std::string_view buf, std::size_t max_length,
                                                  std::size_t& consumed);
 
-// Reads records from a stdio stream (queue files).
-std::expected<Record, RecordError> read_record(std::FILE* in, std::size_t max_length);
+// Reads records from a stdio stream (queue files). consumed, when given,
+// receives the bytes the record took on success (so readers can follow
+// their offset without ftell, which costs a system call each).
+std::expected<Record, RecordError> read_record(std::FILE* in, std::size_t max_length,
+                                               std::size_t* consumed = nullptr);
 // Writes one record; false on a write error.
 bool write_record(std::FILE* out, char type, std::string_view data);
 

@@ -93,6 +93,10 @@ ServerFeatures parse_ehlo_features(std::string_view reply_text) {
         reply_text = nl == std::string_view::npos ? std::string_view() : reply_text.substr(nl + 1);
         if (first) {
             first = false;
+            if (line.size() > 4) {
+                auto name = util::split_tokens(line.substr(4), " \t=");
+                if (!name.empty()) f.helo = std::string(name[0]);
+            }
             continue;
         }
         if (line.size() < 4) continue;

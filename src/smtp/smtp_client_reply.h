@@ -79,6 +79,7 @@ struct ServerFeatures {
     unsigned xforward = 0;         // XforwardAttr bits (any case in the reply)
     std::uint64_t size_limit = 0;  // SIZE n (0: no limit announced)
     std::string auth_mechanisms;   // for the SASL client (later)
+    std::string helo;              // the server's name: first word of the reply's first line
 };
 
 // The keywords of an EHLO reply (the first line is the greeting: skipped).

@@ -6,6 +6,8 @@
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "tls/tls_log.h"
+#include "tls/tls_mgr_client.h"
+#include "tls/tls_scache.h"
 #include "tls/tls_protocols.h"
 #include "util/msg.h"
 
@@ -13,6 +15,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/crypto.h>
 
 #include <cstring>
 #include <ctime>
@@ -145,54 +148,94 @@ int accept_any(int ok, X509_STORE_CTX* store) {
     return 1;
 }
 
-// Session tickets (TLSv1.3 and RFC 5077): a process-wide key made at
-// the first use, where the reference's tlsmgr hands out a shared one; the
-// log lines are the reference's (loglevel 2).
-struct TicketKey {
-    unsigned char name[16];
-    unsigned char aes[32];
-    unsigned char hmac[32];
-    long expires = 0;
-    bool ready = false;
-};
-
-TicketKey& ticket_key(long lifetime) {
-    static TicketKey key;
-    const long now = static_cast<long>(std::time(nullptr));
-    if (!key.ready || now > key.expires) {
-        // A key that could not be made from good randomness is never used:
-        // then no ticket is issued or accepted (full handshakes only).
-        key.ready = RAND_bytes(key.name, sizeof key.name) == 1 && RAND_bytes(key.aes, sizeof key.aes) == 1 &&
-                    RAND_bytes(key.hmac, sizeof key.hmac) == 1;
-        key.expires = now + 2 * lifetime;
-    }
-    return key;
-}
+// Session tickets (TLSv1.3 and RFC 5077) with keys from tlsmgr, shared
+// by every smtpd process (tls_mgr_client.h); the log lines are the
+// reference's (loglevel 2). The key is valid for half the context's
+// session lifetime (which is twice the cache timeout).
+const EVP_CIPHER* g_ticket_cipher = nullptr;
 
 int ticket_callback(SSL* ssl, unsigned char name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx, EVP_MAC_CTX* hctx,
                     int enc) {
-    const VerifyFailure& state = last_verify_failure();
-    TicketKey& key = ticket_key(3600);
-    (void)ssl;
-    if (!key.ready) return 0;
+    VerifyFailure& state = last_verify_failure();
+    const int timeout = static_cast<int>(SSL_CTX_get_timeout(SSL_get_SSL_CTX(ssl))) / 2;
+    std::string_view keyname = enc ? std::string_view() : std::string_view(reinterpret_cast<char*>(name), kTicketNameLen);
+    const TicketKey* key = mgr_ticket_key(keyname, timeout);
+    // No key: no ticket is issued, and a presented one is not used.
+    if (!key || !g_ticket_cipher || (enc && RAND_bytes(iv, kTicketIvLen) <= 0)) return 0;
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string("key", key.hmac, sizeof key.hmac),
         OSSL_PARAM_construct_utf8_string("digest", const_cast<char*>("sha256"), 0),
+        OSSL_PARAM_construct_octet_string("key", const_cast<unsigned char*>(key->hmac.data()), kTicketMacLen),
         OSSL_PARAM_construct_end(),
     };
+    if (!EVP_MAC_CTX_set_params(hctx, params)) return enc ? -1 : 0;
     if (enc) {
-        if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) <= 0) return -1;
-        std::memcpy(name, key.name, sizeof key.name);
-        if (!EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, key.aes, iv)) return -1;
-        if (!EVP_MAC_CTX_set_params(hctx, params)) return -1;
-        if (state.cache_log) util::msg_info("{}: Issuing session ticket, key expiration: {}", state.namaddr, key.expires);
+        if (!EVP_EncryptInit_ex(cctx, g_ticket_cipher, nullptr, key->bits.data(), iv)) return -1;
+        std::memcpy(name, key->name.data(), kTicketNameLen);
+        if (state.cache_log) util::msg_info("{}: Issuing session ticket, key expiration: {}", state.namaddr, key->tout);
         return 1;
     }
-    if (std::memcmp(name, key.name, sizeof key.name) != 0) return 0;
-    if (!EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, key.aes, iv)) return -1;
-    if (!EVP_MAC_CTX_set_params(hctx, params)) return -1;
-    if (state.cache_log) util::msg_info("{}: Decrypting session ticket, key expiration: {}", state.namaddr, key.expires);
+    if (!EVP_DecryptInit_ex(cctx, g_ticket_cipher, nullptr, key->bits.data(), iv)) return 0;
+    if (state.cache_log) util::msg_info("{}: Decrypting session ticket, key expiration: {}", state.namaddr, key->tout);
+    state.ticketed = true;
     return 1;
+}
+
+// The server cache's key: the session ID in hex, the service and the
+// OpenSSL version, as the reference builds it.
+std::string server_cache_id(const unsigned char* id, unsigned len, const std::string& serverid) {
+    return fmt::format("{}&s={}&l={}", hex_encode(std::string_view(reinterpret_cast<const char*>(id), len)), serverid,
+                       static_cast<long>(OpenSSL_version_num()));
+}
+
+SSL_SESSION* get_server_session(SSL*, const unsigned char* id, int len, int* copy) {
+    *copy = 0;
+    const VerifyFailure& state = last_verify_failure();
+    if (state.cache_type.empty() || len <= 0) return nullptr;
+    std::string cache_id = server_cache_id(id, static_cast<unsigned>(len), state.serverid);
+    if (state.cache_log)
+        util::msg_info("{}: looking up session {} in {} cache", state.namaddr, cache_id, state.cache_type);
+    std::string data;
+    if (mgr_lookup(state.cache_type, cache_id, data) != kMgrOk) return nullptr;
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(data.data());
+    SSL_SESSION* session = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(data.size()));
+    if (!session) {
+        ERR_clear_error();
+        return nullptr;
+    }
+    if (state.cache_log)
+        util::msg_info("{}: reloaded session {} from {} cache", state.namaddr, cache_id, state.cache_type);
+    return session;
+}
+
+// The session's DER form; empty when it cannot be encoded.
+std::string passivate(SSL_SESSION* session) {
+    int len = i2d_SSL_SESSION(session, nullptr);
+    if (len <= 0) return {};
+    std::string out(static_cast<std::size_t>(len), '\0');
+    unsigned char* p = reinterpret_cast<unsigned char*>(out.data());
+    if (i2d_SSL_SESSION(session, &p) != len) return {};
+    return out;
+}
+
+int new_server_session(SSL*, SSL_SESSION* session) {
+    const VerifyFailure& state = last_verify_failure();
+    if (state.cache_type.empty()) return 0;
+    unsigned len = 0;
+    const unsigned char* id = SSL_SESSION_get_id(session, &len);
+    std::string cache_id = server_cache_id(id, len, state.serverid);
+    if (state.cache_log) util::msg_info("{}: save session {} to {} cache", state.namaddr, cache_id, state.cache_type);
+    std::string data = passivate(session);
+    if (!data.empty()) (void)mgr_update(state.cache_type, cache_id, data);
+    return 0;   // OpenSSL keeps its reference
+}
+
+int new_client_session(SSL*, SSL_SESSION* session) {
+    const VerifyFailure& state = last_verify_failure();
+    if (state.cache_type.empty() || state.serverid.empty()) return 0;
+    if (state.cache_log) util::msg_info("save session {} to {} cache", state.serverid, state.cache_type);
+    std::string data = passivate(session);
+    if (!data.empty()) (void)mgr_update(state.cache_type, state.serverid, data);
+    return 0;
 }
 
 }  // namespace
@@ -225,6 +268,8 @@ std::string Context::cipher_list(std::string_view grade, std::string_view exclus
 
 std::unique_ptr<Context> make_context(const ContextSettings& s) {
     const bool server = s.role == Role::kServer;
+    bool cachable = false;
+    int cache_timeout = 0;
     auto protocols = parse_protocols(s.protocols);
     if (!protocols) {
         util::msg_warn("Invalid TLS protocol list \"{}\": disabling TLS support", s.protocols);
@@ -232,6 +277,16 @@ std::unique_ptr<Context> make_context(const ContextSettings& s) {
     }
     if (s.log_mask & kLogVerbose)
         util::msg_info("initializing the {}-side TLS engine", server ? "server" : "client");
+    // With tlsmgr in use (a cache type), its random bytes seed the PRNG;
+    // like the reference, no TLS without them.
+    if (!s.cache_type.empty()) {
+        std::string seed;
+        if (mgr_seed(s.daemon_random_bytes, seed) != kMgrOk) {
+            util::msg_warn("no entropy for TLS key generation: disabling TLS support");
+            return nullptr;
+        }
+        RAND_seed(seed.data(), static_cast<int>(seed.size()));
+    }
     SslCtxPtr ctx(SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()));
     if (!ctx) {
         util::msg_warn("cannot allocate {} SSL_CTX: disabling TLS support", server ? "server" : "client");
@@ -290,19 +345,61 @@ std::unique_ptr<Context> make_context(const ContextSettings& s) {
             }
             SSL_CTX_set_client_CA_list(ctx.get(), names);
         }
+        // tlsmgr's policy decides on session caching and tickets.
+        if (!s.cache_type.empty() && mgr_policy(s.cache_type, cachable, cache_timeout) != kMgrOk) cache_timeout = 0;
+        if (cache_timeout <= 0) cachable = false;
+        bool ticketable = cache_timeout > 0 && !s.ticket_cipher.empty();
+        if (ticketable) {
+            if (!g_ticket_cipher) g_ticket_cipher = EVP_CIPHER_fetch(nullptr, s.ticket_cipher.c_str(), nullptr);
+            const EVP_CIPHER* c = g_ticket_cipher;
+            if (!c || EVP_CIPHER_get_mode(c) != EVP_CIPH_CBC_MODE ||
+                EVP_CIPHER_get_iv_length(c) != static_cast<int>(kTicketIvLen) ||
+                EVP_CIPHER_get_key_length(c) < static_cast<int>(kTicketIvLen) ||
+                EVP_CIPHER_get_key_length(c) > static_cast<int>(kTicketKeyLen)) {
+                util::msg_warn("tls_session_ticket_cipher: invalid value: {}; session tickets disabled", s.ticket_cipher);
+                ERR_clear_error();
+                ticketable = false;
+            }
+        }
+        if (ticketable) {
+            SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx.get(), ticket_callback);
+            // One TLSv1.3 ticket per handshake, as the reference sends.
+            SSL_CTX_set_num_tickets(ctx.get(), 1);
+        } else {
+            SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
+        }
         static const unsigned char kSessionContext[] = "Postfix/TLS";
-        SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext);
-        SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-        // One TLSv1.3 ticket per handshake, as the reference sends.
-        SSL_CTX_set_num_tickets(ctx.get(), 1);
-        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx.get(), ticket_callback);
+        if (cachable || ticketable) {
+            SSL_CTX_sess_set_cache_size(ctx.get(), 1);
+            SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext);
+            SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL |
+                                                          SSL_SESS_CACHE_NO_AUTO_CLEAR);
+            if (cachable) {
+                SSL_CTX_sess_set_get_cb(ctx.get(), get_server_session);
+                SSL_CTX_sess_set_new_cb(ctx.get(), new_server_session);
+            }
+            SSL_CTX_set_timeout(ctx.get(), 2L * cache_timeout);
+        } else {
+            SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext);
+            SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+        }
     } else {
         SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, accept_any);
-        SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+        if (!s.cache_type.empty() && mgr_policy(s.cache_type, cachable, cache_timeout) != kMgrOk) cache_timeout = 0;
+        if (cache_timeout <= 0) cachable = false;
+        if (cachable) {
+            SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE |
+                                                          SSL_SESS_CACHE_NO_AUTO_CLEAR);
+            SSL_CTX_sess_set_new_cb(ctx.get(), new_client_session);
+        } else {
+            SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+        }
     }
     set_groups(ctx.get(), s.eecdh_auto_curves);
     ERR_clear_error();
-    return std::make_unique<Context>(s, std::move(ctx));
+    auto out = std::make_unique<Context>(s, std::move(ctx));
+    out->set_cache_policy(cachable, cache_timeout);
+    return out;
 }
 
 ContextSettings settings_from_config(const config::Config& config, Role role, std::string_view prefix_view) {
@@ -346,6 +443,10 @@ ContextSettings settings_from_config(const config::Config& config, Role role, st
     s.eecdh_auto_curves = config.get("tls_eecdh_auto_curves");
     s.preempt_cipherlist = bool_param(config, "tls_preempt_cipherlist");
     s.append_default_CA = bool_param(config, "tls_append_default_CA");
+    s.ticket_cipher = config.get("tls_session_ticket_cipher");
+    auto bytes = config::parse_int_value(config.get("tls_daemon_random_bytes"), 255);
+    s.daemon_random_bytes = bytes && *bytes > 0 ? static_cast<int>(*bytes) : 32;
+    s.cache_type = p;
     return s;
 }
 

@@ -6,8 +6,13 @@
 // exclusions (tls_{high,medium,null}_cipherlist), the key-exchange groups
 // (tls_eecdh_auto_curves), DH parameters (a file, else OpenSSL's built-in
 // groups), client-certificate requests (smtpd_tls_ask_ccert) and the
-// fingerprint digest. Like the reference, a context that cannot be built
-// is reported with warnings ("... disabling TLS support") and is absent:
+// fingerprint digest; and session caching as tlsmgr's policy for the
+// cache type allows it (server: session IDs kept in tlsmgr's cache and
+// RFC 5077 tickets with tlsmgr's keys, none when the cache timeout is 0;
+// client: sessions saved to and offered from tlsmgr's cache, see
+// tls_mgr_client.h). Like the reference, a context that cannot be built
+// is reported with warnings ("... disabling TLS support", also when
+// tlsmgr cannot give the seed bytes) and is absent:
 // the caller then answers STARTTLS with 454 or skips TLS.
 //
 // Trust: configuration and the files it names (read before the chroot,
@@ -52,6 +57,12 @@ struct ContextSettings {
     std::string eecdh_auto_curves;
     bool preempt_cipherlist = false;
     bool append_default_CA = false;
+    // Session caching through tlsmgr: the cache type ("smtpd", "smtp",
+    // "lmtp"; empty: no tlsmgr, no caching, no tickets) and
+    // tls_session_ticket_cipher (server).
+    std::string cache_type;
+    std::string ticket_cipher = "aes-256-cbc";
+    int daemon_random_bytes = 32;   // tls_daemon_random_bytes: the seed asked of tlsmgr
 };
 
 class Context {
@@ -60,6 +71,14 @@ public:
     SSL_CTX* get() const { return ctx_.get(); }
     const ContextSettings& settings() const { return settings_; }
     unsigned log_mask() const { return settings_.log_mask; }
+    // What tlsmgr's policy said at construction: sessions go to its cache
+    // (cachable) and live this long (0: no caching, no tickets).
+    bool cachable() const { return cachable_; }
+    int cache_timeout() const { return cache_timeout_; }
+    void set_cache_policy(bool cachable, int timeout) {
+        cachable_ = cachable;
+        cache_timeout_ = timeout;
+    }
     // The cipher list a session uses: the grade's list with ":!x" for each
     // exclusion; empty (after a warning) when the grade is unknown.
     std::string cipher_list(std::string_view grade, std::string_view exclusions, std::string_view namaddr) const;
@@ -67,6 +86,8 @@ public:
 private:
     ContextSettings settings_;
     SslCtxPtr ctx_;
+    bool cachable_ = false;
+    int cache_timeout_ = 0;
 };
 
 // The first certificate verification error of the handshake in progress
@@ -81,6 +102,10 @@ struct VerifyFailure {
     std::string namaddr;
     bool verbose = false;          // "depth=N verify=N subject=..." lines
     bool cache_log = false;        // session ticket lines
+    // Session caching of the handshake in progress.
+    std::string cache_type;        // empty: not cached
+    std::string serverid;          // server: service name; client: the lookup key
+    bool ticketed = false;         // server: the client's ticket was decrypted
 };
 VerifyFailure& last_verify_failure();
 

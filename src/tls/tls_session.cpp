@@ -7,6 +7,8 @@
 // from certificates are made printable before they are logged.
 #include "tls/tls_session.h"
 
+#include "tls/tls_mgr_client.h"
+#include "tls/tls_scache.h"
 #include "util/msg.h"
 
 #include <fmt/core.h>
@@ -178,7 +180,43 @@ void log_handshake_failure(std::string_view what, const std::string& namaddr, Io
     }
 }
 
+// The client's cached session for a server whose handshake failed leaves
+// the cache (the reference's uncache_session()).
+void uncache_client() {
+    const VerifyFailure& f = last_verify_failure();
+    if (f.cache_type.empty() || f.serverid.empty()) return;
+    if (f.cache_log) util::msg_info("remove session {} from client cache", f.serverid);
+    (void)mgr_delete(f.cache_type, f.serverid);
+}
+
 }  // namespace
+
+std::string client_cache_id(std::string_view prefix, std::string_view helo, std::string_view protocols,
+                            std::string_view ciphers) {
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), nullptr) == 1;
+    auto add = [&](const void* p, std::size_t n) { ok = ok && EVP_DigestUpdate(md, p, n) == 1; };
+    auto add_string = [&](std::string_view text) {
+        std::string z(text);
+        add(z.c_str(), z.size() + 1);   // with the terminating NUL
+    };
+    long version = static_cast<long>(OpenSSL_version_num());
+    int must_fail = 0;
+    int tlsa_count = 0;
+    add_string(helo);
+    add(&version, sizeof version);
+    add_string(protocols);
+    add_string(ciphers);
+    add(&must_fail, sizeof must_fail);
+    add(&tlsa_count, sizeof tlsa_count);
+    add_string("");   // no SNI name
+    unsigned char buf[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    ok = ok && EVP_DigestFinal_ex(md, buf, &len) == 1;
+    if (md) EVP_MD_CTX_free(md);
+    if (!ok) util::msg_fatal("error computing sha256 message digest");
+    return fmt::format("{}&{}", prefix, hex_encode(std::string_view(reinterpret_cast<const char*>(buf), len)));
+}
 
 std::string cert_fingerprint(X509* cert, std::string_view digest) {
     const EVP_MD* md = EVP_get_digestbyname(std::string(digest).c_str());
@@ -229,6 +267,11 @@ std::unique_ptr<Session> Session::accept(const Context& ctx, int fd, const Start
     }
     set_nonblocking(fd);
     prepare(ssl.get(), mask, opts.namaddr);
+    if (ctx.cachable()) {
+        VerifyFailure& f = last_verify_failure();
+        f.cache_type = ctx.settings().cache_type;
+        f.serverid = opts.serverid;
+    }
     int rc = 0;
     SSL* raw = ssl.get();
     IoStatus st = run_io(raw, fd, opts.timeout, [raw] { return SSL_accept(raw); }, rc);
@@ -266,11 +309,28 @@ std::unique_ptr<Session> Session::connect(const Context& ctx, int fd, const Star
     }
     set_nonblocking(fd);
     prepare(ssl.get(), mask, opts.namaddr);
+    if (ctx.cachable() && !opts.serverid.empty()) {
+        VerifyFailure& f = last_verify_failure();
+        f.cache_type = ctx.settings().cache_type;
+        f.serverid = client_cache_id(opts.serverid, opts.helo, ctx.settings().protocols, ciphers);
+        if (f.cache_log) util::msg_info("looking for session {} in {} cache", f.serverid, f.cache_type);
+        std::string data;
+        if (mgr_lookup(f.cache_type, f.serverid, data) == kMgrOk) {
+            const unsigned char* p = reinterpret_cast<const unsigned char*>(data.data());
+            if (SSL_SESSION* session = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(data.size()))) {
+                if (f.cache_log) util::msg_info("reloaded session {} from {} cache", f.serverid, f.cache_type);
+                SSL_set_session(ssl.get(), session);
+                SSL_SESSION_free(session);
+            }
+            ERR_clear_error();
+        }
+    }
     int rc = 0;
     SSL* raw = ssl.get();
     IoStatus st = run_io(raw, fd, opts.timeout, [raw] { return SSL_connect(raw); }, rc);
     if (st != IoStatus::kDone) {
         log_handshake_failure("SSL_connect error to", opts.namaddr, st, rc);
+        uncache_client();
         return nullptr;
     }
     std::unique_ptr<Session> s(new Session(std::move(ssl), fd, opts.namaddr));
@@ -283,6 +343,9 @@ void Session::collect(const Context& ctx, bool server, unsigned extra_mask) {
     const unsigned mask = ctx.log_mask() | extra_mask;
     const std::string& mdalg = ctx.settings().fingerprint_digest;
     reused_ = SSL_session_reused(ssl) != 0;
+    if (reused_ && (mask & kLogCache))
+        util::msg_info("{}: Reusing old session{}", namaddr_,
+                       server && last_verify_failure().ticketed ? " (RFC 5077 session ticket)" : "");
     X509* peer = SSL_get1_peer_certificate(ssl);
     if (peer) {
         peer_.cert_present = true;
@@ -290,7 +353,7 @@ void Session::collect(const Context& ctx, bool server, unsigned extra_mask) {
         peer_.trusted = peer_.verify_result == X509_V_OK;
         peer_.subject_line = oneline(X509_get_subject_name(peer));
         peer_.issuer_line = oneline(X509_get_issuer_name(peer));
-        if (mask & kLogVerbose) {
+        if ((mask & kLogVerbose) && server) {
             util::msg_info("subject={}", peer_.subject_line);
             util::msg_info("issuer={}", peer_.issuer_line);
         }
@@ -299,11 +362,23 @@ void Session::collect(const Context& ctx, bool server, unsigned extra_mask) {
         if (peer_.issuer_CN.empty()) peer_.issuer_CN = name_entry(X509_get_issuer_name(peer), NID_organizationName);
         peer_.cert_fingerprint = cert_fingerprint(peer, mdalg);
         peer_.pkey_fingerprint = pkey_fingerprint(peer, mdalg);
-        if (mask & (kLogVerbose | kLogPeerCert))
+        // The server's and the client's lines differ in the reference.
+        if ((mask & (kLogVerbose | kLogPeerCert)) && server)
             util::msg_info("{}: subject_CN={}, issuer={}{}{}{}{}", namaddr_, peer_.peer_CN, peer_.issuer_CN,
                            peer_.cert_fingerprint.empty() ? "" : ", fingerprint=", peer_.cert_fingerprint,
                            peer_.pkey_fingerprint.empty() ? "" : ", pkey_fingerprint=", peer_.pkey_fingerprint);
-        if (!peer_.trusted && (mask & kLogUntrusted)) log_verify_error(server);
+        else if (mask & (kLogVerbose | kLogPeerCert))
+            util::msg_info("{}: subject_CN={}, issuer_CN={}, fingerprint={}, pkey_fingerprint={}", namaddr_,
+                           peer_.peer_CN, peer_.issuer_CN, peer_.cert_fingerprint, peer_.pkey_fingerprint);
+        if (!peer_.trusted && (mask & kLogUntrusted)) {
+            // A resumed session had its certificate checked (and logged)
+            // when it was first made.
+            if (reused_)
+                util::msg_info("{}: re-using session with untrusted certificate, look for details earlier in the log",
+                               namaddr_);
+            else
+                log_verify_error(server);
+        }
     }
     summary_.protocol = SSL_get_version(ssl);
     const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
@@ -328,7 +403,9 @@ void Session::collect(const Context& ctx, bool server, unsigned extra_mask) {
             }
             EVP_PKEY_free(kex);
         }
-        if (!reused_) {
+        // On a resumed session the keys are still named (no digest: there
+        // was no signature), as the reference reports them.
+        {
             int nid = NID_undef;
             EVP_PKEY* local = nullptr;
             if (server || SSL_get_signature_nid(ssl, &nid)) local = SSL_get_privatekey(ssl);
@@ -400,7 +477,7 @@ void Session::log_verify_error(bool server) const {
 std::string Session::summary_line(bool server) const {
     const char* kind = !peer_.cert_present ? "Anonymous" : peer_.verified ? "Verified" : peer_.trusted ? "Trusted" : "Untrusted";
     return fmt::format("{} TLS connection {} {} {}: {} with cipher {} ({}/{} bits){}", kind,
-                       reused_ ? "reused" : "established", server ? "from" : "to", namaddr_, summary_.protocol,
+                       "established", server ? "from" : "to", namaddr_, summary_.protocol,
                        summary_.cipher, summary_.cipher_bits, summary_.cipher_alg_bits, signature_details(summary_));
 }
 

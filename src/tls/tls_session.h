@@ -8,7 +8,10 @@
 // "TLS library problem" warnings, "... lost connection"), the peer
 // certificate lines of loglevel 2 and the summary line of loglevel 1
 // ("Anonymous TLS connection established from X: TLSv1.3 with cipher
-// ... (256/256 bits) key-exchange ...").
+// ... (256/256 bits) key-exchange ...", "established" also for a resumed
+// session, as the reference says it), and the session cache steps of
+// loglevel 2 ("looking up session ... in smtpd cache", "Reusing old
+// session (RFC 5077 session ticket)", "save session ... to smtp cache").
 //
 // Trust: the peer is remote and hostile; OpenSSL does the parsing. The fd
 // is borrowed (the session owns only the SSL object).
@@ -51,7 +54,20 @@ struct StartOptions {
     std::string cipher_exclusions;
     std::string server_name;       // client: SNI (empty: none)
     bool require_cert = false;     // a trusted peer certificate is required (its failure is logged)
+    // Session caching (contexts whose tlsmgr policy allows it). Server:
+    // the service name that partitions the cache; client: the lookup key's
+    // prefix ("service&nexthop&host&addr&", the reference's) and the
+    // server's EHLO name, both salted with the protocol and cipher lists
+    // into the key (client_cache_id()).
+    std::string serverid;
+    std::string helo;
 };
+
+// The client cache key: prefix, '&' and the upper-case hex SHA-256 of the
+// EHLO name, the OpenSSL version, the protocol list, the cipher list and
+// the (empty) DANE and SNI data, as the reference salts it.
+std::string client_cache_id(std::string_view prefix, std::string_view helo, std::string_view protocols,
+                            std::string_view ciphers);
 
 class Session : public smtp::StreamTransport {
 public:

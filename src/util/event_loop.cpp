@@ -1,15 +1,33 @@
-// The poll(2) event loop of event_loop.h.
+// The poll(2) / epoll(7) event loop of event_loop.h.
 #include "util/event_loop.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 namespace pf::util {
 
-void EventLoop::watch_fd(int fd, std::function<void()> on_readable) { fds_[fd] = std::move(on_readable); }
+EventLoop::~EventLoop() {
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
 
-void EventLoop::unwatch_fd(int fd) { fds_.erase(fd); }
+void EventLoop::watch_fd(int fd, std::function<void()> on_readable) {
+    auto [it, added] = fds_.insert_or_assign(fd, std::move(on_readable));
+    (void)it;
+    if (added && epoll_fd_ >= 0) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0 && errno == EEXIST)
+            (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    }
+}
+
+void EventLoop::unwatch_fd(int fd) {
+    if (fds_.erase(fd) != 0 && epoll_fd_ >= 0) (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 EventLoop::TimerId EventLoop::add_timer(std::chrono::milliseconds delay, std::function<void()> callback) {
     TimerId id = next_timer_++;
@@ -19,7 +37,7 @@ EventLoop::TimerId EventLoop::add_timer(std::chrono::milliseconds delay, std::fu
 
 void EventLoop::cancel_timer(TimerId id) { timers_.erase(id); }
 
-bool EventLoop::run_once(std::chrono::milliseconds max_wait) {
+long long EventLoop::next_wait_ms(std::chrono::milliseconds max_wait) const {
     auto now = Clock::now();
     long long wait_ms = max_wait.count();
     for (const auto& [id, timer] : timers_) {
@@ -27,10 +45,13 @@ bool EventLoop::run_once(std::chrono::milliseconds max_wait) {
         if (left < 0) left = 0;
         if (wait_ms < 0 || left < wait_ms) wait_ms = left;
     }
+    return wait_ms;
+}
+
+bool EventLoop::wait_poll(int timeout) {
     std::vector<pollfd> polled;
     polled.reserve(fds_.size());
     for (const auto& [fd, callback] : fds_) polled.push_back(pollfd{fd, POLLIN, 0});
-    int timeout = wait_ms < 0 ? -1 : static_cast<int>(std::min<long long>(wait_ms, 1 << 30));
     int n = ::poll(polled.data(), polled.size(), timeout);
     if (n < 0 && errno != EINTR) return false;
     if (n > 0) {
@@ -43,8 +64,38 @@ bool EventLoop::run_once(std::chrono::milliseconds max_wait) {
             callback();
         }
     }
+    return true;
+}
+
+bool EventLoop::wait_epoll(int timeout) {
+    if (epoll_fd_ < 0) {
+        epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (epoll_fd_ < 0) return false;
+        for (const auto& [fd, callback] : fds_) {
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.fd = fd;
+            (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        }
+    }
+    epoll_event events[64];
+    int n = ::epoll_wait(epoll_fd_, events, 64, timeout);
+    if (n < 0 && errno != EINTR) return false;
+    // The order of poll: ascending descriptors.
+    if (n > 1)
+        std::sort(events, events + n, [](const epoll_event& a, const epoll_event& b) { return a.data.fd < b.data.fd; });
+    for (int i = 0; i < n; ++i) {
+        auto it = fds_.find(events[i].data.fd);
+        if (it == fds_.end()) continue;  // unwatched by an earlier callback
+        auto callback = it->second;      // a copy: the callback may unwatch itself
+        callback();
+    }
+    return true;
+}
+
+void EventLoop::run_timers() {
     // Timers due now, in order of their due time.
-    now = Clock::now();
+    auto now = Clock::now();
     std::vector<TimerId> due;
     for (const auto& [id, timer] : timers_)
         if (timer.due <= now) due.push_back(id);
@@ -56,6 +107,13 @@ bool EventLoop::run_once(std::chrono::milliseconds max_wait) {
         timers_.erase(it);
         callback();
     }
+}
+
+bool EventLoop::run_once(std::chrono::milliseconds max_wait) {
+    long long wait_ms = next_wait_ms(max_wait);
+    int timeout = wait_ms < 0 ? -1 : static_cast<int>(std::min<long long>(wait_ms, 1 << 30));
+    if (!(want_epoll_ ? wait_epoll(timeout) : wait_poll(timeout))) return false;
+    run_timers();
     return true;
 }
 

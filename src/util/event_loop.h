@@ -2,6 +2,12 @@
 // descriptors and one-shot timers, as the reference's event layer gives its
 // daemons and master. No threads; callbacks run one at a time, from run_once.
 //
+// use_epoll() switches a loop that watches many descriptors (master: every
+// listening socket and every child's status channel) to epoll(7), whose
+// cost per wait does not grow with the number watched. Its rule: a watched
+// fd is unwatched before it is closed (an fd also open in a forked child
+// would otherwise stay registered).
+//
 // Callbacks may add or remove fds and timers (their own included) while they
 // run. Trust: none needed; fds are the caller's.
 #pragma once
@@ -18,6 +24,16 @@ class EventLoop {
 public:
     using Clock = std::chrono::steady_clock;
     using TimerId = std::uint64_t;
+
+    EventLoop() = default;
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+    ~EventLoop();
+
+    // epoll(7) from the next run_once on (see the header comment); the
+    // epoll descriptor is close-on-exec and made at that first wait, so a
+    // fork before it (master -w) shares nothing.
+    void use_epoll() { want_epoll_ = true; }
 
     // Calls on_readable whenever fd polls readable (or hung up / in error).
     // Replaces an earlier callback for the same fd.
@@ -40,9 +56,16 @@ private:
         Clock::time_point due;
         std::function<void()> callback;
     };
+    long long next_wait_ms(std::chrono::milliseconds max_wait) const;
+    bool wait_poll(int timeout);
+    bool wait_epoll(int timeout);
+    void run_timers();
+
     std::map<int, std::function<void()>> fds_;
     std::map<TimerId, Timer> timers_;
     TimerId next_timer_ = 1;
+    bool want_epoll_ = false;
+    int epoll_fd_ = -1;
 };
 
 }  // namespace pf::util

@@ -15,14 +15,27 @@
 // log_path setting lands in libasan's copy of the report path (both export
 // the same function; the first one loaded wins), so UBSan's own report path
 // is set here, through libubsan's copy of that function.
-// Trusts: the environment's UBSAN_OPTIONS only to see whether it names a
-// log_path itself.
+// A daemon that chroots (the stock master.cf jails pickup, cleanup, bounce,
+// showq, flush, ...) could no longer reach that folder when a report is
+// written (the runtimes open the file only then: "Can't open file", exit 1,
+// the report lost on master's /dev/null): chroot() is wrapped here to open
+// the process's two report files first and hand their descriptors to the
+// runtimes. Such processes leave empty asan.<pid>/ubsan.<pid> files behind:
+// only files with content are reports. Their stacks are not symbolised
+// (module+offset: addr2line -e <program> <offset>).
+// Trusts: the environment's ASAN_OPTIONS/UBSAN_OPTIONS only to see whether
+// they name a log_path themselves.
 
 #ifdef PF_SANITIZE_LOG_PREFIX
 
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 extern "C" {
 
@@ -52,6 +65,31 @@ __attribute__((constructor)) void set_ubsan_report_path() {
     ::dlclose(ubsan);
 }
 
+// Opens <prefix><kind>.<pid> now and makes it the report file of the
+// runtime in `library` (already loaded), unless the environment chose a
+// report path for that runtime.
+void open_report_file(const char* library, const char* kind, const char* env) {
+    const char* options = std::getenv(env);
+    if (options != nullptr && std::strstr(options, "log_path") != nullptr) return;
+    void* runtime = ::dlopen(library, RTLD_NOW | RTLD_NOLOAD);
+    if (runtime == nullptr) return;
+    using SetReportFd = void (*)(void*);
+    if (auto set_fd = reinterpret_cast<SetReportFd>(::dlsym(runtime, "__sanitizer_set_report_fd"))) {
+        char path[4096];
+        std::snprintf(path, sizeof path, "%s%s.%ld", PF_SANITIZE_LOG_PREFIX, kind, static_cast<long>(::getpid()));
+        int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) set_fd(reinterpret_cast<void*>(static_cast<std::uintptr_t>(fd)));
+    }
+    ::dlclose(runtime);
+}
+
 }  // namespace
+
+// Replaces libc's chroot() in the programs of this build (see the top).
+extern "C" int chroot(const char* path) noexcept {
+    open_report_file("libasan.so.8", "asan", "ASAN_OPTIONS");
+    open_report_file("libubsan.so.1", "ubsan", "UBSAN_OPTIONS");
+    return static_cast<int>(::syscall(SYS_chroot, path));
+}
 
 #endif

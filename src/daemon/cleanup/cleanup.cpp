@@ -49,12 +49,14 @@ public:
     explicit WriterSink(queue::QueueFileWriter& w) : w_(w) {}
     bool write(char type, std::string_view data) override { return w_.write(type, data); }
     long offset() override { return w_.offset(); }
+    // The first record has the same size as its placeholder: written in
+    // place with pwrite after a flush, the stream stays at the end of the
+    // file (no seek back and forth, no re-read of the last block).
     bool rewrite_first(char type, std::string_view data) override {
         std::FILE* f = w_.stream();
-        if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_SET) != 0) return false;
-        bool ok = queue::write_record(f, type, data);
-        if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_END) != 0) ok = false;
-        return ok;
+        if (std::fflush(f) != 0) return false;
+        std::string encoded = queue::encode_record(type, data);
+        return ::pwrite(::fileno(f), encoded.data(), encoded.size(), 0) == static_cast<ssize_t>(encoded.size());
     }
 
 private:
@@ -156,9 +158,13 @@ void finish(Daemon& d, int fd, Connection& c) {
     reply.add("status", static_cast<long long>(status));
     reply.add("reason", reason);
     (void)ipc::send_attrs(fd, reply, kTimeout);
+    // The wakeup is dropped when qmgr's listen backlog is full, as the
+    // reference's: every trigger waiting there makes qmgr scan incoming/
+    // after this file was committed. (Waiting for room held this process
+    // for up to a second per message under load.)
     if (queued && !s.hold())
-        (void)ipc::send_trigger(".", "public", "qmgr",
-                                std::string(1, ipc::qmgr_trigger::kScanIncoming), 1);
+        (void)ipc::send_trigger(".", "public", "qmgr", std::string(1, ipc::qmgr_trigger::kScanIncoming), 1,
+                                /*wait_for_room=*/false);
 }
 
 bool handle_client(ipc::ServerContext&, int fd) {

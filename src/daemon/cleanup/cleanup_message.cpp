@@ -183,6 +183,9 @@ bool CleanupSession::act(std::string_view context, std::string& text, std::strin
 }
 
 void CleanupSession::out_header(std::string_view header) {
+    // The reference writes a header as a C string: a NUL byte ends it,
+    // continuation lines after it included.
+    header = header.substr(0, header.find('\0'));
     detect_utf8(header, kUtf8Header);
     std::string_view rest = header;
     const size_t limit = static_cast<size_t>(s_.header_size_limit);

@@ -41,6 +41,9 @@ std::optional<mail::Maps> maps(const config::Config& c, std::string_view name, d
     if (util::trim(value).empty()) return std::nullopt;
     auto m = mail::Maps::open(std::string(name), value, flags);
     if (!m) throw std::runtime_error(m.error());
+    // A lookup error is logged as the reference's table lists log it
+    // ("<type>:<name> lookup error for "<key>""), before cleanup's own line.
+    m->set_warn_errors(true);
     return std::move(*m);
 }
 

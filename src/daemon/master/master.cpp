@@ -183,6 +183,9 @@ void Master::reload() {
 }
 
 void Master::run() {
+    // Master watches every listening socket and every child's status
+    // channel: epoll's cost per wait does not grow with their number.
+    loop_.use_epoll();
     for (;;) {
         if (!loop_.run_once()) util::msg_fatal("poll: {}", std::strerror(errno));
     }

@@ -80,8 +80,12 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
     int saved_unread = env.rcpt_unread;
     env.recipients.clear();
     if (recipient_limit <= 0) recipient_limit = 1;
+    // The read offset is followed here (record sizes, seeks) rather than
+    // asked of the stream: ftell is a system call per record.
+    long next = 0;
     if (env.rcpt_offset > 0) {
         if (std::fseek(fp, env.rcpt_offset, SEEK_SET) < 0) return false;
+        next = env.rcpt_offset;
         env.rcpt_offset = 0;
     } else if (std::fseek(fp, 0, SEEK_SET) < 0) {
         return false;
@@ -96,8 +100,7 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
     for (;;) {
         std::string_view expected = kEnvelopeTypes;
         std::string expected_storage;
-        long curr = std::ftell(fp);
-        if (curr < 0) util::msg_fatal("ftell queue file {}: {}", id, std::strerror(errno));
+        long curr = next;
         if (curr == env.data_offset && curr > 0) {
             if (std::fseek(fp, env.data_size, SEEK_CUR) < 0) {
                 msg_warn("{}: message rejected: missing end record", id);
@@ -110,12 +113,14 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
             expected_storage = std::string(kEnvelopeTypes) + std::string(kExtractTypes);
             expected = expected_storage;
         }
-        auto record = queue::read_record(fp, kMaxRecord);
+        std::size_t consumed = 0;
+        auto record = queue::read_record(fp, kMaxRecord, &consumed);
         if (!record) {
             msg_warn("{}: message rejected: missing end record", id);
             error = true;
             break;
         }
+        next = curr + static_cast<long>(consumed);
         char type = record->type;
         std::string_view start = record->data;
         if (type == rec::kPointer) {
@@ -125,6 +130,7 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
                 error = true;
                 break;
             }
+            next = target;
             continue;
         }
         if (type == 0 || expected.find(type) == std::string_view::npos) {
@@ -163,7 +169,7 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
                 dsn_orcpt.reset();
                 dsn_notify = 0;
                 if (static_cast<int>(env.recipients.size()) >= recipient_limit) {
-                    env.rcpt_offset = std::ftell(fp);
+                    env.rcpt_offset = next;
                     if (env.seen_all_non_rcpt) {
                         ok = true;
                         break;

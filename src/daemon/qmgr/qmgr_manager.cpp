@@ -506,16 +506,22 @@ bool QueueManager::recipients_left(const Message& message) {
     File fp = open_queue_file(paths_.path(queue::kActive, message.queue_id));
     if (!fp) return false;
     long data_offset = message.env.data_offset, data_size = message.env.data_size;
+    long curr = 0;  // followed here: ftell is a system call per record
     for (;;) {
-        long curr = std::ftell(fp.get());
-        if (curr == data_offset && curr > 0 && std::fseek(fp.get(), data_size, SEEK_CUR) < 0) return false;
-        auto record = queue::read_record(fp.get(), 1 << 20);
+        if (curr == data_offset && curr > 0) {
+            if (std::fseek(fp.get(), data_size, SEEK_CUR) < 0) return false;
+            curr += data_size;
+        }
+        std::size_t consumed = 0;
+        auto record = queue::read_record(fp.get(), 1 << 20, &consumed);
         if (!record) return false;
+        curr += static_cast<long>(consumed);
         if (record->type == queue::rec::kEnd) return false;
         if (record->type == queue::rec::kRcpt) return true;
         if (record->type == queue::rec::kPointer) {
             long target = std::atol(record->data.c_str());
             if (target <= 0 || std::fseek(fp.get(), target, SEEK_SET) < 0) return false;
+            curr = target;
         }
     }
 }
@@ -524,6 +530,7 @@ void QueueManager::active_done(Message* message) {
     const std::string id = message->queue_id;
     // A bounce log left by the agents: ask for the non-delivery notice.
     struct stat st;
+    bool bounce_notice = false;
     std::string bounce_path = paths_.path(queue::kBounceLog, id);
     if (stat(bounce_path.c_str(), &st) == 0) {
         if (st.st_size == 0) {
@@ -531,6 +538,8 @@ void QueueManager::active_done(Message* message) {
                 msg_fatal("remove {} {}: {}", queue::kBounceLog, id, std::strerror(errno));
         } else if (!hooks_.notice || hooks_.notice(settings_.bounce_service, "flush", *message) != 0) {
             message->defer = true;
+        } else {
+            bounce_notice = true;
         }
     }
     // A delivery agent marks a damaged file by taking away its "ready" mode.
@@ -560,6 +569,16 @@ void QueueManager::active_done(Message* message) {
     // later retry does not report again.
     if ((message->env.tflags & (kTraceUserVerify | kTraceRecord | kTraceRecordDelayedSent)) ||
         (message->env.rflags & kReadFlagNotifySuccess)) {
+        // The reference asks for its notices without waiting for them: its
+        // loop moves the non-delivery notice (announced by cleanup) into the
+        // active queue before it asks for the delivery report, so the sender
+        // gets the two in that order. Same here: activate what arrived.
+        if (bounce_notice) {
+            for (const std::string& notice_id : list_queue(paths_, queue::kIncoming)) {
+                if (static_cast<int>(messages_.size()) >= settings_.active_limit) break;
+                feed(scans_[kIncoming], notice_id);
+            }
+        }
         int status = hooks_.notice ? hooks_.notice(settings_.trace_service, "trace", *message) : -1;
         if (status == 0 && message->env.tflags_offset > 0) kill_record(*message, message->env.tflags_offset);
         if (status != 0) message->defer = true;
@@ -710,6 +729,8 @@ ipc::DeliveryRequest QueueManager::build_request(const Entry& entry) {
     ipc::DeliveryRequest r;
     r.flags = static_cast<unsigned>(m.env.tflags) |
               (m.env.have_inspect ? ipc::kDeliveryBounce : ipc::kDeliveryDefault);
+    // The destination's connection caching bits (qmgr_scheduler.cpp).
+    r.flags |= entry.queue->dflags;
     r.queue_name = m.queue_name;
     r.queue_id = m.queue_id;
     r.data_offset = m.env.data_offset;

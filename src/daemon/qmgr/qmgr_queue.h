@@ -12,6 +12,10 @@
 // destination is dead (window 0) with a reason, until the caller revives it
 // (after minimal_backoff_time) or a later success does.
 //
+// It also carries the on-demand connection caching state the reference's
+// queue manager keeps per destination (dflags, last_done): see
+// Scheduler::select_entry.
+//
 // Pure state: no timers, no I/O; the scheduler and tests drive it.
 #pragma once
 
@@ -64,6 +68,11 @@ public:
     std::list<Entry*> todo;   // entries waiting for delivery, oldest first
     std::list<Entry*> busy_entries;
     int busy = 0;             // entries being delivered
+    // Delivery request flags for this destination (the connection cache
+    // bits kDeliveryConnLoad/kDeliveryConnStore), and when a delivery
+    // here last finished (seconds; back-to-back deliveries).
+    unsigned dflags = 0;
+    long last_done = 0;
 
 private:
     std::string name_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <numeric>
 
 namespace pf::qmgr {
@@ -198,6 +199,21 @@ Transport* Scheduler::select_transport() {
     return nullptr;
 }
 
+// On-demand connection caching, as the reference's queue manager asks for
+// it: once deliveries to a destination run back to back (one finished
+// within the last second), the agent may take cached connections and keep
+// new ones; when neither back-to-back nor concurrent deliveries remain it
+// may still take but no longer keep them (cached connections are used up
+// before new ones are made).
+void update_connection_caching(DestQueue& q, long now) {
+    const bool back_to_back = q.last_done + 1 >= now;
+    if ((q.dflags & ipc::kDeliveryConnStore) == 0) {
+        if (back_to_back) q.dflags |= ipc::kDeliveryConnLoad | ipc::kDeliveryConnStore;
+    } else if (!(q.busy > 1 || back_to_back)) {
+        q.dflags &= ~static_cast<unsigned>(ipc::kDeliveryConnStore);
+    }
+}
+
 Entry* Scheduler::select_entry(Transport& transport) {
     for (auto it = transport.order.begin(); it != transport.order.end(); ++it) {
         DestQueue* q = *it;
@@ -207,6 +223,7 @@ Entry* Scheduler::select_entry(Transport& transport) {
         q->busy_entries.push_back(entry);
         q->busy++;
         entry->busy = true;
+        update_connection_caching(*q, static_cast<long>(std::time(nullptr)));
         transport.order.erase(it);
         transport.order.push_back(q);
         return entry;
@@ -286,6 +303,7 @@ Message* Scheduler::entry_done(Entry* entry) {
         q->todo.remove(entry);
     }
     const bool was_busy = entry->busy;
+    if (was_busy) q->last_done = static_cast<long>(std::time(nullptr));
     Message* message = entry->message;
     message->refcount--;
     message->rcpt_count -= static_cast<long>(entry->recipients.size());

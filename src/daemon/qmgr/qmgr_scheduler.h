@@ -89,6 +89,10 @@ struct Route {
     std::string nexthop;
 };
 
+// The reference's on-demand connection caching bits of q (dflags) when an
+// entry of q was just selected at time now (seconds).
+void update_connection_caching(DestQueue& q, long now);
+
 class Scheduler {
 public:
     static constexpr int kMaxPending = 2;  // agent connections per transport

@@ -6,6 +6,7 @@
 //
 // Privileges: none beyond mail_owner (the skeleton drops to it).
 // Trust: requests come from qmgr; master.cf gives no arguments.
+#include "daemon/smtp/smtp_cache.h"
 #include "daemon/smtp/smtp_deliver.h"
 #include "daemon/smtp/smtp_settings.h"
 #include "ipc/deliver_agent.h"
@@ -51,6 +52,10 @@ int main(int argc, char** argv) {
     };
     hooks.post_init = [](ipc::ServerContext& ctx) {
         state().agent.queue_directory = ctx.config.get("queue_directory");
+        // The connection cache (scache) is found under the queue directory;
+        // its labels start with our master.cf service name.
+        state().smtp.cache->transport = ctx.service_name;
+        state().smtp.cache->open_client(state().agent.queue_directory);
     };
     return ipc::run_single_server(argc, argv, std::move(hooks), smtp_service);
 }

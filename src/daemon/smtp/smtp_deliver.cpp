@@ -1,6 +1,7 @@
 // The smtp/lmtp client's work on one delivery request: see smtp_deliver.h.
 #include "daemon/smtp/smtp_deliver.h"
 
+#include "daemon/smtp/smtp_cache.h"
 #include "daemon/smtp/smtp_content.h"
 #include "daemon/smtp/smtp_session.h"
 #include "ipc/deliver_agent.h"
@@ -12,6 +13,8 @@
 #include "smtp/smtp_client_dest.h"
 #include "util/msg.h"
 
+#include <ctime>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -34,17 +37,6 @@ struct Candidate {
 struct Reason {
     ipc::Dsn dsn;
     std::string relay{ipc::kNoRelay};
-};
-
-class FdCloser {
-public:
-    explicit FdCloser(int fd) : fd_(fd) {}
-    ~FdCloser() { if (fd_ >= 0) ::close(fd_); }
-    FdCloser(const FdCloser&) = delete;
-    FdCloser& operator=(const FdCloser&) = delete;
-
-private:
-    int fd_;
 };
 
 // smtp_generic_maps for one address (internal form): the first address
@@ -191,6 +183,7 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
     hops.push_back(request.nexthop);
     for (const auto& f : settings.fallback_relays) hops.push_back(f);
     std::vector<Candidate> servers;
+    std::string first_domain;  // the first next-hop's bare domain (connection cache policy)
     std::optional<Reason> lookup_failure;
     bool lookup_permanent = false;
     for (std::size_t h = 0; h < hops.size(); ++h) {
@@ -211,6 +204,7 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
             }
             continue;
         }
+        if (h == 0) first_domain = dest->host;
         for (auto& a : found.addresses) servers.push_back({std::move(a), dest->port, dest->unix_socket, hops[h], dest->host});
     }
     if (servers.empty()) {
@@ -253,6 +247,39 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
         request.times.active_arrival.sec - request.times.incoming_arrival.sec >= settings.min_backoff;
     // The same server again, in plaintext (set by a session that asks for it).
     bool again_plaintext = false;
+
+    // Connection caching (smtp_cache.h). SASL credentials may depend on
+    // the sender: then it is part of the cache labels.
+    const std::string sender_key = settings.sasl ? request.sender : std::string();
+    CachePolicy policy;
+    if (settings.cache && !first_domain.empty())
+        policy = cache_policy(*settings.cache, request, first_domain, sender_key);
+    bool dest_lookup_done = false;
+    // A cached connection for server k (or for the next-hop), probed with
+    // RSET; nullopt when there is none or the probe failed.
+    auto reuse = [&](const SessionPeer& peer) -> std::optional<ReusedConnection> {
+        if (!policy.load || !settings.cache || !settings.cache->client) return std::nullopt;
+        for (int how = 0; how < 2; ++how) {
+            std::optional<ipc::ScacheFound> found;
+            if (how == 0) {
+                if (dest_lookup_done || policy.dest_label.empty()) continue;
+                dest_lookup_done = true;
+                found = settings.cache->client->find_dest(policy.dest_label);
+            } else {
+                found = settings.cache->client->find_endp(endpoint_label(*settings.cache, peer, sender_key));
+            }
+            if (!found) continue;
+            auto conn = decode_session(std::move(found->fd), found->endp_prop);
+            if (!conn) {
+                util::msg_warn("{}: bad cached session attribute for {}", request.queue_id, peer.namaddr());
+                continue;
+            }
+            SmtpSession probe(settings, conn->peer, conn->fd.get());
+            probe.resume(conn->resume, settings.cache->reuse_count_limit);
+            if (probe.rset_probe()) return conn;
+        }
+        return std::nullopt;
+    };
     for (std::size_t k = 0; k < servers.size() && pending(); k += again_plaintext ? 0 : 1) {
         const bool plaintext = std::exchange(again_plaintext, false);
         const bool final_server = k + 1 == servers.size();
@@ -271,19 +298,34 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
                 this_message.recipients.push_back(message.recipients[i]);
             }
 
-        auto fd = smtp::connect_server(c.address, settings.connect_timeout);
-        if (!fd) {
-            std::string where = c.unix_socket ? peer.namaddr() : peer.namaddr() + ":" + std::to_string(c.port);
-            site = Reason{ipc::Dsn::simple("4.4.1", fmt::format("connect to {}: {}", where, fd.error())),
-                          std::string(ipc::kNoRelay)};
-            // Logged at once, without the queue ID, as the reference does.
-            util::msg_info("{}", site->dsn.reason);
-            continue;
+        std::optional<ReusedConnection> reused = plaintext ? std::nullopt : reuse(peer);
+        ipc::UniqueFd conn;
+        if (reused) {
+            peer = reused->peer;
+            conn = std::move(reused->fd);
+        } else {
+            auto fd = smtp::connect_server(c.address, settings.connect_timeout);
+            if (!fd) {
+                std::string where = c.unix_socket ? peer.namaddr() : peer.namaddr() + ":" + std::to_string(c.port);
+                site = Reason{ipc::Dsn::simple("4.4.1", fmt::format("connect to {}: {}", where, fd.error())),
+                              std::string(ipc::kNoRelay)};
+                // Logged at once, without the queue ID, as the reference
+                // does for TCP servers; a UNIX-domain server's failure shows
+                // only in the deferral's reason.
+                if (!c.unix_socket) util::msg_info("{}", site->dsn.reason);
+                continue;
+            }
+            conn.reset(*fd);
         }
-        FdCloser closer(*fd);
         request.times.conn_setup_done = ipc::TimeStamp::now();
-        SmtpSession session(settings, peer, *fd);
+        SmtpSession session(settings, peer, conn.get());
         session.set_tls_fallback(tls_fallback, plaintext);
+        if (reused)
+            session.resume(reused->resume, settings.cache->reuse_count_limit);
+        else if (policy.store)
+            session.allow_caching(static_cast<long>(std::time(nullptr)) + settings.cache->reuse_time_limit,
+                                  settings.cache->reuse_count_limit);
+        request.times.reuse_count = session.reuse_count();
         this_message.write_content = [&](smtp::SmtpStream& stream) {
             return write_content(stream, session.mime_downgrade(this_message));
         };
@@ -331,6 +373,15 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
                 rcpt_soft[i] = Reason{ev.dsn, peer.relay()};
             }
         }
+        // The connection goes to the cache or is closed; a good session
+        // ends the search for one to cache under the next-hop.
+        bool good = outcome.greeted || session.reuse_count() > 0;
+        for (const auto& ev : outcome.events)
+            if (ev.rcpt < 0) good = false;
+        if (session.cacheable() && settings.cache)
+            save_session(*settings.cache, policy, peer, session.passivate(), std::move(conn), sender_key);
+        if (good) policy.dest_label.clear();
+        request.times.reuse_count = 0;
     }
     for (std::size_t i = 0; i < n; ++i) {
         if (done[i]) continue;

@@ -8,6 +8,8 @@
 #include "util/msg.h"
 #include "util/strings.h"
 
+#include <ctime>
+
 #include <fmt/core.h>
 
 namespace pf::smtp_agent {
@@ -56,6 +58,7 @@ bool SmtpSession::send(const std::string& command, int timeout, smtp::StreamErro
 }
 
 void SmtpSession::stream_failure(SessionResult& out, smtp::StreamError error, Stage stage) {
+    expire_time_ = 0;  // a broken connection is never cached
     SessionEvent ev;
     ev.dsn.status = "4.4.2";
     if (error == smtp::StreamError::kTimeout)
@@ -285,6 +288,7 @@ bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
             ev.dsn.reason = fmt::format("SMTPUTF8 is required, but was not offered by host {}", peer_.namaddr());
             out.events.push_back(std::move(ev));
         }
+        expire_time_ = 0;
         return true;
     }
 
@@ -402,8 +406,9 @@ bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
     }
     stream_.write(".\r\n");
     // With PIPELINING the QUIT goes out with the final dot, as the
-    // reference sends it.
-    if (pipelining) {
+    // reference sends it; a cached session has none.
+    if (expired()) expire_time_ = 0;
+    if (pipelining && expire_time_ == 0) {
         stream_.write("QUIT\r\n");
         quit_sent_ = true;
     }
@@ -439,14 +444,43 @@ bool SmtpSession::transaction(const SessionMessage& m, SessionResult& out) {
     return true;
 }
 
-void SmtpSession::rset() {
+bool SmtpSession::expired() const {
+    return expire_time_ > 0 && (expire_time_ < static_cast<long>(std::time(nullptr)) ||
+                                (reuse_count_limit_ > 0 && reuse_count_ >= reuse_count_limit_));
+}
+
+bool SmtpSession::rset_probe() {
+    // Neither a lost connection nor a rejection is logged: the connection
+    // is dropped and the client connects as usual (the reference reports
+    // stream errors only while it is sending mail).
     smtp::StreamError err{};
-    if (!send("RSET", settings_.rset_timeout, err)) return;
-    (void)reply(settings_.rset_timeout);
+    auto r = send("RSET", settings_.rset_timeout, err) ? reply(settings_.rset_timeout)
+                                                        : std::expected<smtp::ClientReply, smtp::StreamError>(
+                                                              std::unexpected(err));
+    if (!r || r->code / 100 != 2) {
+        expire_time_ = 0;
+        return false;
+    }
+    return true;
+}
+
+void SmtpSession::rset() {
+    // The RSET that ends a transaction early: past its limits a cached
+    // session gets its QUIT after it.
+    if (expired()) expire_time_ = 0;
+    smtp::StreamError err{};
+    // A connection that breaks here is not cached; a rejected RSET does
+    // not change that (the reference's rule).
+    if (!send("RSET", settings_.rset_timeout, err)) {
+        expire_time_ = 0;
+        return;
+    }
+    if (!reply(settings_.rset_timeout)) expire_time_ = 0;
 }
 
 void SmtpSession::quit() {
-    if (quit_sent_) return;
+    // A session for the cache stays open (without QUIT).
+    if (quit_sent_ || cacheable()) return;
     smtp::StreamError err{};
     if (!send("QUIT", settings_.quit_timeout, err)) return;
     if (!settings_.skip_quit_response) (void)reply(settings_.quit_timeout);
@@ -455,27 +489,41 @@ void SmtpSession::quit() {
 SessionResult SmtpSession::deliver(const SessionMessage& message) {
     SessionResult out;
     sender_ = message.sender;
-    if (!greet_and_helo(out)) {
-        // A server that greeted (even to refuse) gets a QUIT.
-        if (out.greeted) quit();
-        return out;
-    }
-    // SASL AUTH after EHLO (smtp_sasl.cpp).
-    if (settings_.sasl) {
-        SaslLoginContext login;
-        login.peer = &peer_;
-        login.sender = message.sender;
-        login.destination = peer_.nexthop;
-        login.tls = tls_ != nullptr;
-        login.timeout = settings_.helo_timeout;
-        login.line_limit = settings_.line_limit;
-        login.find_ctx = &settings_.find_ctx;
-        if (smtp_sasl_login(*settings_.sasl, login, stream_, features_, out) == SaslLogin::failed) {
-            quit();
+    if (!from_cache_) {
+        if (!greet_and_helo(out)) {
+            expire_time_ = 0;
+            // A server that greeted (even to refuse) gets a QUIT.
+            if (out.greeted) quit();
             return out;
         }
+        // This client does not pass TLS sessions through tlsproxy: an
+        // encrypted connection is never cached (the reference with
+        // smtp_tls_connection_reuse = no).
+        if (tls_) expire_time_ = 0;
+        // SASL AUTH after EHLO (smtp_sasl.cpp).
+        if (settings_.sasl) {
+            SaslLoginContext login;
+            login.peer = &peer_;
+            login.sender = message.sender;
+            login.destination = peer_.nexthop;
+            login.tls = tls_ != nullptr;
+            login.timeout = settings_.helo_timeout;
+            login.line_limit = settings_.line_limit;
+            login.find_ctx = &settings_.find_ctx;
+            if (smtp_sasl_login(*settings_.sasl, login, stream_, features_, out) == SaslLogin::failed) {
+                expire_time_ = 0;
+                quit();
+                return out;
+            }
+        }
     }
-    if (transaction(message, out)) quit();
+    if (transaction(message, out)) {
+        // Past its limits now: QUIT after all.
+        if (expired()) expire_time_ = 0;
+        quit();
+    } else {
+        expire_time_ = 0;
+    }
     return out;
 }
 

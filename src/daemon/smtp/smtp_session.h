@@ -21,9 +21,11 @@
 // original client's attributes go first, in at most two XFORWARD commands
 // (part of the pipelined batch); a refused XFORWARD is only a warning.
 //
-// Hooks left for later work: STARTTLS (after EHLO, features()
-// has kFeatureStartTls), AUTH (kFeatureAuth, auth_mechanisms),
-// connection caching (the session would end with RSET instead of QUIT).
+// Connection caching (smtp_cache.h): a session allowed to be cached ends
+// without QUIT after its final "." (or its RSET) and is handed to
+// scache(8); one taken from the cache resumes with its EHLO features and
+// is probed with RSET before its transaction. Past its reuse time or
+// count limit, on any error, and with TLS, a session is not cached.
 //
 // Trust: the server is remote and hostile: replies are bounded and every
 // read and write has a time limit.
@@ -101,6 +103,13 @@ struct SessionEvent {
     ipc::Dsn dsn;           // status, reason (and diagnostics)
 };
 
+// What a cached session needs to go on (smtp_cache.cpp encodes it).
+struct SessionResume {
+    smtp::ServerFeatures features;
+    long expire_time = 0;   // wall clock: no reuse after this
+    int reuse_count = 0;    // times reused so far
+};
+
 struct SessionResult {
     std::vector<SessionEvent> events;    // in order of occurrence
     bool greeted = false;                // the server sent a 2xx greeting
@@ -133,8 +142,33 @@ public:
         plaintext_ = plaintext;
     }
 
+    // Connection caching (smtp_cache.h). allow_caching: a new session
+    // may be cached until expire_time (wall clock), reused at most
+    // count_limit times (0: no limit).
+    void allow_caching(long expire_time, int count_limit) {
+        expire_time_ = expire_time;
+        reuse_count_limit_ = count_limit;
+    }
+    // A session taken from the cache: no greeting, EHLO or AUTH.
+    void resume(const SessionResume& r, int count_limit) {
+        features_ = r.features;
+        from_cache_ = true;
+        expire_time_ = r.expire_time;
+        reuse_count_ = r.reuse_count + 1;
+        reuse_count_limit_ = count_limit;
+    }
+    // The RSET probe of a resumed session; false when the server rejected
+    // it or the connection failed (nothing is reported either way).
+    bool rset_probe();
+    // After deliver(): the connection may go to the cache.
+    bool cacheable() const { return expire_time_ > 0 && !tls_; }
+    SessionResume passivate() const { return SessionResume{features_, expire_time_, reuse_count_}; }
+    int reuse_count() const { return reuse_count_; }
+
 private:
     enum class Stage { greeting, helo, mail, rcpt, data, body, dot, quit, xforward_name_addr, xforward_proto_helo };
+    // The session is cached but past its time or count limit.
+    bool expired() const;
 
     bool greet_and_helo(SessionResult& out);
     bool transaction(const SessionMessage& message, SessionResult& out);
@@ -162,6 +196,11 @@ private:
     bool fallback_allowed_ = false;
     bool plaintext_ = false;
     std::string sender_;    // for the SASL password lookup
+    // Connection caching: 0 = not cached.
+    long expire_time_ = 0;
+    int reuse_count_ = 0;
+    int reuse_count_limit_ = 0;
+    bool from_cache_ = false;
     bool tls_step(const TlsOutcome& outcome, SessionResult& out, tls::Level level);
 };
 

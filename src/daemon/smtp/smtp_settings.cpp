@@ -2,6 +2,7 @@
 #include "daemon/smtp/smtp_settings.h"
 #include "daemon/smtp/smtp_tls.h"
 #include "daemon/smtp/smtp_sasl.h"
+#include "daemon/smtp/smtp_cache.h"
 
 #include "config/config.h"
 #include "config/mail_params.h"
@@ -119,6 +120,7 @@ SmtpSettings SmtpSettings::from_config(const config::Config& config, bool lmtp) 
     else if (protocols == "ipv6") s.ipv4 = false;
     s.tls = SmtpTlsSettings::from_config(config, lmtp);   // smtp_tls.cpp
     s.sasl = SmtpSaslSettings::from_config(config, lmtp ? "lmtp_" : "smtp_");   // smtp_sasl.cpp
+    s.cache = SmtpCacheSettings::from_config(config, lmtp);   // smtp_cache.cpp
     s.tls->helo_name = s.helo_name;
     s.tls->helo_timeout = s.helo_timeout;
     return s;

@@ -19,6 +19,7 @@ namespace pf::smtp_agent {
 
 struct SmtpTlsSettings;   // smtp_tls.h
 struct SmtpSaslSettings;  // smtp_sasl.h
+struct SmtpCacheSettings; // smtp_cache.h
 
 struct SmtpSettings {
     bool lmtp = false;
@@ -44,6 +45,7 @@ struct SmtpSettings {
     std::string helo_name;
     std::shared_ptr<SmtpTlsSettings> tls;   // TLS level, contexts, policy maps (smtp_tls.cpp)
     std::shared_ptr<SmtpSaslSettings> sasl; // SASL client (smtp_sasl.cpp)
+    std::shared_ptr<SmtpCacheSettings> cache; // connection caching (smtp_cache.cpp)
     bool skip_5xx_greeting = true;
     bool always_send_ehlo = true;
     bool never_send_ehlo = false;

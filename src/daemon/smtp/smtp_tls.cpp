@@ -97,10 +97,46 @@ bool certificate_matches(const tls::Session& s, const TlsPolicy& policy, const S
     return false;
 }
 
+// One field of the session cache key: the text and '&', base64 when it
+// holds an '&' itself, just '&' when empty (the reference's key format).
+void key_field(std::string& key, std::string_view text) {
+    if (text.find('&') != std::string_view::npos) {
+        static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::size_t i = 0;
+        for (; i + 2 < text.size(); i += 3) {
+            unsigned v = (static_cast<unsigned char>(text[i]) << 16) | (static_cast<unsigned char>(text[i + 1]) << 8) |
+                         static_cast<unsigned char>(text[i + 2]);
+            key += kB64[(v >> 18) & 63];
+            key += kB64[(v >> 12) & 63];
+            key += kB64[(v >> 6) & 63];
+            key += kB64[v & 63];
+        }
+        if (i < text.size()) {
+            unsigned v = static_cast<unsigned char>(text[i]) << 16;
+            if (i + 1 < text.size()) v |= static_cast<unsigned char>(text[i + 1]) << 8;
+            key += kB64[(v >> 18) & 63];
+            key += kB64[(v >> 12) & 63];
+            key += i + 1 < text.size() ? kB64[(v >> 6) & 63] : '=';
+            key += '=';
+        }
+    } else {
+        key += text;
+    }
+    key += '&';
+}
+
+// "host[addr]:port" or "host[addr]" → addr.
+std::string relay_addr(const std::string& relay) {
+    auto open = relay.find('[');
+    auto close = relay.rfind(']');
+    if (open == std::string::npos || close == std::string::npos || close < open) return {};
+    return relay.substr(open + 1, close - open - 1);
+}
+
 // The handshake with the checks; the caller has the stream at a TLS start.
 TlsOutcome handshake(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
                      std::unique_ptr<tls::Session>& out, const std::string& host, const std::string& relay,
-                     const std::string& nexthop) {
+                     const std::string& nexthop, const std::string& helo = {}) {
     const bool mandatory = required(policy.level);
     const tls::Context* ctx = mandatory ? settings.mandatory.get() : settings.opportunistic.get();
     if (!ctx) return {false, "4.7.5", "TLS is required, but our TLS engine is unavailable"};
@@ -111,9 +147,22 @@ TlsOutcome handshake(const SmtpTlsSettings& settings, const TlsPolicy& policy, s
     opts.cipher_exclusions = settings.exclude_ciphers;
     if (mandatory && !settings.mandatory_exclude_ciphers.empty())
         opts.cipher_exclusions += (opts.cipher_exclusions.empty() ? "" : " ") + settings.mandatory_exclude_ciphers;
+    // As the reference: encrypt never uses a null cipher, the levels that
+    // check the certificate never an anonymous one.
+    if (mandatory) {
+        const char* also = policy.level == tls::Level::kEncrypt ? "eNULL" : "aNULL";
+        opts.cipher_exclusions += (opts.cipher_exclusions.empty() ? "" : " ") + std::string(also);
+    }
     // verify and secure log why a certificate is not trusted; fingerprint
     // does not look at trust.
     opts.require_cert = policy.level == tls::Level::kVerify || policy.level == tls::Level::kSecure;
+    // The session cache key: service, destination, host and address (the
+    // TLS library salts it with the protocol and cipher lists).
+    key_field(opts.serverid, settings.service);
+    key_field(opts.serverid, policy.nexthop.empty() ? host : policy.nexthop);
+    key_field(opts.serverid, host);
+    key_field(opts.serverid, relay_addr(relay));
+    opts.helo = helo;
     auto session = tls::Session::connect(*ctx, stream.fd(), opts);
     if (!session) return {false, "4.7.5", "Cannot start TLS: handshake failure", true};
     bool matched = must_match(policy.level) && certificate_matches(*session, policy, settings, host, nexthop);
@@ -137,6 +186,7 @@ std::shared_ptr<SmtpTlsSettings> SmtpTlsSettings::from_config(const config::Conf
     std::string p = lmtp ? "lmtp" : "smtp";
     t->prefix = p;
     t->lmtp = lmtp;
+    t->service = config.get("service_name");
     std::string level = config.get(p + "_tls_security_level");
     if (!level.empty()) {
         auto l = tls::level_lookup(level);
@@ -222,6 +272,7 @@ TlsPolicy tls_policy_lookup(const SmtpTlsSettings& settings, std::string_view ne
 
 TlsPolicy tls_policy_for(const SmtpTlsSettings& settings, std::string_view nexthop) {
     TlsPolicy p = tls_policy_lookup(settings, nexthop);
+    p.nexthop = std::string(nexthop);
     // dane-only needs DNSSEC-validated TLSA records, which this client does
     // not look up: never deliver such mail without them (defer), rather
     // than fall back to opportunistic TLS or plain text.
@@ -262,7 +313,7 @@ TlsOutcome smtp_starttls(const SmtpTlsSettings& settings, const TlsPolicy& polic
         }
         return {};
     }
-    auto out = handshake(settings, policy, stream, tls, host, relay, nexthop);
+    auto out = handshake(settings, policy, stream, tls, host, relay, nexthop, features.helo);
     if (!out.ok) return out;
     // EHLO again, now over TLS: the features may differ.
     std::string verb = settings.lmtp ? "LHLO" : "EHLO";

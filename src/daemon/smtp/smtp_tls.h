@@ -28,6 +28,7 @@ namespace pf::smtp_agent {
 
 struct SmtpTlsSettings {
     std::string prefix = "smtp";      // "smtp" or "lmtp"
+    std::string service;              // master.cf service name (session cache key)
     tls::Level level = tls::Level::kNone;
     bool wrappermode = false;
     int starttls_timeout = 300;
@@ -49,6 +50,7 @@ struct TlsPolicy {
     tls::Level level = tls::Level::kNone;
     std::vector<std::string> matches;   // match= attributes, split at ':' (names) or kept (fingerprints)
     bool error = false;                 // the policy lookup failed: defer
+    std::string nexthop;                // the destination as given (session cache key)
 };
 TlsPolicy tls_policy_for(const SmtpTlsSettings& settings, std::string_view nexthop);
 

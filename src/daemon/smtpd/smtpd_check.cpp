@@ -199,8 +199,16 @@ SmtpdCheck::Impl::Impl(const config::Config& config, CheckServices svc) : servic
     relay_ccerts = open_maps("relay_clientcerts", config.get("relay_clientcerts"));
     sender_login_maps = open_maps("smtpd_sender_login_maps", config.get("smtpd_sender_login_maps"));
     rbl_reply_maps = open_maps("rbl_reply_maps", p.rbl_reply_maps_text);
+    // These are table lists in the reference (the access tables above are
+    // single tables): a lookup error there is also logged as
+    // "<type>:<name> lookup error for "<key>"".
+    for (auto* maps : {&local_rcpt_maps, &virtual_mailbox_maps, &relay_rcpt_maps, &rcpt_canonical_maps,
+                       &sender_canonical_maps, &canonical_maps, &virtual_alias_maps, &relay_ccerts,
+                       &sender_login_maps, &rbl_reply_maps})
+        (*maps)->set_warn_errors(true);
 
     inet_interfaces = config.get("inet_interfaces");
+    inet_protocols = config.get("inet_protocols");
     local_rewrite_clients = parse_restrictions(config.get("local_header_rewrite_clients"));
     for (const auto& w : local_rewrite_clients)
         if (w.find(':') != std::string::npos && !tables.count(w)) tables.emplace(w, open_maps(w, w));
@@ -317,7 +325,8 @@ CheckResult SmtpdCheck::check_rewrite(const CheckState& state, std::string& cont
         Status s = Status::dunno;
         bool retry = false, error = false;
         if (util::iequals(name, "permit_inet_interfaces")) {
-            s = m.own_inet_address(state.client_addr) ? Status::ok : Status::dunno;
+            s = m.own_inet_address(state.peer_addr.empty() ? state.client_addr : state.peer_addr) ? Status::ok
+                                                                                                     : Status::dunno;
         } else if (util::iequals(name, "permit_mynetworks")) {
             auto r = m.mynetworks->match(state.client_name, state.client_addr);
             s = r == NamadrList::Result::yes ? Status::ok : Status::dunno;

@@ -69,6 +69,8 @@ struct CheckState {
     std::string client_name = "unknown";   // verified name, or "unknown"
     std::string reverse_name = "unknown";  // PTR name, or "unknown"
     std::string client_addr;                // "1.2.3.4", "2001:db8::1" (no brackets, no IPv6: prefix)
+    std::string peer_addr;                  // the connection's own client address, before XCLIENT
+                                            // (permit_inet_interfaces looks at it; empty: client_addr)
     std::string client_port;                // "12345" or "unknown"
     NameStatus name_status = NameStatus::perm;
     NameStatus reverse_name_status = NameStatus::perm;

@@ -349,6 +349,17 @@ Status SmtpdCheck::Impl::check_mail_access(Eval& e, std::string_view table_name,
     return Status::dunno;
 }
 
+// getaddrinfo's wording (gai_strerror) of a failed host address lookup.
+static std::string_view addr_lookup_error_text(CheckServices::DnsAnswer::Status status) {
+    using S = CheckServices::DnsAnswer::Status;
+    switch (status) {
+    case S::temp_fail: return "Temporary failure in name resolution";
+    case S::not_found: return "No address associated with hostname";
+    case S::nxdomain: return "Name or service not known";
+    default: return "Non-recoverable failure in name resolution";
+    }
+}
+
 Status SmtpdCheck::Impl::check_server_access(Eval& e, std::string_view table_name, std::string_view name,
                                              std::string_view type, std::string_view reply_name,
                                              std::string_view reply_class, std::string_view def_acl) {
@@ -391,8 +402,15 @@ Status SmtpdCheck::Impl::check_server_access(Eval& e, std::string_view table_nam
             }
         }
         if (answer.status != S::ok) {
-            util::msg_warn("Unable to look up {} host for {}: {}", type, lookup_name.empty() ? name : lookup_name,
-                           answer.status == S::temp_fail ? "Host not found, try again" : "Host not found");
+            // The reference names the domain that failed, or the whole name
+            // when the NS walk up the parent domains found nothing, and
+            // words the last lookup's failure as its resolver does.
+            bool none = answer.status == S::not_found || answer.status == S::nxdomain;
+            util::msg_warn("Unable to look up {} host for {}: {}", type, none ? name : std::string_view(lookup_name),
+                           answer.status == S::temp_fail   ? "Host not found, try again"
+                           : answer.status == S::nxdomain  ? "Host not found"
+                           : answer.status == S::not_found ? "Host found but no data record of requested type"
+                                                           : "Non-recoverable error");
             return Status::dunno;
         }
         servers = std::move(answer.values);
@@ -413,9 +431,7 @@ Status SmtpdCheck::Impl::check_server_access(Eval& e, std::string_view table_nam
         if (addrs.status != CheckServices::DnsAnswer::Status::ok) {
             if (type != "A" && type != "AAAA")
                 util::msg_warn("Unable to look up {} host {} for {} {}: {}", type, server, reply_class, reply_name,
-                               addrs.status == CheckServices::DnsAnswer::Status::temp_fail
-                                   ? "Temporary failure in name resolution"
-                                   : "Name or service not known");
+                               addr_lookup_error_text(addrs.status));
             continue;
         }
         for (const auto& a : addrs.values) {

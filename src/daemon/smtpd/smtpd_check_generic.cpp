@@ -149,7 +149,8 @@ Status SmtpdCheck::Impl::generic_checks(Eval& e, const Restrictions& list, std::
         } else if (is("reject_unknown_reverse_client_hostname")) {
             status = reject_unknown_reverse_name(e);
         } else if (is("permit_inet_interfaces")) {
-            if (own_inet_address(e.in.client_addr)) status = acl_permit(e, name, reply_class::kClient, e.namaddr, "");
+            // The reference looks at the connection's own address, not at XCLIENT's.
+            if (own_inet_address(e.in.peer_addr.empty() ? e.in.client_addr : e.in.peer_addr)) status = acl_permit(e, name, reply_class::kClient, e.namaddr, "");
         } else if (is("permit_mynetworks")) {
             status = permit_mynetworks(e);
             if (status == Status::ok) status = acl_permit(e, name, reply_class::kClient, e.namaddr, "");

@@ -11,6 +11,7 @@
 #include "mail/address_domain_list.h"
 #include "mail/maps.h"
 
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -280,6 +281,17 @@ public:
     std::vector<std::string> own_addresses;   // filled on first use
     bool own_addresses_known = false;
     std::string inet_interfaces;
+    std::string inet_protocols;   // the address families of host lookups
+
+    // DNS list answers by query name, kept for the life of the process
+    // (at most 100, least recently used first out) as the reference keeps
+    // them: a failed lookup is reported once (smtpd_check_rbl.cpp).
+    struct RblCacheEntry {
+        int kind = 0;                      // 0 not listed, 1 lookup error, 2 listed
+        std::vector<std::string> addrs;    // the A records when listed
+        std::string txt;                   // the TXT records, " / " between them
+    };
+    std::list<std::pair<std::string, RblCacheEntry>> rbl_cache;
     Restrictions local_rewrite_clients;
 
     // The resolver answer for an address (trivial-rewrite), nullopt on failure.
@@ -297,5 +309,8 @@ std::string_view strip_one_trailing_dot(std::string_view name);
 std::string smtpd_dsn_fix(std::string_view status, std::string_view reply_class, std::vector<std::string>& log);
 // Splits a restriction list value.
 Restrictions parse_restrictions(std::string_view text);
+// The getaddrinfo family inet_protocols allows: AF_INET, AF_INET6 or
+// AF_UNSPEC (both; smtpd_check_services.cpp).
+int inet_protocols_family(std::string_view inet_protocols);
 
 }  // namespace pf::smtpd

@@ -76,30 +76,52 @@ struct RblHit {
 
 }  // namespace
 
-static RblHit rbl_lookup(CheckServices& services, std::string query) {
+// One list lookup, through the process's cache: the A records of the query
+// name (a failure other than "not found" warns, when first seen), then its
+// TXT records when listed; the reply filter applies to the cached records.
+static RblHit rbl_lookup(SmtpdCheck::Impl& m, std::string query) {
+    constexpr std::size_t kCacheSize = 100;
+    constexpr std::size_t kTxtLimit = 500;
     RblHit hit;
     std::string reply_filter;
     if (auto eq = query.find('='); eq != std::string::npos) {
         reply_filter = query.substr(eq + 1);
         query.resize(eq);
     }
-    auto a = services.dns(query, "A");
-    if (a.status != DnsStatus::ok && a.status != DnsStatus::not_found && a.status != DnsStatus::nxdomain) {
-        util::msg_warn("{}: RBL lookup error: Host or domain name not found. Name service error for name={} type=A: "
-                       "Host not found, try again",
-                       query, query);
-        hit.kind = RblHit::Kind::soft;
-        return hit;
+    auto& cache = m.rbl_cache;
+    auto it = cache.begin();
+    while (it != cache.end() && it->first != query) ++it;
+    if (it != cache.end()) {
+        cache.splice(cache.begin(), cache, it);
+    } else {
+        SmtpdCheck::Impl::RblCacheEntry entry;
+        auto a = m.services.dns(query, "A");
+        if (a.status != DnsStatus::ok && a.status != DnsStatus::not_found && a.status != DnsStatus::nxdomain) {
+            util::msg_warn("{}: RBL lookup error: Host or domain name not found. Name service error for name={} "
+                           "type=A: Host not found, try again",
+                           query, query);
+            entry.kind = 1;
+        } else if (a.status == DnsStatus::ok) {
+            entry.kind = 2;
+            entry.addrs = std::move(a.values);
+            auto txt = m.services.dns(query, "TXT");
+            if (txt.status == DnsStatus::ok)
+                for (const auto& t : txt.values) entry.txt += (entry.txt.empty() ? "" : " / ") + t;
+            if (entry.txt.size() > kTxtLimit) entry.txt.resize(kTxtLimit);   // as the reference cuts it
+        }
+        cache.emplace_front(query, std::move(entry));
+        if (cache.size() > kCacheSize) cache.pop_back();
     }
-    if (a.status != DnsStatus::ok) return hit;
+    const auto& entry = cache.front().second;
+    if (entry.kind == 1) hit.kind = RblHit::Kind::soft;
+    if (entry.kind != 2) return hit;
     if (!reply_filter.empty()) {
         bool any = false;
-        for (const auto& v : a.values) any = any || rbl_pattern_matches(reply_filter, v);
+        for (const auto& v : entry.addrs) any = any || rbl_pattern_matches(reply_filter, v);
         if (!any) return hit;
     }
     hit.kind = RblHit::Kind::hit;
-    auto txt = services.dns(query, "TXT");
-    if (txt.status == DnsStatus::ok && !txt.values.empty()) hit.txt = txt.values.front();
+    hit.txt = entry.txt;
     return hit;
 }
 
@@ -191,7 +213,7 @@ static Status rbl_reply(SmtpdCheck::Impl& m, Eval& e, const RblHit& hit, std::st
 
 Status SmtpdCheck::Impl::reject_rbl_addr(Eval& e, std::string_view rbl_domain, std::string_view addr,
                                          std::string_view cls) {
-    RblHit hit = rbl_lookup(services, addr_query(addr, rbl_domain));
+    RblHit hit = rbl_lookup(*this, addr_query(addr, rbl_domain));
     if (hit.kind != RblHit::Kind::hit) return Status::dunno;
     return rbl_reply(*this, e, hit, rbl_domain, addr, cls);
 }
@@ -200,7 +222,7 @@ Status SmtpdCheck::Impl::reject_rbl_domain(Eval& e, std::string_view rbl_domain,
                                            std::string_view cls) {
     auto d = rhs_domain(what);
     if (!d) return Status::dunno;
-    RblHit hit = rbl_lookup(services, *d + "." + std::string(rbl_domain));
+    RblHit hit = rbl_lookup(*this, *d + "." + std::string(rbl_domain));
     if (hit.kind != RblHit::Kind::hit) return Status::dunno;
     return rbl_reply(*this, e, hit, rbl_domain, what, cls);
 }
@@ -209,7 +231,7 @@ Status SmtpdCheck::Impl::permit_dnswl_addr(Eval& e, std::string_view dnswl_domai
                                            std::string_view cls) {
     if (e.where == "RCPT" && e.recipient && permit_auth_destination(e, *e.recipient) != Status::ok)
         return Status::dunno;
-    RblHit hit = rbl_lookup(services, addr_query(addr, dnswl_domain));
+    RblHit hit = rbl_lookup(*this, addr_query(addr, dnswl_domain));
     if (hit.kind == RblHit::Kind::soft) {
         defer_if(defer_if_reject, error_class::kPolicy, 450, "4.7.1",
                  fmt::format("<{}>: {} rejected: Service unavailable", addr, cls));
@@ -224,7 +246,7 @@ Status SmtpdCheck::Impl::permit_dnswl_domain(Eval& e, std::string_view dnswl_dom
         return Status::dunno;
     auto d = rhs_domain(what);
     if (!d) return Status::dunno;
-    RblHit hit = rbl_lookup(services, *d + "." + std::string(dnswl_domain));
+    RblHit hit = rbl_lookup(*this, *d + "." + std::string(dnswl_domain));
     if (hit.kind == RblHit::Kind::soft) {
         defer_if(defer_if_reject, error_class::kPolicy, 450, "4.7.1",
                  fmt::format("<{}>: {} rejected: Service unavailable", what, cls));

@@ -1,8 +1,10 @@
 // The real outside services of the restriction engine, used when the
 // caller (the protocol engine) leaves CheckServices members empty: DNS
-// through the system resolver (res_query: A, AAAA, MX, NS, PTR, TXT) and
-// getaddrinfo ("ADDR": host addresses, /etc/hosts included, as the
-// reference's hostname_to_sockaddr), address resolution through
+// through the system resolver (res_query: A, AAAA, MX, NS, PTR, TXT; the
+// answer's status tells NXDOMAIN from "no record of that type") and
+// getaddrinfo ("ADDR": host addresses of the families inet_protocols
+// enables, /etc/hosts included, as the reference's hostname_to_sockaddr;
+// EAI_NONAME is nxdomain, EAI_NODATA not_found), address resolution through
 // trivial-rewrite (a local-context rewrite, then resolve, as the
 // reference's smtpd_resolve_addr), policy-server sockets (inet:host:port,
 // unix:path relative to queue_directory) and sleep.
@@ -40,15 +42,18 @@ namespace {
 
 using Answer = CheckServices::DnsAnswer;
 
-Answer dns_addrinfo(std::string_view name) {
+Answer dns_addrinfo(std::string_view name, int family = AF_UNSPEC) {
     Answer out;
     addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
+    hints.ai_family = family;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
     int rc = getaddrinfo(std::string(name).c_str(), nullptr, &hints, &res);
     if (rc != 0) {
-        out.status = (rc == EAI_AGAIN) ? Answer::Status::temp_fail : Answer::Status::not_found;
+        out.status = rc == EAI_AGAIN    ? Answer::Status::temp_fail
+                   : rc == EAI_NONAME   ? Answer::Status::nxdomain
+                   : rc == EAI_NODATA   ? Answer::Status::not_found
+                                        : Answer::Status::perm_fail;
         return out;
     }
     for (addrinfo* ai = res; ai; ai = ai->ai_next) {
@@ -147,8 +152,8 @@ std::optional<std::vector<std::string>> parse_answers(const unsigned char* msg, 
     return values;
 }
 
-Answer dns_query(std::string_view name, std::string_view type) {
-    if (type == "ADDR") return dns_addrinfo(name);
+Answer dns_query(std::string_view name, std::string_view type, int family) {
+    if (type == "ADDR") return dns_addrinfo(name, family);
     int t = type == "A" ? ns_t_a : type == "AAAA" ? ns_t_aaaa : type == "MX" ? ns_t_mx : type == "NS" ? ns_t_ns
           : type == "PTR" ? ns_t_ptr : type == "TXT" ? ns_t_txt : -1;
     Answer out;
@@ -231,6 +236,16 @@ int connect_endpoint(std::string_view endpoint, const std::string& queue_directo
 
 }  // namespace
 
+int inet_protocols_family(std::string_view inet_protocols) {
+    bool v4 = false, v6 = false;
+    for (auto w : util::split_braced_list(inet_protocols)) {
+        if (util::iequals(w, "all")) v4 = v6 = true;
+        if (util::iequals(w, "ipv4")) v4 = true;
+        if (util::iequals(w, "ipv6")) v6 = true;
+    }
+    return v4 && !v6 ? AF_INET : v6 && !v4 ? AF_INET6 : AF_UNSPEC;
+}
+
 bool SmtpdCheck::Impl::own_inet_address(std::string_view addr) {
     if (!own_addresses_known) {
         own_addresses_known = true;
@@ -272,7 +287,10 @@ bool SmtpdCheck::Impl::own_inet_address(std::string_view addr) {
 }
 
 void SmtpdCheck::Impl::install_default_services() {
-    if (!services.dns) services.dns = dns_query;
+    if (!services.dns) {
+        int family = inet_protocols_family(inet_protocols);
+        services.dns = [family](std::string_view name, std::string_view type) { return dns_query(name, type, family); };
+    }
     // smtpd runs in the queue directory, or in its chroot jail where the
     // configured path does not exist: reach the services relative to ".".
     if (!services.resolve) {

@@ -10,6 +10,7 @@
 #include "daemon/smtpd/smtpd_anvil.h"
 
 #include "ipc/flush_client.h"
+#include "mail/maps.h"
 #include "util/msg.h"
 #include "util/strings.h"
 #include "util/utf8.h"
@@ -20,14 +21,8 @@ namespace pf::smtpd {
 
 namespace {
 
-// The reference's EHLO keywords, in its order, with the names
-// smtpd_discard_ehlo_keywords uses.
-enum EhloBit : unsigned {
-    kPipelining = 1u << 0, kSize = 1u << 1, kVrfy = 1u << 2, kEtrn = 1u << 3, kXclient = 1u << 4,
-    kXforward = 1u << 5, kEnhanced = 1u << 6, k8bitmime = 1u << 7, kDsn = 1u << 8, kSmtputf8 = 1u << 9,
-    kChunking = 1u << 10, kStarttls = 1u << 11, kAuth = 1u << 12,
-};
-
+// The names smtpd_discard_ehlo_keywords uses for the EHLO keywords
+// (smtpd_state.h), in the reference's order.
 struct EhloName {
     const char* name;
     unsigned bit;
@@ -38,9 +33,9 @@ const EhloName kEhloNames[] = {
     {"8bitmime", k8bitmime}, {"dsn", kDsn}, {"smtputf8", kSmtputf8}, {"chunking", kChunking},
 };
 
-unsigned discard_mask(const Settings& cfg) {
+unsigned discard_mask(const std::vector<std::string>& words) {
     unsigned mask = 0;
-    for (const auto& w : cfg.discard_ehlo)
+    for (const auto& w : words)
         for (const auto& n : kEhloNames)
             if (w == n.name) mask |= n.bit;
     return mask;
@@ -68,14 +63,17 @@ Outcome helo_common(Server& server, Session& s, const std::vector<Token>& args, 
         s.helo_name.clear();
         return Outcome::error;
     }
-    s.protocol = ehlo ? "ESMTP" : "SMTP";
+    // EHLO makes the session ESMTP; HELO leaves SMTP and ESMTP as they
+    // are (an EHLO session stays ESMTP) and turns any other XCLIENT
+    // protocol name into SMTP.
+    if (ehlo) s.protocol = "ESMTP";
+    else if (!util::iequals(s.protocol, "ESMTP") && !util::iequals(s.protocol, "SMTP")) s.protocol = "SMTP";
     if (!ehlo) {
         s.ehlo_offered_pipelining = false;
         reply(server, s, fmt::format("250 {}", cfg.myhostname));
         return Outcome::ok;
     }
-    unsigned discard = discard_mask(cfg);
-    s.ehlo_discard_mask = discard;
+    unsigned discard = s.ehlo_discard_mask;
     std::vector<std::string> lines;
     std::vector<std::string> discarded;
     lines.push_back(cfg.myhostname);
@@ -107,10 +105,19 @@ Outcome helo_common(Server& server, Session& s, const std::vector<Token>& args, 
     if (cfg.smtputf8_enable) offer(kSmtputf8, "SMTPUTF8", "SMTPUTF8");
     offer(kChunking, "CHUNKING", "CHUNKING");
     s.ehlo_offered_pipelining = (discard & kPipelining) == 0;
-    if (!discarded.empty() && !cfg.discard_ehlo_silent) {
+    if (!discarded.empty() && !s.ehlo_discard_silent) {
         std::string list;
         for (const auto& d : discarded) list += (list.empty() ? "" : " ") + d;
         util::msg_info("discarding EHLO keywords: {}", list);
+    }
+    if (s.ehlo_discard_error) {
+        // The keyword table failed: the reference gives up on the session.
+        util::msg_warn("don't know what EHLO features to announce to {}", s.namaddr);
+        util::msg_info("{}: reject: EHLO from {}: 421 4.3.0 {} Server local data error",
+                       s.queue_id.empty() ? "NOQUEUE" : s.queue_id, s.namaddr, cfg.myhostname);
+        s.want_quit = true;
+        reply(server, s, fmt::format("421 4.3.0 {} Server local data error", cfg.myhostname));
+        return Outcome::error;
     }
     std::string out;
     for (std::size_t i = 0; i < lines.size(); ++i)
@@ -133,6 +140,32 @@ bool valid_etrn_site(std::string_view site) {
 }
 
 }  // namespace
+
+// The EHLO keywords this connection does without, decided once when it
+// starts (as the reference does): the client address's entry in
+// smtpd_discard_ehlo_keyword_address_maps, else smtpd_discard_ehlo_keywords.
+void ehlo_discard_setup(Server& server, Session& s) {
+    const Settings& cfg = server.settings;
+    std::vector<std::string> words = cfg.discard_ehlo;
+    bool silent = cfg.discard_ehlo_silent;
+    s.ehlo_discard_error = false;
+    if (cfg.discard_ehlo_maps) {
+        auto r = cfg.discard_ehlo_maps->find(s.addr);
+        if (r.is_found()) {
+            words.clear();
+            silent = false;
+            for (auto w : util::split_tokens(r.value(), " \t\r\n,")) {
+                std::string lw = util::to_lower(w);
+                if (lw == "silent-discard") silent = true;
+                else words.push_back(std::move(lw));
+            }
+        } else if (r.is_error()) {
+            s.ehlo_discard_error = true;
+        }
+    }
+    s.ehlo_discard_mask = discard_mask(words);
+    s.ehlo_discard_silent = silent;
+}
 
 Outcome cmd_helo(Server& server, Session& s, const std::vector<Token>& args) {
     return helo_common(server, s, args, false);
@@ -217,18 +250,24 @@ Outcome cmd_auth(Server& server, Session& s, const std::vector<Token>& args) {
     return sasl_auth_command(server, s, args);   // smtpd_sasl.cpp
 }
 
+// The reference's tokenizer separates words by any white space (CR,
+// vertical tab and form feed included).
+static bool token_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
 std::vector<Token> tokenize_command(std::string_view line) {
     std::vector<Token> out;
     std::size_t i = 0;
     while (i < line.size()) {
-        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        while (i < line.size() && token_space(line[i])) ++i;
         if (i >= line.size()) break;
         Token t;
         int angle = 0;
         bool quoted = false;
         while (i < line.size()) {
             char c = line[i];
-            if (!quoted && angle == 0 && (c == ' ' || c == '\t')) break;
+            if (!quoted && angle == 0 && token_space(c)) break;
             if (c == '"' ) quoted = !quoted;
             else if (!quoted && c == '<') ++angle;
             else if (!quoted && c == '>' && angle > 0) --angle;

@@ -11,6 +11,7 @@
 #include "daemon/smtpd/smtpd_session.h"
 #include "daemon/smtpd/smtpd_sasl.h"
 #include "daemon/smtpd/smtpd_anvil.h"
+#include "daemon/smtpd/smtpd_proxy.h"
 
 #include "ipc/services.h"
 #include "mail/address_quote.h"
@@ -61,8 +62,8 @@ bool unbalanced(std::string_view word) {
         }
         if (c == '"') quoted = !quoted;
         else if (!quoted && c == '<') ++angle;
-        else if (!quoted && c == '>') {
-            if (--angle < 0) return true;
+        else if (!quoted && c == '>' && angle > 0) {
+            --angle;   // a '>' without '<' is no error (the parser drops it)
         }
     }
     return quoted || angle != 0;
@@ -80,6 +81,48 @@ bool has_unquoted_blank(std::string_view text) {
         else if (!quoted && (c == ' ' || c == '\t')) return true;
     }
     return false;
+}
+
+// RFC 6533 utf-8-addr-xtext (ORCPT=utf-8;...): "\x{HEX}" stands for the
+// code point, in UTF-8; every other byte is itself.
+std::optional<std::string> uxtext_decode(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') {
+            out.push_back(text[i]);
+            continue;
+        }
+        if (i + 2 >= text.size() || text[i + 1] != 'x' || text[i + 2] != '{') return std::nullopt;
+        auto close = text.find('}', i + 3);
+        if (close == std::string_view::npos || close == i + 3 || close - (i + 3) > 6) return std::nullopt;
+        unsigned long cp = 0;
+        for (std::size_t j = i + 3; j < close; ++j) {
+            char h = text[j];
+            int d = h >= '0' && h <= '9' ? h - '0'
+                    : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                    : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+            if (d < 0) return std::nullopt;
+            cp = cp * 16 + static_cast<unsigned long>(d);
+        }
+        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+        if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+        i = close;
+    }
+    return out;
 }
 
 std::string printable(std::string_view text) {
@@ -110,7 +153,8 @@ bool open_cleanup(Server& server, Session& s) {
     auto& c = *s.cleanup;
     (void)c.write(rec::kTime, fmt::format("{} {}", now.tv_sec, now.tv_usec));
     (void)c.write_attr("log_ident", s.xforward.used && !s.xforward.ident.empty() ? s.xforward.ident : s.queue_id);
-    (void)c.write_attr("rewrite_context", s.xforward.used && !s.xforward.domain.empty() ? s.xforward.domain : "local");
+    (void)c.write_attr("rewrite_context",
+                       s.xforward.used && !s.xforward.domain.empty() ? s.xforward.domain : s.rewrite_context);
     sasl_cleanup_attributes(s, c);   // smtpd_sasl.cpp
     if (!s.dsn_envid.empty()) (void)c.write_attr("envelope_id", s.dsn_envid);
     if (s.dsn_ret) (void)c.write_attr("ret_flags", std::to_string(s.dsn_ret));
@@ -166,6 +210,22 @@ ExtractedAddress extract_address(Server& server, const Session& s, std::string_v
         external = external.substr(1, external.size() - 2);
         bracketed = true;
     }
+    if (!bracketed) {
+        // The reference's RFC 822 parser takes "phrase <address>" as the
+        // address in brackets, and drops a '>' that opens nothing.
+        auto lt = external.find('<');
+        auto gt = lt == std::string_view::npos ? lt : external.find('>', lt);
+        // Words after the '>' would be a second address: an error, below.
+        bool tail = gt != std::string_view::npos &&
+                    external.substr(gt + 1).find_first_not_of(" \t") != std::string_view::npos;
+        if (lt != std::string_view::npos && gt != std::string_view::npos && !tail &&
+            external.find('"') == std::string_view::npos) {
+            external = external.substr(lt + 1, gt - lt - 1);
+            bracketed = true;
+        } else if (lt == std::string_view::npos && external.find('"') == std::string_view::npos) {
+            while (!external.empty() && external.back() == '>') external.remove_suffix(1);
+        }
+    }
     auto illegal = [&]() {
         util::msg_warn("Illegal address syntax from {} in {} command: {}", s.namaddr, s.where, printable(arg));
         out.status = ExtractedAddress::Status::illegal;
@@ -195,6 +255,7 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
     const Settings& cfg = server.settings;
     if (cfg.helo_required && s.helo_name.empty()) return fail(server, s, "503 5.5.1 Error: send HELO/EHLO first");
     if (s.in_mail) return fail(server, s, "503 5.5.1 Error: nested MAIL command");
+    if (s.bdat_active || s.bdat_failed) return fail(server, s, "503 5.5.1 Error: MAIL after BDAT");
     s.sasl_sender.clear();   // MAIL's AUTH= value (smtpd_sasl.cpp)
     std::string word;
     auto first_param = split_path_argument(args, "from:", word);
@@ -214,20 +275,17 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
             else return fail(server, s, fmt::format("555 5.5.4 Unsupported option: {}", p.text));
         } else if (p.has_value && util::iequals(p.keyword, "SIZE")) {
             auto n = smtp::parse_size(p.value);
-            if (!n) {
-                // Digits that overflow still count as a (too large) size.
-                bool digits = !p.value.empty() &&
-                              p.value.find_first_not_of("0123456789") == std::string::npos;
-                if (!digits) return fail(server, s, "501 5.5.4 Bad message size syntax");
-                size = UINT64_MAX;
-            } else {
-                size = *n;
-            }
+            bool digits = !p.value.empty() && p.value.find_first_not_of("0123456789") == std::string::npos;
+            if (!digits) return fail(server, s, "501 5.5.4 Bad message size syntax");
+            // Past the largest file offset: refused at once.
+            if (!n || *n > static_cast<std::uint64_t>(INT64_MAX))
+                return fail(server, s, "552 5.3.4 Message size exceeds file system imposed limit");
+            size = *n;
         } else if (!p.has_value && util::iequals(p.keyword, "SMTPUTF8") && cfg.smtputf8_enable &&
-                   !(s.ehlo_discard_mask & (1u << 9))) {
+                   !(s.ehlo_discard_mask & kSmtputf8)) {
             smtputf8 = true;
         } else if (p.has_value && (util::iequals(p.keyword, "RET") || util::iequals(p.keyword, "ENVID")) &&
-                   (s.ehlo_discard_mask & (1u << 8))) {
+                   (s.ehlo_discard_mask & kDsn)) {
             return fail(server, s, "501 5.7.1 DSN support is disabled");
         } else if (p.has_value && util::iequals(p.keyword, "RET")) {
             auto r = smtp::parse_dsn_ret(p.value);
@@ -264,6 +322,13 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
         server.restrictions->reset_transaction();
         return Outcome::error;
     }
+    // local_header_rewrite_clients decides how cleanup rewrites this
+    // transaction's headers ("local" or "remote"); a table error refuses MAIL.
+    if (apply_check(server, s, server.restrictions->check_rewrite(st, s.rewrite_context))) {
+        s.sender.clear();
+        server.restrictions->reset_transaction();
+        return Outcome::error;
+    }
     s.in_mail = true;
     {
         // check_policy_service's "instance": one per transaction.
@@ -277,6 +342,15 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
     s.dsn_envid = envid;
     s.dsn_ret = ret;
     s.smtputf8 = smtputf8;
+    if (proxy_enabled(server)) {   // smtpd_proxy.cpp: a before-queue filter takes the transaction
+        s.proxy_mail = s.command_line;
+        if (!cfg.delay_open_until_valid_rcpt && !proxy_open(server, s)) {
+            reset_transaction(server, s);
+            return Outcome::error;
+        }
+        reply(server, s, "250 2.1.0 Ok");
+        return Outcome::ok;
+    }
     if (!cfg.delay_open_until_valid_rcpt && !open_cleanup(server, s)) {
         reset_transaction(server, s);
         return fail(server, s, "451 4.3.0 Error: queue file write error");
@@ -288,6 +362,7 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
 Outcome cmd_rcpt(Server& server, Session& s, const std::vector<Token>& args) {
     const Settings& cfg = server.settings;
     if (!s.in_mail) return fail(server, s, "503 5.5.1 Error: need MAIL command");
+    if (s.bdat_active || s.bdat_failed) return fail(server, s, "503 5.5.1 Error: RCPT after BDAT");
     std::string word;
     auto first_param = split_path_argument(args, "to:", word);
     if (!first_param) return fail(server, s, "501 5.5.4 Syntax: RCPT TO:<address>");
@@ -296,7 +371,7 @@ Outcome cmd_rcpt(Server& server, Session& s, const std::vector<Token>& args) {
     if (addr.status != ExtractedAddress::Status::ok) return fail(server, s, "501 5.1.3 Bad recipient address syntax");
     int notify = 0;
     std::string orcpt;
-    bool dsn_ok = !(s.ehlo_discard_mask & (1u << 8));
+    bool dsn_ok = !(s.ehlo_discard_mask & kDsn);
     for (std::size_t i = *first_param; i < args.size(); ++i) {
         auto p = smtp::parse_esmtp_param(args[i].text);
         if (p.has_value && (util::iequals(p.keyword, "NOTIFY") || util::iequals(p.keyword, "ORCPT")) && !dsn_ok) {
@@ -320,8 +395,14 @@ Outcome cmd_rcpt(Server& server, Session& s, const std::vector<Token>& args) {
         } else if (p.has_value && util::iequals(p.keyword, "ORCPT")) {
             auto semi = p.value.find(';');
             std::optional<std::string> decoded;
-            if (semi != std::string::npos && semi > 0) decoded = smtp::xtext_decode(std::string_view(p.value).substr(semi + 1));
-            if (!decoded || decoded->empty() || !orcpt.empty())
+            if (semi != std::string::npos && semi > 0) {
+                std::string_view coded = std::string_view(p.value).substr(semi + 1);
+                decoded = util::iequals(std::string_view(p.value).substr(0, semi), "utf-8") ? uxtext_decode(coded)
+                                                                                            : smtp::xtext_decode(coded);
+            }
+            // An empty address is accepted (as the reference does); a NUL
+            // byte in the decoded address is not.
+            if (!decoded || decoded->find('\0') != std::string::npos || !orcpt.empty())
                 return fail(server, s, "501 5.5.4 Error: Bad ORCPT parameter syntax");
             orcpt = p.value.substr(0, semi) + ";" + *decoded;
         } else {
@@ -329,14 +410,17 @@ Outcome cmd_rcpt(Server& server, Session& s, const std::vector<Token>& args) {
         }
     }
     if (s.rcpt_count >= cfg.recipient_limit) {
-        if (++s.rcpt_overshoot > cfg.recipient_overshoot_limit) s.error_count++;
         reply(server, s, "452 4.5.3 Error: too many recipients");
-        // The reference counts this RCPT as a completed command.
-        return Outcome::ok;
+        // The reference counts the first smtpd_recipient_overshoot_limit
+        // of these as completed commands, the rest as errors.
+        if (s.rcpt_overshoot++ < cfg.recipient_overshoot_limit) return Outcome::ok;
+        s.error_count++;
+        return Outcome::error;
     }
     CheckState st = check_state(s);
     st.recipient = addr.address;
     if (apply_check(server, s, server.restrictions->check_rcpt(st))) return Outcome::error;
+    if (proxy_enabled(server)) return proxy_rcpt(server, s, addr.address);   // smtpd_proxy.cpp
     if (!s.cleanup) {
         if (!open_cleanup(server, s)) return fail(server, s, "451 4.3.0 Error: queue file write error");
     }

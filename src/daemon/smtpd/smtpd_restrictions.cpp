@@ -30,6 +30,9 @@ CheckResult Restrictions::check_vrfy(const CheckState& state) { return impl_->ch
 CheckResult Restrictions::check_data(const CheckState& state) { return impl_->check.check_data(state); }
 CheckResult Restrictions::check_eod(const CheckState& state) { return impl_->check.check_eod(state); }
 CheckResult Restrictions::check_etrn(const CheckState& state) { return impl_->check.check_etrn(state); }
+CheckResult Restrictions::check_rewrite(const CheckState& state, std::string& context) {
+    return impl_->check.check_rewrite(state, context);
+}
 const MessageActions& Restrictions::actions() const { return impl_->check.actions(); }
 
 std::string reject_log_line(const CheckState& state, std::string_view where, std::string_view reply,

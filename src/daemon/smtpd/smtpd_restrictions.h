@@ -35,6 +35,9 @@ public:
     CheckResult check_data(const CheckState& state);
     CheckResult check_eod(const CheckState& state);
     CheckResult check_etrn(const CheckState& state);
+    // local_header_rewrite_clients: context becomes "local" or "remote"
+    // (unchanged when the result carries an error reply).
+    CheckResult check_rewrite(const CheckState& state, std::string& context);
     const MessageActions& actions() const;
 
     struct Impl;

@@ -125,10 +125,10 @@ std::vector<std::string> sasl_ehlo_lines(Server& server, Session& s) {
 Outcome sasl_auth_command(Server& server, Session& s, const std::vector<Token>& args) {
     if (server.settings.helo_required && s.helo_name.empty())
         return fail(server, s, "503 5.5.1 Error: send HELO/EHLO first");
-    // AUTH removed from EHLO (smtpd_discard_ehlo_keywords) is not served either.
-    bool discarded = false;
-    for (const auto& w : server.settings.discard_ehlo)
-        if (w == "auth") discarded = true;
+    // AUTH removed from this session's EHLO (smtpd_discard_ehlo_keywords or
+    // the client's entry in smtpd_discard_ehlo_keyword_address_maps) is not
+    // served either.
+    bool discarded = (s.ehlo_discard_mask & kAuth) != 0;
     if (!auth_available(server, s) || discarded)
         return fail(server, s, "503 5.5.1 Error: authentication not enabled");
     if (s.in_mail) return fail(server, s, "503 5.5.1 Error: MAIL transaction in progress");

@@ -12,6 +12,7 @@
 
 #include "daemon/smtpd/smtpd_anvil.h"
 
+#include "mail/address_hostaddr.h"
 #include "mail/mail_date.h"
 #include "smtp/smtp_reply.h"
 #include "util/msg.h"
@@ -91,10 +92,19 @@ void lookup_peer(Server& server, Session& s, int fd) {
         return;
     }
     std::string name = util::to_lower(host);
+    // A PTR record naming an address is no name (both names stay unknown).
+    if (mail::valid_hostaddr(name, false)) {
+        util::msg_warn("numeric hostname: {}", name);
+        s.reverse_name_status = s.name_status = 5;
+        return;
+    }
     s.reverse_name = name;
     s.reverse_name_status = 2;
+    // The forward lookup asks for the families inet_protocols enables.
     addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
+    hints.ai_family = server.settings.ipv4_enabled == server.settings.ipv6_enabled ? AF_UNSPEC
+                      : server.settings.ipv4_enabled                              ? AF_INET
+                                                                                  : AF_INET6;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
     rc = getaddrinfo(host, nullptr, &hints, &res);
@@ -323,6 +333,7 @@ CheckState check_state(const Session& s) {
     c.client_name = s.name;
     c.reverse_name = s.reverse_name;
     c.client_addr = s.addr;
+    c.peer_addr = s.xclient_done ? s.real_addr : s.addr;
     c.client_port = s.port;
     c.name_status = static_cast<NameStatus>(s.name_status);
     c.reverse_name_status = static_cast<NameStatus>(s.reverse_name_status);
@@ -361,6 +372,8 @@ bool apply_check(Server& server, Session& s, const CheckResult& result) {
 
 void reset_transaction(Server& server, Session& s) {
     s.cleanup.reset();   // closing without E: cleanup removes the file
+    s.proxy.reset();     // smtpd_proxy.cpp: the filter connection closes without QUIT
+    s.proxy_mail.clear();
     s.in_mail = false;
     s.sender.clear();
     s.encoding.clear();
@@ -413,6 +426,7 @@ void smtpd_session(Server& server, int fd) {
     lookup_peer(server, s, fd);
     s.namaddr = make_namaddr(s);
     util::msg_info("connect from {}", s.namaddr);
+    ehlo_discard_setup(server, s);   // smtpd_commands.cpp
     server.restrictions->begin_session();
     sasl_connect(server, s);   // smtpd_sasl.cpp: SASL state, before the greeting
 
@@ -464,6 +478,14 @@ void smtpd_session(Server& server, int fd) {
             fail(server, s, "500 5.5.2 Error: bad UTF-8 syntax");
             continue;
         }
+        // From here the reference handles the command as a C string: a NUL
+        // byte ends it (its non-SMTP command warning shows the whole line).
+        std::string whole_line;
+        if (auto nul = line->text.find('\0'); nul != std::string::npos) {
+            whole_line = line->text;
+            line->text.resize(nul);
+            s.command_line = line->text;
+        }
         auto args = tokenize_command(line->text);
         if (args.empty()) {
             fail(server, s, "500 5.5.2 Error: bad syntax");
@@ -488,8 +510,10 @@ void smtpd_session(Server& server, int fd) {
         s.commands_total++;
         if (!cmd) {
             s.unknown.total++;
+            s.where = "UNKNOWN";
             if (forbidden_command(server, args.front().text)) {
-                util::msg_warn("non-SMTP command from {}: {}", s.namaddr, octal_escape(line->text.substr(0, 100)));
+                std::string_view shown = whole_line.empty() ? std::string_view(line->text) : std::string_view(whole_line);
+                util::msg_warn("non-SMTP command from {}: {}", s.namaddr, octal_escape(shown.substr(0, 100)));
                 s.want_quit = true;
                 reply(server, s, "221 2.7.0 Error: I can break rules, too. Goodbye.");
                 break;
@@ -497,16 +521,13 @@ void smtpd_session(Server& server, int fd) {
         } else {
             s.counts[index].total++;
         }
-        // Input that arrived before our reply to a command after which the
-        // client must wait (or any command when PIPELINING was not offered).
-        if (!s.ill_pipelining && (!cmd || cmd->last || !s.ehlo_offered_pipelining) && s.stream.input_pending()) {
-            s.ill_pipelining = true;
-            std::string pending = s.stream.peek_buffered(100);  // the reference shows at most 100 bytes
-            util::msg_info("improper command pipelining after {} from {}: {}", cmd ? upper(cmd->name) : std::string("UNKNOWN"),
-                           s.namaddr, escape_for_log(pending));
+        // A client refused at connect time (smtpd_delay_reject = no) is
+        // refused every command but QUIT, unknown ones included.
+        if (s.access_denied && (!cmd || cmd->handler != cmd_quit)) {
+            fail(server, s, fmt::format("503 5.7.0 Error: access denied for {}", s.namaddr));
+            continue;
         }
         if (!cmd) {
-            s.where = "UNKNOWN";
             fail(server, s, "500 5.5.2 Error: command not recognized");
             continue;
         }
@@ -517,15 +538,18 @@ void smtpd_session(Server& server, int fd) {
             fail(server, s, "530 5.7.0 Must issue a STARTTLS command first");
             continue;
         }
+        // Input that arrived before our reply to a command after which the
+        // client must wait, or to any command outside an ESMTP session (a
+        // known command: an unknown one is not checked).
+        if (!s.ill_pipelining && (cmd->last || !util::iequals(s.protocol, "ESMTP")) && s.stream.input_pending()) {
+            s.ill_pipelining = true;
+            std::string pending = s.stream.peek_buffered(100);  // the reference shows at most 100 bytes
+            util::msg_info("improper command pipelining after {} from {}: {}", upper(cmd->name), s.namaddr,
+                           escape_for_log(pending));
+        }
         if (cmd->limit && s.junk_cmds++ > cfg.junk_command_limit) s.error_count++;
         s.where = upper(cmd->name);
         args.erase(args.begin());
-        // A client refused at connect time (smtpd_delay_reject = no) is
-        // refused every command but QUIT.
-        if (s.access_denied && cmd->handler != cmd_quit) {
-            fail(server, s, fmt::format("503 5.7.0 Error: access denied for {}", s.namaddr));
-            continue;
-        }
         if (cmd->handler(server, s, args) == Outcome::ok) {
             s.counts[index].ok++;
             s.commands_ok++;
@@ -535,10 +559,12 @@ void smtpd_session(Server& server, int fd) {
     anvil_disconnect(server, s);   // anvil: the connection ends
     smtpd_tls_stop(server, s);     // TLS: close_notify
     if (end_reason == "hangup") end_reason.clear();
-    if (!end_reason.empty()) {
+    // A client that leaves right after a message is not worth a line
+    // (the reference's END-OF-MESSAGE state); a timeout there is.
+    if (!end_reason.empty() && !(s.where == "END-OF-MESSAGE" && end_reason == "lost connection")) {
         std::string where = s.where;
-        if (s.where == "DATA" || s.where == "BDAT")
-            where += fmt::format(" ({} bytes)", s.data_bytes);
+        if (s.where == "DATA content" || s.where == "BDAT content")
+            where = fmt::format("{} ({} bytes)", s.where.substr(0, 4), s.data_bytes);
         util::msg_info("{} after {} from {}", end_reason, where, s.namaddr);
     }
     reset_transaction(server, s);

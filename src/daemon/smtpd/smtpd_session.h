@@ -91,6 +91,8 @@ ExtractedAddress extract_address(Server& server, const Session& s, std::string_v
 
 // Whether the client may use XCLIENT / XFORWARD.
 bool xclient_allowed(Server& server, const Session& s);
+// The session's discarded EHLO keywords (smtpd_commands.cpp), at connect.
+void ehlo_discard_setup(Server& server, Session& s);
 bool xforward_allowed(Server& server, const Session& s);
 
 // Escapes bytes for a log line the way the reference shows pending input

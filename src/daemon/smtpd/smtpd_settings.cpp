@@ -11,12 +11,15 @@
 #include "config/mail_params.h"
 #include "dict/dict.h"
 #include "dict/dict_registry.h"
+#include "mail/address_surrogate.h"
+#include "mail/maps.h"
 #include "util/brace_tokens.h"
 #include "util/msg.h"
 #include "util/strings.h"
 
 #include <cctype>
 #include <climits>
+#include <fcntl.h>
 
 namespace pf::smtpd {
 
@@ -67,7 +70,7 @@ Settings Settings::from_config(const config::Config& config) {
     s.recipient_limit = static_cast<int>(get_int(config, "smtpd_recipient_limit", 1, INT_MAX));
     s.recipient_overshoot_limit = static_cast<int>(get_int(config, "smtpd_recipient_overshoot_limit", 1, INT_MAX));
     s.junk_command_limit = static_cast<int>(get_int(config, "smtpd_junk_command_limit", 1, INT_MAX));
-    s.soft_error_limit = static_cast<int>(get_int(config, "smtpd_soft_error_limit", 0, INT_MAX));
+    s.soft_error_limit = static_cast<int>(get_int(config, "smtpd_soft_error_limit", 1, INT_MAX));
     s.hard_error_limit = static_cast<int>(get_int(config, "smtpd_hard_error_limit", 1, INT_MAX));
     s.error_sleep_time = get_time(config, "smtpd_error_sleep_time", 0);
     s.disable_vrfy = get_bool(config, "disable_vrfy_command");
@@ -87,6 +90,23 @@ Settings Settings::from_config(const config::Config& config) {
     for (auto& w : lower_words(config.get("smtpd_discard_ehlo_keywords"))) {
         if (w == "silent-discard") s.discard_ehlo_silent = true;
         else s.discard_ehlo.push_back(w);
+    }
+    if (std::string maps = config.get("smtpd_discard_ehlo_keyword_address_maps"); !maps.empty()) {
+        // A table that does not open answers every lookup with an error
+        // (the reference's surrogate), logged when it is used.
+        std::vector<dict::DictPtr> list;
+        for (const auto& word : util::split_braced_list(maps)) {
+            auto t = mail::open_table_or_surrogate(word, O_RDONLY, dict::kLock | dict::kFoldFixed);
+            if (!t) util::msg_fatal("{}", t.error());
+            list.push_back(std::move(*t));
+        }
+        s.discard_ehlo_maps = std::make_shared<mail::Maps>(
+            mail::Maps::from_tables("smtpd_discard_ehlo_keyword_address_maps", std::move(list)));
+        s.discard_ehlo_maps->set_warn_errors(true);
+    }
+    for (const auto& w : lower_words(config.get("inet_protocols"))) {
+        if (w == "all" || w == "ipv6") s.ipv6_enabled = true;
+        if (w == "all" || w == "ipv4") s.ipv4_enabled = true;
     }
     s.noop_commands = lower_words(config.get("smtpd_noop_commands"));
     for (const auto& item : util::split_braced_list(config.get("smtpd_forbidden_commands"))) {

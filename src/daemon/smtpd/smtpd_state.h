@@ -22,15 +22,27 @@
 #include <vector>
 
 namespace pf::dict { class Dict; }
+namespace pf::mail { class Maps; }
 namespace pf::sasl { class ServerSession; }
 
 namespace pf::smtpd {
 
 class Restrictions;
 struct SaslContext;   // smtpd_sasl.h
+class Proxy;          // smtpd_proxy.h
 
 // How smtpd_forbid_bare_newline treats a bare LF.
 enum class BareNewline { no, normalize, reject };
+
+// The EHLO keywords a session may have discarded (smtpd_discard_ehlo_keywords
+// and smtpd_discard_ehlo_keyword_address_maps), as bits of
+// Session::ehlo_discard_mask: a discarded keyword is also refused as a
+// command or parameter.
+enum EhloBit : unsigned {
+    kPipelining = 1u << 0, kSize = 1u << 1, kVrfy = 1u << 2, kEtrn = 1u << 3, kXclient = 1u << 4,
+    kXforward = 1u << 5, kEnhanced = 1u << 6, k8bitmime = 1u << 7, kDsn = 1u << 8, kSmtputf8 = 1u << 9,
+    kChunking = 1u << 10, kStarttls = 1u << 11, kAuth = 1u << 12,
+};
 
 struct Settings {
     std::string myhostname;
@@ -57,6 +69,11 @@ struct Settings {
     int bare_newline_reject_code = 550;
     std::vector<std::string> discard_ehlo;   // lower case keywords
     bool discard_ehlo_silent = false;
+    // smtpd_discard_ehlo_keyword_address_maps: keyword lists by client
+    // address (looked up once per connection, smtpd_commands.cpp).
+    std::shared_ptr<mail::Maps> discard_ehlo_maps;
+    bool ipv6_enabled = false;               // inet_protocols names ipv6 (XCLIENT/XFORWARD addresses)
+    bool ipv4_enabled = false;               // inet_protocols names ipv4 (the client name's forward lookup)
     std::vector<std::string> noop_commands;  // lower case
     std::vector<std::string> forbidden_words;  // lower case
     std::vector<std::shared_ptr<dict::Dict>> forbidden_tables;
@@ -107,6 +124,8 @@ struct Session {
     bool ehlo_offered_pipelining = false;
     bool ill_pipelining = false;         // logged once
     unsigned ehlo_discard_mask = 0;
+    bool ehlo_discard_silent = false;    // "silent-discard" in the session's keyword list
+    bool ehlo_discard_error = false;     // the keyword table lookup failed
 
     // Where the session is, for "lost connection after X" and reject logs.
     std::string where = "CONNECT";
@@ -114,12 +133,17 @@ struct Session {
     // The transaction.
     bool in_mail = false;
     std::string sender;
+    std::string rewrite_context = "local";   // local_header_rewrite_clients, decided at MAIL
     std::string encoding;                // "", "7bit", "8bit"
     std::string dsn_envid;
     int dsn_ret = 0;
     bool smtputf8 = false;
     std::uint64_t declared_size = 0;
     std::optional<ipc::CleanupClient> cleanup;
+    // smtpd_proxy_filter (smtpd_proxy.cpp): the client's MAIL FROM line as
+    // received, and the filter connection that replaces the cleanup stream.
+    std::string proxy_mail;
+    std::shared_ptr<Proxy> proxy;
     std::string queue_id;
     std::string cleanup_error;           // first write error
     int rcpt_count = 0;
@@ -136,6 +160,7 @@ struct Session {
     std::uint64_t bdat_total = 0;
     bool bdat_prev_cr = false;           // the last chunk ended in CR
     std::string bdat_line;               // partial line across chunks
+    bool bdat_prev_cont = false;         // the last content record was cut at the limit
     bool in_header = true;
     bool saw_bare_lf = false;
     std::uint64_t data_bytes = 0;        // content bytes read (lost connection logs)

@@ -63,6 +63,8 @@ bool start_tls(Server& server, Session& s) {
     opts.cipher_grade = t.cipher_grade;
     opts.cipher_exclusions = t.cipher_exclusions;
     opts.require_cert = t.req_ccert && t.enforce_tls;
+    // The service partitions the session cache, as the reference's.
+    opts.serverid = server.config ? server.config->get("service_name") : std::string("smtp");
     auto session = tls::Session::accept(*t.context, s.stream.fd(), opts);
     if (!session) {
         (void)anvil_newtls_over_limit(server, s, false);  // a failed handshake counts too

@@ -24,10 +24,12 @@ namespace {
 constexpr std::string_view kUnavailable = "[UNAVAILABLE]";
 constexpr std::string_view kTempUnavail = "[TEMPUNAVAIL]";
 
-bool valid_address(std::string_view text, std::string& addr, int& family) {
+// "IPv6:" addresses only when inet_protocols enables IPv6 (otherwise the
+// reference takes the text as an IPv4 address, which it is not).
+bool valid_address(std::string_view text, std::string& addr, int& family, bool ipv6) {
     std::string s(text);
     unsigned char buf[sizeof(in6_addr)];
-    if (util::iequals(std::string_view(s).substr(0, std::min<std::size_t>(5, s.size())), "IPv6:")) {
+    if (ipv6 && util::iequals(std::string_view(s).substr(0, std::min<std::size_t>(5, s.size())), "IPv6:")) {
         std::string v6 = s.substr(5);
         if (inet_pton(AF_INET6, v6.c_str(), buf) != 1) return false;
         char out[INET6_ADDRSTRLEN];
@@ -42,11 +44,12 @@ bool valid_address(std::string_view text, std::string& addr, int& family) {
     return true;
 }
 
+// Up to five digits, as the reference checks (99999 passes).
 bool valid_port(std::string_view text) {
     if (text.empty() || text.size() > 5) return false;
     for (char c : text)
         if (c < '0' || c > '9') return false;
-    return std::stoi(std::string(text)) <= 65535;
+    return true;
 }
 
 struct Attribute {
@@ -59,7 +62,8 @@ std::optional<std::string> parse_attributes(const std::vector<Token>& args, std:
                                             const std::vector<std::string_view>& known, std::vector<Attribute>& out) {
     for (const auto& t : args) {
         auto eq = t.text.find('=');
-        if (eq == std::string::npos || eq == 0) return std::string("501 5.5.4 Error: attribute=value expected");
+        if (eq == std::string::npos || eq == 0 || eq + 1 == t.text.size())
+            return std::string("501 5.5.4 Error: attribute=value expected");
         std::string name = t.text.substr(0, eq);
         std::string upper_name = name;
         for (auto& c : upper_name)
@@ -135,7 +139,7 @@ Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) 
             } else {
                 std::string out;
                 int f = 0;
-                if (!valid_address(a.value, out, f)) return fail(server, s, fmt::format("501 5.5.4 Bad ADDR syntax: {}", a.value));
+                if (!valid_address(a.value, out, f, server.settings.ipv6_enabled)) return fail(server, s, fmt::format("501 5.5.4 Bad ADDR syntax: {}", a.value));
                 addr = out;
                 rfc_addr = f == AF_INET6 ? "IPv6:" + out : out;
                 family = f;
@@ -163,7 +167,7 @@ Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) 
             if (!unavailable) {
                 std::string out;
                 int f = 0;
-                if (!valid_address(a.value, out, f))
+                if (!valid_address(a.value, out, f, server.settings.ipv6_enabled))
                     return fail(server, s, fmt::format("501 5.5.4 Bad DESTADDR syntax: {}", a.value));
                 server_addr = out;
             }
@@ -220,7 +224,7 @@ Outcome cmd_xforward(Server& server, Session& s, const std::vector<Token>& args)
             } else {
                 std::string out;
                 int f = 0;
-                if (!valid_address(a.value, out, f)) return fail(server, s, fmt::format("501 5.5.4 Bad ADDR syntax: {}", a.value));
+                if (!valid_address(a.value, out, f, server.settings.ipv6_enabled)) return fail(server, s, fmt::format("501 5.5.4 Bad ADDR syntax: {}", a.value));
                 xf.addr = out;
             }
         } else if (a.name == "PORT") {

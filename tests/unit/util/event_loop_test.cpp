@@ -1,5 +1,7 @@
 // The poll event loop (util/event_loop.h): timers in due order, one-shot,
-// cancel; fd callbacks, unwatching from inside a callback.
+// cancel; fd callbacks, unwatching from inside a callback; the same with
+// the epoll backend, plus fds watched before and after it starts and
+// callbacks in descriptor order.
 #include "util/event_loop.h"
 
 #include <gtest/gtest.h>
@@ -56,6 +58,60 @@ TEST(EventLoopTest, FdReadableAndUnwatchFromCallback) {
     EXPECT_FALSE(loop.watching(p[0]));
     ::close(p[0]);
     ::close(p[1]);
+}
+
+TEST(EventLoopTest, EpollFdReadableUnwatchAndOrder) {
+    EventLoop loop;
+    loop.use_epoll();
+    int a[2], b[2];
+    ASSERT_EQ(::pipe(a), 0);
+    std::string order;
+    // Watched before the epoll descriptor exists (made at the first wait).
+    loop.watch_fd(a[0], [&] {
+        char c;
+        ASSERT_EQ(::read(a[0], &c, 1), 1);
+        order += 'a';
+    });
+    loop.run_once(0ms);
+    EXPECT_EQ(order, "");
+    ASSERT_EQ(::pipe(b), 0);  // a higher descriptor than a[0]
+    loop.watch_fd(b[0], [&] {
+        char c;
+        ASSERT_EQ(::read(b[0], &c, 1), 1);
+        order += 'b';
+        loop.unwatch_fd(b[0]);
+    });
+    ASSERT_EQ(::write(b[1], "yy", 2), 2);
+    ASSERT_EQ(::write(a[1], "x", 1), 1);
+    loop.run_once(1000ms);
+    EXPECT_EQ(order, "ab");  // ascending descriptors, as poll
+    loop.run_once(0ms);      // b is unwatched, a drained: nothing runs
+    EXPECT_EQ(order, "ab");
+    EXPECT_FALSE(loop.watching(b[0]));
+    // A replaced callback for a watched fd.
+    loop.watch_fd(a[0], [&] {
+        char c;
+        ASSERT_EQ(::read(a[0], &c, 1), 1);
+        order += 'A';
+    });
+    ASSERT_EQ(::write(a[1], "x", 1), 1);
+    loop.run_once(1000ms);
+    EXPECT_EQ(order, "abA");
+    loop.unwatch_fd(a[0]);
+    for (int fd : {a[0], a[1], b[0], b[1]}) ::close(fd);
+}
+
+TEST(EventLoopTest, EpollTimersAndMaxWait) {
+    EventLoop loop;
+    loop.use_epoll();
+    std::string order;
+    loop.add_timer(20ms, [&] { order += 'b'; });
+    loop.add_timer(0ms, [&] { order += 'a'; });
+    for (int i = 0; i < 20 && loop.timer_count() > 0; ++i) loop.run_once(1000ms);
+    EXPECT_EQ(order, "ab");
+    auto start = EventLoop::Clock::now();
+    EXPECT_TRUE(loop.run_once(30ms));
+    EXPECT_GE(EventLoop::Clock::now() - start, 25ms);
 }
 
 TEST(EventLoopTest, WaitIsBoundedByMaxWait) {

@@ -450,7 +450,9 @@ TEST_F(SmtpdCheckTest, RblClientAndReplyTemplate) {
     dns("TXT", "1.2.0.192.bl.test", {"listed for spam"});
     EXPECT_EQ(rcpt("u@local.test").reply,
               "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using bl.test; listed for spam");
-    dns("A", "1.2.0.192.bl.test", {"127.0.0.9"});
+    // Answers are cached per process: another client for the filtered-out case.
+    state_.client_addr = "192.0.2.9";
+    dns("A", "9.2.0.192.bl.test", {"127.0.0.9"});
     EXPECT_EQ(rcpt("u@local.test").reply, "");
 }
 
