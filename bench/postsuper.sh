@@ -5,7 +5,7 @@
 #      (hashed, so every file changes directory);
 #   3. `postsuper -d -` deleting 10,000 of them by ID from standard input.
 # Each run starts from a fresh copy of the same queue (made outside the
-# timing). Prints wall-clock seconds (best of N runs) and the ratio
+# timing). Prints wall-clock and CPU seconds (best and median of N runs) and the ratio
 # ours/reference. Needs root (postsuper is root-only).
 # Usage: bench/postsuper.sh [build-dir]   (default: build). PF_BENCH_RUNS
 # (default 3), PF_BENCH_MESSAGES (default 50000). Not a test: no asserts.
@@ -81,16 +81,23 @@ def one(program, args, stdin):
 for name, args, stdin in [(f"postsuper -d ALL, {messages} held", ["-d", "ALL"], "/dev/null"),
                           (f"postsuper -H ALL, {messages} held", ["-H", "ALL"], "/dev/null"),
                           ("postsuper -d -, 10,000 IDs", ["-d", "-"], os.path.join(work, "ids"))]:
-    best = {}
+    samples = {"ours": [], "reference": []}
     for round_ in range(runs):
         # Ours first in even rounds, the reference first in odd ones: a
         # drift of the machine's state hits both sides alike.
         order = (("ours", ours), ("reference", theirs))
         for side, program in (order if round_ % 2 == 0 else order[::-1]):
-            wall, cpu = one(program, args, stdin)
-            w, c = best.get(side, (wall, cpu))
-            best[side] = (min(w, wall), min(c, cpu))
-    (ow, oc), (rw, rc) = best["ours"], best["reference"]
-    print(f"{name:<34} wall ours {ow:7.3f}s reference {rw:7.3f}s ratio {ow/rw:5.2f}   "
+            samples[side].append(one(program, args, stdin))
+
+    def best_and_median(side):
+        walls = sorted(w for w, _ in samples[side])
+        cpus = sorted(c for _, c in samples[side])
+        return walls[0], cpus[0], walls[len(walls) // 2], cpus[len(cpus) // 2]
+
+    ow, oc, omw, omc = best_and_median("ours")
+    rw, rc, rmw, rmc = best_and_median("reference")
+    print(f"{name:<34} best:   wall ours {ow:7.3f}s reference {rw:7.3f}s ratio {ow/rw:5.2f}   "
           f"cpu ours {oc:6.3f}s reference {rc:6.3f}s ratio {oc/rc:5.2f}", flush=True)
+    print(f"{'':<34} median: wall ours {omw:7.3f}s reference {rmw:7.3f}s ratio {omw/rmw:5.2f}   "
+          f"cpu ours {omc:6.3f}s reference {rmc:6.3f}s ratio {omc/rmc:5.2f}", flush=True)
 EOT
