@@ -44,15 +44,21 @@ ScacheClient::Outcome ScacheClient::attempt(F&& exchange) {
     return Outcome::failed;
 }
 
+std::expected<AttrList, std::string> ScacheClient::request(const AttrList& req) {
+    if (auto s = conn_.send(req, timeout_); !s) return std::unexpected(std::string(attr_error_text(s.error())));
+    auto reply = conn_.receive(timeout_);
+    if (!reply) return std::unexpected(std::string(attr_error_text(reply.error())));
+    return std::move(*reply);
+}
+
 void ScacheClient::save_endp(int ttl, const std::string& endp_label, const std::string& endp_prop, UniqueFd fd) {
     if (ttl <= 0) util::msg_panic("scache save_endp: bad endp_ttl: {}", ttl);
     attempt([&]() -> std::expected<bool, std::string> {
         AttrList req;
         req.add("request", scache::kSaveEndp).add("ttl", static_cast<long long>(ttl));
         req.add("label", endp_label).add("property", endp_prop);
-        if (auto s = conn_.send(req, timeout_); !s) return std::unexpected(std::string(attr_error_text(s.error())));
-        auto dummy = conn_.receive(timeout_);
-        if (!dummy) return std::unexpected(std::string(attr_error_text(dummy.error())));
+        auto dummy = request(req);
+        if (!dummy) return std::unexpected(dummy.error());
         // A server that refused the request answers with its status
         // instead of the go-ahead.
         if (dummy->get("status")) return false;
@@ -75,9 +81,8 @@ void ScacheClient::save_dest(int ttl, const std::string& dest_label, const std::
         AttrList req;
         req.add("request", scache::kSaveDest).add("ttl", static_cast<long long>(ttl));
         req.add("label", dest_label).add("property", dest_prop).add("label", endp_label);
-        if (auto s = conn_.send(req, timeout_); !s) return std::unexpected(std::string(attr_error_text(s.error())));
-        auto st = conn_.receive(timeout_);
-        if (!st) return std::unexpected(std::string(attr_error_text(st.error())));
+        auto st = request(req);
+        if (!st) return std::unexpected(st.error());
         auto status = st->get_number("status");
         if (!status) return std::unexpected(std::string("malformed reply"));
         if (util::msg_verbose && *status != 0)
@@ -107,9 +112,8 @@ std::optional<ScacheFound> ScacheClient::find_endp(const std::string& endp_label
     auto outcome = attempt([&]() -> std::expected<bool, std::string> {
         AttrList req;
         req.add("request", scache::kFindEndp).add("label", endp_label);
-        if (auto s = conn_.send(req, timeout_); !s) return std::unexpected(std::string(attr_error_text(s.error())));
-        auto st = conn_.receive(timeout_);
-        if (!st) return std::unexpected(std::string(attr_error_text(st.error())));
+        auto st = request(req);
+        if (!st) return std::unexpected(st.error());
         auto status = st->get_number("status");
         if (!status || !st->get("property")) return std::unexpected(std::string("malformed reply"));
         if (*status != scache::kStatOk) return false;
@@ -128,9 +132,8 @@ std::optional<ScacheFound> ScacheClient::find_dest(const std::string& dest_label
     auto outcome = attempt([&]() -> std::expected<bool, std::string> {
         AttrList req;
         req.add("request", scache::kFindDest).add("label", dest_label);
-        if (auto s = conn_.send(req, timeout_); !s) return std::unexpected(std::string(attr_error_text(s.error())));
-        auto st = conn_.receive(timeout_);
-        if (!st) return std::unexpected(std::string(attr_error_text(st.error())));
+        auto st = request(req);
+        if (!st) return std::unexpected(st.error());
         auto status = st->get_number("status");
         auto props = st->get_all("property");
         if (!status || props.size() != 2) return std::unexpected(std::string("malformed reply"));

@@ -71,6 +71,8 @@ private:
     enum class Outcome { done, not_found, failed };
     // Runs one exchange with retry/disable handling.
     template <typename F> Outcome attempt(F&& exchange);
+    // One request and the server's next attribute list; an error text on failure.
+    std::expected<AttrList, std::string> request(const AttrList& req);
     bool open();
     std::string path() const { return "private/" + service_; }
 
