@@ -218,7 +218,7 @@ def parse_case(path, area):
                 case.timeout = int(value)
             elif key == "normalise" and sep:
                 for word in value.split():
-                    if word not in ("queue-ids", "arrival-times"):
+                    if word not in ("queue-ids", "arrival-times", "dates"):
                         raise CaseError(f"unknown normalise rule {word!r}")
                     case.normalise.add(word)
             elif key == "description" and sep:
@@ -512,6 +512,9 @@ _GLOB = re.compile(r"\{glob:([^{}]+)\}")
 # Queue directories whose file names are queue IDs (normalise: queue-ids).
 _QUEUE_DIRS = {"maildrop", "incoming", "active", "deferred", "hold", "corrupt"}
 _ARRIVAL = re.compile(rb"^(\| message_arrival_time: ).*$", re.M)
+# RFC 5322 dates (a Received: header that smtpd adds; normalise: dates).
+_RFC5322_DATE = re.compile(rb"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [ 0-9]?[0-9] [A-Z][a-z]{2} [0-9]{4} "
+                           rb"[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}(?: \([A-Za-z0-9+-]+\))?")
 
 
 def queue_ids_left(config):
@@ -531,6 +534,8 @@ def normalise_case(case, data, ids):
             data = re.sub(rb"(?<![0-9A-Za-z])" + re.escape(qid.encode()) + rb"(?![0-9A-Za-z])", b"{queue_id}", data)
     if "arrival-times" in case.normalise:
         data = _ARRIVAL.sub(rb"\1{time}", data)
+    if "dates" in case.normalise:
+        data = _RFC5322_DATE.sub(b"{date}", data)
     return data
 
 

@@ -49,6 +49,7 @@ sys.path.insert(0, os.path.join(COMPAT, "lib"))
 import checks  # noqa: E402
 import pfinstance  # noqa: E402
 import services  # noqa: E402
+from retry import rerun_script  # noqa: E402
 
 AREA = "company"
 PROGRAMS = ["/usr/sbin/mariadbd", "/usr/bin/mariadb-install-db", "/usr/sbin/saslauthd", "/usr/sbin/clamd",
@@ -134,7 +135,10 @@ DEFAULT_CONFIG_DIR = "/etc/postfix"
 
 # What the test's DNS server knows: the partner's second domain, whose mail
 # goes through an MX lookup (transport: smtp:slow.example:<sink port>).
-DNS_ZONE = {"slow.example": {"MX": [(10, "mx.slow.example")]}, "mx.slow.example": {"A": ["127.0.0.1"]}}
+DNS_ZONE = """\
+slow.example      MX  10 mx.slow.example
+mx.slow.example   A   127.0.0.1
+"""
 
 
 class Stack:
@@ -502,16 +506,14 @@ def main():
         shutil.rmtree(root, ignore_errors=True)
     if failed and args.retries > 0:
         # The checks build on one another (one queue, one set of
-        # mailboxes): a retry runs the whole stack again.
-        argv = [sys.executable, os.path.abspath(__file__), "--ours", args.ours, "--reference", args.reference,
-                "--side", args.side, "--retries", str(args.retries - 1)]
-        argv += ["--show-diff"] if args.show_diff else []
-        argv += ["--reference-twice"] if args.reference_twice else []
+        # mailboxes): a retry runs the whole stack again (lib/retry.py).
+        options = ["--ours", args.ours, "--reference", args.reference, "--side", args.side]
+        options += ["--show-diff"] if args.show_diff else []
+        options += ["--reference-twice"] if args.reference_twice else []
         for name in args.check or []:
-            argv += ["--check", name]
+            options += ["--check", name]
         print(f"company: {failed} failed, running the stack again")
-        if subprocess.run(argv).returncode == 0:
-            print(f"FLAKY {AREA}: passed on retry")
+        if rerun_script(AREA, options, [AREA], retries=args.retries, flaky=f"FLAKY {AREA}: passed on retry"):
             return 0
     return 1 if failed else 0
 

@@ -17,8 +17,14 @@ import signal
 import socket
 import socketserver
 import subprocess
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import pfinstance  # noqa: E402
+import testdns  # noqa: E402
+import dovecot as dovecotconf  # noqa: E402
 
 # libpam-mysql reads its settings from the PAM file: one uniquely named
 # file under /etc/pam.d (PAM has no other place), removed at the end.
@@ -72,19 +78,7 @@ class Process:
         return self.proc.poll() is None
 
     def stop(self, timeout=15):
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                self.proc.wait(5)
+        pfinstance.stop_process(self.proc, timeout)
         self.logf.close()
 
 
@@ -269,30 +263,12 @@ class Dovecot:
                 local, domain = u.split("@")
                 f.write(f"{u}:{{PLAIN}}unused:65534:65534::{self.mail}/{domain}/{local}::\n")
         self.conf = os.path.join(self.dir, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"""base_dir = {self.run}
-state_dir = {self.dir}/state
-instance_name = pf-company-{name}
-log_path = {self.dir}/dovecot.log
-protocols = lmtp
-listen = 127.0.0.1
-ssl = no
-mail_location = maildir:~/Maildir
-postmaster_address = postmaster@example.com
-passdb {{
-  driver = passwd-file
-  args = {self.dir}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {self.dir}/users
-}}
-service lmtp {{
-  unix_listener lmtp {{
-    mode = 0666
-  }}
-}}
-""")
+        # lib/dovecot.py writes the file (shared with tests/integration/smtpd_sasl_clients.py).
+        dovecotconf.write_config(self.conf, self.run, f"{self.dir}/state", f"pf-company-{name}",
+                                 f"{self.dir}/dovecot.log", "lmtp", f"{self.dir}/users",
+                                 settings=["listen = 127.0.0.1", "ssl = no", "mail_location = maildir:~/Maildir",
+                                           "postmaster_address = postmaster@example.com"],
+                                 listeners={"lmtp": [("lmtp", "0666")]})
         self.proc = None
 
     def start(self):
@@ -420,78 +396,19 @@ class Sink:
         self.server.server_close()
 
 
-class FakeDns:
-    """A DNS server on <address>:53 (UDP) for the DNS fault: "silent"
-    answers nothing (the resolver times out), "answer" serves the zone
-    (name -> {type: [rdata]}, MX as (preference, exchange), A as a dotted
-    quad) and NXDOMAIN for other names."""
+class FakeDns(testdns.Server):
+    """lib/testdns.py's server on <address>:53 (UDP and TCP) with the zone
+    text, and a switch for the DNS fault: mode "silent" answers nothing
+    (the resolver times out), "answer" serves the zone."""
 
-    TYPES = {1: "A", 15: "MX", 28: "AAAA"}
-
-    def __init__(self, address, zone):
+    def __init__(self, address, zone_text):
         self.address = address
-        self.zone = {k.lower(): v for k, v in zone.items()}
         self.mode = "answer"
-        self.queries = []
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((address, 53))
-        self.sock.settimeout(0.2)
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @staticmethod
-    def _name(labels):
-        out = b""
-        for label in labels.rstrip(".").split("."):
-            out += bytes([len(label)]) + label.encode()
-        return out + b"\0"
-
-    def _serve(self):
-        while self.running:
-            try:
-                packet, peer = self.sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            try:
-                reply = self._answer(packet)
-            except (IndexError, ValueError):
-                continue
-            if reply is not None:
-                self.sock.sendto(reply, peer)
-
-    def _answer(self, packet):
-        if len(packet) < 12:
-            return None
-        qid = packet[:2]
-        pos, labels = 12, []
-        while packet[pos]:
-            n = packet[pos]
-            labels.append(packet[pos + 1:pos + 1 + n].decode("ascii", "replace"))
-            pos += 1 + n
-        qtype = int.from_bytes(packet[pos + 1:pos + 3], "big")
-        question = packet[12:pos + 5]
-        name = ".".join(labels).lower()
-        self.queries.append((self.mode, name, self.TYPES.get(qtype, str(qtype))))
-        if self.mode == "silent":
-            return None
-        records = self.zone.get(name)
-        if records is None:
-            return qid + b"\x85\x83" + b"\0\x01\0\0\0\0\0\0" + question
-        answers = []
-        for data in records.get(self.TYPES.get(qtype, ""), []):
-            if qtype == 15:
-                rdata = data[0].to_bytes(2, "big") + self._name(data[1])
-            else:
-                rdata = socket.inet_aton(data)
-            answers.append(b"\xc0\x0c" + qtype.to_bytes(2, "big") + b"\0\x01" + (60).to_bytes(4, "big")
-                           + len(rdata).to_bytes(2, "big") + rdata)
-        return qid + b"\x85\x80" + b"\0\x01" + len(answers).to_bytes(2, "big") + b"\0\0\0\0" + question \
-            + b"".join(answers)
+        zone = testdns.Zone(zone_text)
+        answer = zone.resolve
+        zone.resolve = lambda name, qtype: ("TIMEOUT", None) if self.mode == "silent" else answer(name, qtype)
+        super().__init__(zone, address)
+        self.start()
 
     def close(self):
-        self.running = False
-        self.thread.join(2)
-        self.sock.close()
+        self.stop()

@@ -15,53 +15,36 @@ connection and does not wait for QUIT: a client that cached the
 connection finds it gone); its own session with the re-injection server
 still ends with QUIT.
 
+The listener, the threads and the transcripts are
+lib/recording_server.py's.
+
 Trusts: only the harness; the client's bytes are recorded as is.
 """
 
+import os
 import socket
-import threading
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from recording_server import RecordingServer  # noqa: E402
 
 FILTER_HEADER = b"X-Filtered: pf-filter\r\n"
 
 
-class FilterServer:
+class FilterServer(RecordingServer):
     def __init__(self, downstream_port, refuse=False, hangup=False):
         self.downstream = downstream_port
         self.refuse = refuse
         self.hangup = hangup
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.listen(16)
-        self.transcripts = []
-        self.lock = threading.Lock()
-        self.stopping = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def close(self):
-        self.stopping = True
-        self.sock.close()
-
-    def _accept(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
-
-    def _session(self, conn):
-        log = []
-        with self.lock:
-            self.transcripts.append(log)
-        conn.settimeout(30)
-        up = conn.makefile("rb")
-        down = None
+    def serve(self, session):
+        conn = session.conn
+        if self.refuse:
+            conn.sendall(b"421 4.3.2 filter busy\r\n")
+            return
+        down = socket.create_connection(("127.0.0.1", self.downstream), timeout=30)
         try:
-            if self.refuse:
-                conn.sendall(b"421 4.3.2 filter busy\r\n")
-                return
-            down = socket.create_connection(("127.0.0.1", self.downstream), timeout=30)
             dn = down.makefile("rb")
 
             def relay_reply():
@@ -76,20 +59,18 @@ class FilterServer:
 
             relay_reply()  # greeting
             while True:
-                line = up.readline()
+                line = session.readbytes()
                 if not line:
                     return
-                log.append(line)
                 down.sendall(line)
                 verb = line.split(b" ")[0].strip().upper()
                 reply = relay_reply()
                 if verb == b"DATA" and reply.startswith(b"354"):
                     down.sendall(FILTER_HEADER)
                     while True:
-                        body = up.readline()
+                        body = session.readbytes()
                         if not body:
                             return
-                        log.append(body)
                         down.sendall(body)
                         if body in (b".\r\n", b".\n"):
                             break
@@ -100,12 +81,8 @@ class FilterServer:
                         return
                 elif verb == b"QUIT":
                     return
-        except OSError:
-            pass
         finally:
-            for s in (conn, down):
-                if s is not None:
-                    try:
-                        s.close()
-                    except OSError:
-                        pass
+            try:
+                down.close()
+            except OSError:
+                pass

@@ -31,10 +31,8 @@ import os
 import re
 import shutil
 import smtplib
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = os.path.dirname(HERE)
@@ -45,6 +43,7 @@ import configs as config_list  # noqa: E402
 import pfinstance  # noqa: E402
 import run_pipeline  # noqa: E402
 from filterserver import FilterServer  # noqa: E402
+from retry import rerun_script  # noqa: E402
 
 AREA = "filter"
 MESSAGE_TIMEOUT = 20    # seconds for one message's journey
@@ -339,17 +338,12 @@ def main():
         shutil.rmtree(ours.daemon_dir, ignore_errors=True)
     print(f"{AREA}: {total} cases, {identical} identical, {known_count} known differences")
     print(f"{total - failed} passed, {failed} failed")
-    if failed and args.retries > 0:
-        argv = [sys.executable, os.path.abspath(__file__), "--reference", args.reference, "--show-diff",
-                "--retries", str(args.retries - 1)]
-        argv += ["--reference-twice"] if args.reference_twice else ["--ours", args.ours]
-        if args.smtp:
-            argv += ["--smtp", args.smtp]
-        for name in sorted(failed_configs):
-            argv += ["--config", name]
-        if subprocess.run(argv).returncode == 0:
-            print(f"FLAKY {AREA}: {', '.join(sorted(failed_configs))} identical on retry")
-            failed = 0
+    # Failing configurations run again (lib/retry.py): identical then, FLAKY.
+    options = ["--reference", args.reference, "--show-diff"]
+    options += ["--reference-twice"] if args.reference_twice else ["--ours", args.ours]
+    options += ["--smtp", args.smtp] if args.smtp else []
+    if rerun_script(AREA, options, sorted(failed_configs), "--config", retries=args.retries):
+        failed = 0
     return 1 if failed else 0
 
 

@@ -134,3 +134,22 @@ def read_known(area):
                     name, reason = line.split("\t", 1)
                     known[name[len(area) + 1:]] = reason
     return known
+
+
+def stop_process(proc, timeout=15):
+    """Stops a child started in its own session (start_new_session=True):
+    SIGTERM to it, then SIGKILL to its whole process group after timeout
+    seconds. Returns once it has been waited for."""
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            proc.wait(5)

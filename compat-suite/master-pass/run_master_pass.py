@@ -64,10 +64,7 @@ class PassConversation(_Conversation):
         passer.sendall(b"\0" if inst.side.label.startswith("reference") else b"\n")
         passer.close()
         server_end.close()
-        self.sock = client
-        self.buf = b""
-        self.closed = False
-        self.out = []
+        _Conversation.__init__(self, port, sock=client)
 
 
 rs.Conversation = PassConversation

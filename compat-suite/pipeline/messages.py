@@ -215,4 +215,10 @@ MESSAGES = [
         "Content-Type: multipart/mixed; boundary=\"B\"\n\n"
         "--B\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAAA\n"
         "--B\nContent-Type: text/plain\nContent-Transfer-Encoding: 7bit (comment)\n\ncaf\u00e9\n--B--\n"),
+    # sendmail -bs: the stand-alone smtpd pipes the message through
+    # postdrop into maildrop/, and pickup takes it from there.
+    msg("smtp-bs", ["-bs"],
+        b"EHLO client.example\r\nMAIL FROM:<alice@example.com> BODY=8BITMIME\r\n"
+        b"RCPT TO:<bob@example.com> NOTIFY=FAILURE,DELAY\r\nRCPT TO:<carol@example.com>\r\nDATA\r\n"
+        + hdr("sendmail bs").replace("\n", "\r\n").encode() + b"\r\nbody via sendmail -bs\r\n..dot\r\n.\r\nQUIT\r\n"),
 ]

@@ -60,25 +60,19 @@ EXTRA_ZONE = []
 
 def read_case(path):
     """run_smtpd's case reader, plus this area's `client:` and `zone:`."""
-    client = "127.0.0.1"
-    kept = []
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        for line in f:
-            m = OWN_DIRECTIVE.match(line.rstrip("\n"))
-            if not m:
-                kept.append(line)
-            elif m.group(1) == "client":
-                client = m.group(2).strip()
-            else:
-                EXTRA_ZONE.append(m.group(2))
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", errors="surrogateescape",
-                                     prefix="pf-smtpd-dns-case-", delete=False) as tmp:
-        tmp.writelines(kept)
-    try:
-        case = _original_read_case(tmp.name)
-    finally:
-        os.unlink(tmp.name)
-    case["client"] = client
+    client = ["127.0.0.1"]
+
+    def own(line, _steps):
+        m = OWN_DIRECTIVE.match(line)
+        if not m:
+            return False
+        if m.group(1) == "client":
+            client[0] = m.group(2).strip()
+        else:
+            EXTRA_ZONE.append(m.group(2))
+        return True
+    case = _original_read_case(path, own)
+    case["client"] = client[0]
     return case
 
 
@@ -87,17 +81,14 @@ class Conversation(_original_conversation):
 
     def __init__(self, port):
         source = getattr(_local, "client", "127.0.0.1")
-        self.sock = run_smtpd.socket.create_connection(("127.0.0.1", port), timeout=run_smtpd.REPLY_TIMEOUT,
-                                                       source_address=(source, 0))
-        self.buf = b""
-        self.closed = False
-        self.out = []
+        _original_conversation.__init__(self, port, run_smtpd.socket.create_connection(
+            ("127.0.0.1", port), timeout=run_smtpd.REPLY_TIMEOUT, source_address=(source, 0)))
 
 
-def play(case, inst):
+def play(case, inst, held_out=None):
     _local.client = case.get("client", "127.0.0.1")
     try:
-        return _original_play(case, inst)
+        return _original_play(case, inst, held_out)
     finally:
         _local.client = "127.0.0.1"
 

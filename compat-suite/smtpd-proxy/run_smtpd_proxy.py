@@ -2,7 +2,7 @@
 """The smtpd-proxy area of the compat-suite: smtpd_proxy_filter, both sides.
 
 For each configuration under configs/ this starts a private instance of the
-reference and one of ours, exactly as ../smtpd/run_smtpd.py does (whose
+reference and one of ours, exactly as ../smtpd/run_smtpd.py does (whose main(),
 Instance, play() and normalise() it reuses), plus, per side, a scripted
 before-queue filter: a small SMTP server in this process on a free port
 ({filter} in main.cf/master.cf). By default the filter relays every line
@@ -42,23 +42,19 @@ Trusts: its own configs and cases; the filter parses smtpd's bytes only to
 split lines.
 """
 
-import argparse
-import concurrent.futures
-import difflib
 import os
 import re
-import shutil
 import socket
 import sys
-import tempfile
 import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "smtpd"))
 import run_smtpd as rs  # noqa: E402
 
 AREA = "smtpd-proxy"
+rs.HERE = HERE
+rs.AREA = AREA
 FRONT_END = re.compile(rb"postfix/smtpd\[\d+\]: disconnect from ")
 REINJECT_END = re.compile(rb"postfix/reinject/smtpd\[\d+\]: disconnect from ")
 WAIT = 10
@@ -260,32 +256,23 @@ class Filter:
 
 def read_case(path):
     """The smtpd case format plus F: directives."""
-    rules, answer, xforward = {}, False, False
-    rest = []
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        for line in f:
-            if line.startswith("F:"):
-                words = line[2:].strip().split(" ", 2)
-                if words[0] == "reply":
-                    rules[words[1].upper()] = ("reply", rs.decode_escapes(words[2]).decode("utf-8", "surrogateescape"))
-                elif words[0] in ("hangup", "silent"):
-                    rules[words[1].upper()] = (words[0], "")
-                elif words[0] == "answer":
-                    answer = True
-                elif words[0] == "xforward":
-                    xforward = True
-                else:
-                    raise ValueError(f"{path}: unknown filter directive {line.strip()}")
-            else:
-                rest.append(line)
-    with tempfile.NamedTemporaryFile("w", delete=False, encoding="utf-8", errors="surrogateescape") as t:
-        t.write("".join(rest))
-        tmp = t.name
-    try:
-        case = rs.read_case(tmp)
-    finally:
-        os.unlink(tmp)
-    case["filter"] = (rules, answer, xforward)
+    rules, flags = {}, {"answer": False, "xforward": False}
+
+    def own(line, _steps):
+        if not line.startswith("F:"):
+            return False
+        words = line[2:].strip().split(" ", 2)
+        if words[0] == "reply":
+            rules[words[1].upper()] = ("reply", rs.decode_escapes(words[2]).decode("utf-8", "surrogateescape"))
+        elif words[0] in ("hangup", "silent"):
+            rules[words[1].upper()] = (words[0], "")
+        elif words[0] in flags:
+            flags[words[0]] = True
+        else:
+            raise ValueError(f"{path}: unknown filter directive {line.strip()}")
+        return True
+    case = rs.read_case(path, own)
+    case["filter"] = (rules, flags["answer"], flags["xforward"])
     return case
 
 
@@ -330,20 +317,7 @@ def run_case(case, inst, flt, reference_postcat):
         m = re.search(rb"smtpd\[\d+\]: (\w+): client=", ln)
         if m and m.group(1) not in qids and m.group(1) != b"NOQUEUE":
             qids.append(m.group(1))
-    text = "\n".join(dialogue + ["filter:"] + record).encode("utf-8", "surrogateescape")
-    queued = set(re.findall(rb"queued as (\w+)", text))
-    queue = {}
-    for q in qids:
-        if q not in queued:
-            continue
-        path = inst.queue_file(q.decode())
-        if path is None:
-            queue[q] = [f"queue file {q.decode()}: none".encode()]
-            continue
-        where = os.path.relpath(os.path.dirname(path), inst.spool)
-        status, out, err = inst.run("postcat", ["-c", inst.etc, path], command_dir=reference_postcat[0],
-                                    env_extra=reference_postcat[1])
-        queue[q] = [f"queue file in {where.split('/')[0]}: postcat exit {status}".encode(), out + err]
+    queue = rs.queued_files(inst, qids, "\n".join(dialogue + ["filter:"] + record), reference_postcat)
     return {"dialogue": dialogue + ["filter:"] + record, "smtpd": lines, "qids": qids, "queue": queue}
 
 
@@ -353,166 +327,38 @@ def normalise_more(data, flt, deadport):
     return data
 
 
+class FilterSide(rs.SideHelper):
+    """run_smtpd's side with this area's filter in front of {port2}."""
+
+    def attach(self, inst):
+        # The filter needs the side's {port2} before the instance starts:
+        # the instance is written, then {filter} and {deadport} filled in.
+        self.flt = Filter(inst.port2)
+        self.flt.listen_unix(os.path.join(inst.dir, "filter.sock"))
+        self.deadport = rs.free_port()
+        for fname in ("main.cf", "master.cf"):
+            path = os.path.join(inst.etc, fname)
+            text = open(path).read().replace("{filter}", str(self.flt.port)).replace("{deadport}", str(self.deadport))
+            inst._write(fname, text)
+
+    def run_case(self, case, inst, reference_postcat):
+        return run_case(case, inst, self.flt, reference_postcat)
+
+    def finish(self, text):
+        return normalise_more(text, self.flt, self.deadport)
+
+    def stop(self):
+        self.flt.stop()
+
+
 def run_side(side, cfg, cases, root, reference_postcat):
-    # The filter needs the side's {port2} before the instance is written:
-    # make the instance, then fill in {filter} and {deadport}.
-    inst = rs.Instance(root, side, cfg)
-    flt = Filter(inst.port2)
-    flt.listen_unix(os.path.join(inst.dir, "filter.sock"))
-    deadport = rs.free_port()
-    for fname in ("main.cf", "master.cf"):
-        path = os.path.join(inst.etc, fname)
-        text = open(path).read().replace("{filter}", str(flt.port)).replace("{deadport}", str(deadport))
-        inst._write(fname, text)
-    error = inst.start()
-    results = {}
-    if error:
-        for name in cases:
-            results[name] = f"(instance did not start: {error})\n".encode()
-        inst.stop()
-        flt.stop()
-        return results
-    partials = {}
-    for name, case in cases.items():
-        try:
-            partials[name] = run_case(case, inst, flt, reference_postcat)
-        except Exception as e:  # noqa: BLE001  (a harness bug shows as a difference)
-            results[name] = f"(harness error: {e!r})\n".encode()
-    rs.wait_quiet(inst)
-    full_log = inst.log_text()
-    for name, partial in partials.items():
-        try:
-            results[name] = normalise_more(rs.finish_case(partial, inst, full_log), flt, deadport)
-        except Exception as e:  # noqa: BLE001
-            results[name] = f"(harness error: {e!r})\n".encode()
-    inst.stop()
-    flt.stop()
-    return results
-
-
-def read_known():
-    known = {}
-    if os.path.exists(rs.KNOWN_DIFFERENCES):
-        for line in open(rs.KNOWN_DIFFERENCES):
-            line = line.rstrip("\n")
-            if line.startswith(AREA + "/") and "\t" in line:
-                name, reason = line.split("\t", 1)
-                known[name[len(AREA) + 1:]] = reason
-    return known
+    return rs.run_side(side, cfg, cases, root, reference_postcat, FilterSide())
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ours", help="our build directory (with bin/ and libexec/)")
-    ap.add_argument("--reference", default=rs.DEFAULT_REFERENCE)
-    ap.add_argument("--case", action="append", help="only cases whose name contains this")
-    ap.add_argument("--show-diff", action="store_true")
-    ap.add_argument("--print-reference", action="store_true", help="print the reference's transcripts only")
-    ap.add_argument("--reference-twice", action="store_true", help="the reference against itself")
-    ap.add_argument("--keep", action="store_true", help="keep the instance directories")
-    ap.add_argument("-j", "--jobs", type=int, default=3, help="configurations run at once (default 3)")
-    args = ap.parse_args()
-    if os.geteuid() != 0:
-        print(f"{AREA}: needs root (master runs as root)", file=sys.stderr)
-        return 77
-    ref = rs.reference_side(args.reference)
-    if args.reference_twice or args.print_reference:
-        ours = rs.reference_side(args.reference, "reference2")
-    else:
-        if not args.ours:
-            ap.error("--ours is required")
-        ours = rs.ours_side(os.path.abspath(args.ours))
-    reference_postcat = (ref.command_dir, ref.env)
-    cases, bad = {}, []
-    for name in sorted(os.listdir(os.path.join(HERE, "cases"))):
-        if args.case and not any(c in name for c in args.case):
-            continue
-        try:
-            cases[name] = read_case(os.path.join(HERE, "cases", name))
-        except (ValueError, OSError) as e:
-            bad.append((name, str(e)))
-    by_config = {}
-    for name, case in cases.items():
-        by_config.setdefault(case["config"], {})[name] = case
-    known = read_known()
-    total = identical = known_count = failed = 0
-    for name, err in bad:
-        total += 1
-        failed += 1
-        print(f"FAIL {AREA}/{name} (malformed case: {err})")
-
-    def config_dir(cname):
-        return os.path.join(HERE, "configs", cname)
-
-    def read_config(cname):
-        folder = config_dir(cname)
-        cfg = {"main": "", "master": "", "files": {}}
-        for fname in sorted(os.listdir(folder)):
-            data = open(os.path.join(folder, fname), "rb").read()
-            if fname in ("main.cf", "master.cf"):
-                cfg[fname.split(".")[0]] = data.decode()
-            else:
-                cfg["files"][fname] = data
-        return cfg
-
-    def run_config(cname):
-        group = by_config[cname]
-        if not os.path.isdir(config_dir(cname)):
-            return None
-        cfg = read_config(cname)
-        root = tempfile.mkdtemp(prefix=f"pf-smtpd-proxy-{cname}-")
-        os.chmod(root, 0o755)
-        try:
-            if args.print_reference:
-                return run_side(ref, cfg, group, root, reference_postcat), None
-            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-                f_ref = pool.submit(run_side, ref, cfg, group, root, reference_postcat)
-                f_ours = pool.submit(run_side, ours, cfg, group, root, reference_postcat)
-                return f_ref.result(), f_ours.result()
-        finally:
-            if args.keep:
-                print(f"kept {root}", file=sys.stderr)
-            else:
-                shutil.rmtree(root, ignore_errors=True)
-
-    names = sorted(by_config)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = dict(zip(names, pool.map(run_config, names)))
-    for cname in names:
-        group = by_config[cname]
-        if results[cname] is None:
-            for name in group:
-                total += 1
-                failed += 1
-                print(f"FAIL {AREA}/{name} (no configuration {cname})")
-            continue
-        r_ref, r_ours = results[cname]
-        if args.print_reference:
-            for name in group:
-                print(f"==== {name} ({cname})")
-                sys.stdout.write(r_ref[name].decode("utf-8", "backslashreplace"))
-            continue
-        for name in group:
-            total += 1
-            a, b = r_ref[name], r_ours[name]
-            same = a == b
-            if same and name not in known:
-                identical += 1
-            elif not same and name in known:
-                known_count += 1
-            else:
-                failed += 1
-                print(f"FAIL {AREA}/{name}" + (" (stale known difference)" if same else ""))
-                if args.show_diff and not same:
-                    for line in difflib.unified_diff(a.decode("utf-8", "backslashreplace").splitlines(),
-                                                     b.decode("utf-8", "backslashreplace").splitlines(),
-                                                     "reference", "ours", lineterm=""):
-                        print("    " + line)
-    if args.print_reference:
-        return 0
-    print(f"{AREA}: {total} cases, {identical} identical, {known_count} known differences")
-    print(f"{total - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    """run_smtpd's main() (configurations in parallel, the retry of a
+    failing configuration, the verdicts) with this area's cases and sides."""
+    return rs.main(case_reader=read_case, side_runner=run_side, jobs=3)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 """The smtpd-tls area of the compat-suite: STARTTLS and port-465 dialogues.
 
 The same machinery as compat-suite/smtpd (run_smtpd.py is imported: its
-instances, normalisation, queue-file and log comparison), with:
+instances, case reader and player, with this area's steps through their
+hooks, normalisation, queue-file and log comparison), with:
 
 - a tlsmgr service in master.cf (both smtpds turn TLS off without one:
   "no entropy for TLS key generation"; master starts it on demand);
@@ -27,12 +28,10 @@ Trusts: its own configs and cases. Needs root (master).
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "smtpd"))
@@ -83,35 +82,15 @@ _read_case = R.read_case
 
 
 def read_case(path):
-    """run_smtpd's format plus the TLS directives."""
-    plain = []
-    extra = {}
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        lines = f.read().split("\n")
-    for i, line in enumerate(lines):
+    """run_smtpd's format plus the TLS directives (TLS, TLS: ..., WRAPPER,
+    GARBAGE: ...), each a step ("TLS", the line)."""
+    def own(line, steps):
         s = line.strip()
         if s == "TLS" or s.startswith("TLS:") or s == "WRAPPER" or s.startswith("GARBAGE:"):
-            # Keep the position with a placeholder the base reader accepts.
-            key = len(extra)
-            extra[key] = s
-            plain.append(f"SLEEP: -{key + 1}")
-        else:
-            plain.append(line)
-    tmp = path + ".tmp-parse"
-    try:
-        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write("\n".join(plain))
-        case = _read_case(tmp)
-    finally:
-        os.unlink(tmp)
-    steps = []
-    for kind, arg in case["steps"]:
-        if kind == "SLEEP" and arg < 0:
-            steps.append(("TLS", extra[int(-arg) - 1]))
-        else:
-            steps.append((kind, arg))
-    case["steps"] = steps
-    return case
+            steps.append(("TLS", s))
+            return True
+        return False
+    return _read_case(path, own)
 
 
 # "TLS: resume": the priming connection's contexts and sessions by the
@@ -159,54 +138,22 @@ def handshake(conv, how, port=0):
         conv.closed = True
 
 
-def play(case, inst):
-    port = inst.port if case["port"] == 1 else inst.port2
-    try:
-        conv = R.Conversation(port)
-    except OSError as e:
-        return [f"!! connect: {e}"]
-    steps = case["steps"]
+def tls_step(conv, arg, port):
+    """A "TLS:" step: garbage in place of a handshake, or the handshake."""
+    if arg.startswith("GARBAGE:"):
+        data = arg.split(":", 1)[1].strip().encode() + b"\r\n"
+        conv.out.append("C> " + R.show(data))
+        conv.send(data)
+        return
+    handshake(conv, arg, port)
+
+
+def wrapper(conv, steps, port):
+    """"TLS: WRAPPER" first: the handshake comes before the greeting."""
     if steps and steps[0] == ("TLS", "WRAPPER"):
         handshake(conv, "")
-        steps = steps[1:]
-    conv.read_reply()
-    ended = False
-    for kind, arg in steps:
-        if kind == "TLS":
-            if arg.startswith("GARBAGE:"):
-                data = arg.split(":", 1)[1].strip().encode() + b"\r\n"
-                conv.out.append("C> " + R.show(data))
-                conv.send(data)
-                continue
-            handshake(conv, arg, port)
-        elif kind == "C":
-            conv.out.append("C: " + R.show(arg).rstrip("\n"))
-            conv.send(arg)
-            conv.read_reply()
-        elif kind == "P":
-            conv.out.append("C: " + R.show(arg).rstrip("\n") + " (no wait)")
-            conv.send(arg)
-        elif kind == "S":
-            conv.out.append("C> " + R.show(arg))
-            conv.send(arg)
-        elif kind == "R":
-            for _ in range(arg):
-                if not conv.read_reply():
-                    break
-        elif kind == "W":
-            conv.read_to_close(arg)
-            ended = True
-        elif kind == "SLEEP":
-            time.sleep(arg)
-        elif kind == "CLOSE":
-            conv.out.append("(client closes)")
-            conv.close()
-            ended = True
-            break
-    if not ended:
-        conv.read_to_close(R.END_TIMEOUT)
-    conv.close()
-    return conv.out
+        return steps[1:]
+    return steps
 
 
 def prime(case, inst):
@@ -274,7 +221,8 @@ def fill(self, deadline):
 R.Conversation._fill = fill
 R.read_config = read_config
 R.read_case = read_case
-R.play = play
+R.EXTRA_STEPS["TLS"] = tls_step
+R.BEFORE_GREETING = wrapper
 R.run_case = run_case
 R.normalise = normalise
 

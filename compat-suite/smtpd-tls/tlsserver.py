@@ -9,14 +9,19 @@ the handshake comes before the greeting. With "resume" all connections share
 one TLS context, so a client can resume an earlier session ("(TLS ...,
 resumed)"). What the client sends is recorded
 per connection, with "(TLS <version>)" where the handshake completed and
-"(TLS failed)" where it did not, so both sides' transcripts compare.
+"(TLS failed)" where it did not, so both sides' transcripts compare. The listener, the threads and the
+transcripts are lib/recording_server.py's; the TLS handshake goes on over
+the same session (Session.replace).
 
 Trusts: the harness's scripts; the client's bytes are recorded as is.
 """
 
-import socket
+import os
 import ssl
-import threading
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from recording_server import RecordingServer  # noqa: E402
 
 DEFAULTS = {
     "greeting": "220 test.example ESMTP ready",
@@ -31,38 +36,16 @@ DEFAULTS = {
 }
 
 
-class TlsScriptServer:
+class TlsScriptServer(RecordingServer):
     def __init__(self, script):
         self.script = dict(DEFAULTS, **script)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.listen(16)
-        self.transcripts = []
-        self.lock = threading.Lock()
-        self.stopping = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def reset(self):
-        with self.lock:
-            self.transcripts = []
-
-    def close(self):
-        self.stopping = True
-        self.sock.close()
-
-    def _accept(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+        self._shared = None
+        super().__init__()
 
     def _context(self):
         if self.script["resume"]:
             with self.lock:
-                if getattr(self, "_shared", None) is None:
+                if self._shared is None:
                     self._shared = self._new_context()
                 return self._shared
         return self._new_context()
@@ -75,105 +58,52 @@ class TlsScriptServer:
             ctx.load_verify_locations(self.script["cert"][0])
         return ctx
 
-    def _session(self, conn):
-        log = []
-        with self.lock:
-            self.transcripts.append(log)
-        s = self.script
-        conn.settimeout(30)
-        state = {"conn": conn, "f": conn.makefile("rb"), "tls": False}
-
-        def say(text):
-            if isinstance(text, str):
-                text = [text]
-            state["conn"].sendall(b"".join(t.encode() + b"\r\n" for t in text))
-
-        def readline():
-            try:
-                line = state["f"].readline()
-            except (OSError, ssl.SSLError):
-                return None
-            if not line:
-                return None
-            log.append(line)
-            return line.rstrip(b"\r\n").decode("latin-1")
-
-        def handshake():
-            try:
-                tls = self._context().wrap_socket(state["conn"], server_side=True)
-            except (OSError, ssl.SSLError):
-                log.append(b"(TLS failed)\n")
-                return False
-            state["conn"] = tls
-            state["f"] = tls.makefile("rb")
-            state["tls"] = True
-            cert = tls.getpeercert(binary_form=True)
-            log.append(("(TLS %s%s%s)\n" % (tls.version(), ", client certificate" if cert else "",
-                                            ", resumed" if tls.session_reused else "")).encode())
-            return True
-
+    def _handshake(self, session):
         try:
-            if s["wrapper"] and not handshake():
-                return
-            say(s["greeting"])
-            accepted = False
-            while True:
-                line = readline()
-                if line is None:
-                    return
-                verb = line.split(" ")[0].upper()
-                if verb == "EHLO" and s["ehlo"] is None:
-                    say("502 5.5.2 Error: command not recognized")
-                elif verb == "EHLO":
-                    kw = list(s["ehlo"])
-                    if s["starttls_offered"] and not state["tls"] and not s["wrapper"]:
-                        kw.append("STARTTLS")
-                    lines = ["test.example"] + kw
-                    say([f"250-{x}" for x in lines[:-1]] + [f"250 {lines[-1]}"])
-                elif verb == "HELO":
-                    say("250 test.example")
-                elif verb == "STARTTLS":
-                    say(s["starttls"])
-                    if s["starttls"].startswith("220") and s["break_tls"]:
-                        # A handshake that fails: no TLS answer to the
-                        # client's hello.
-                        log.append(b"(TLS broken)\n")
-                        state["conn"].sendall(b"garbage, not TLS\r\n")
-                        # The client gives up (and closes) first.
-                        while state["conn"].recv(4096):
-                            pass
-                        return
-                    if s["starttls"].startswith("220") and not handshake():
-                        return
-                elif verb == "MAIL":
-                    say("250 2.1.0 Ok")
-                    accepted = False
-                elif verb == "RCPT":
-                    say("250 2.1.5 Ok")
-                    accepted = True
-                elif verb == "DATA":
-                    if not accepted:
-                        say("554 5.5.1 Error: no valid recipients")
-                        continue
-                    say("354 End data with <CR><LF>.<CR><LF>")
-                    while True:
-                        body = readline()
-                        if body is None:
-                            return
-                        if body == ".":
-                            break
-                    say("250 2.0.0 Ok: queued as 4TEST1")
-                elif verb == "RSET":
-                    say("250 2.0.0 Ok")
-                elif verb == "QUIT":
-                    say("221 2.0.0 Bye")
-                    return
-                else:
-                    say("502 5.5.2 Error: command not recognized")
+            tls = self._context().wrap_socket(session.conn, server_side=True)
         except (OSError, ssl.SSLError):
-            pass
-        finally:
-            try:
-                state["conn"].close()
-            except OSError:
-                pass
+            session.log.append(b"(TLS failed)\n")
+            return False
+        session.replace(tls)
+        session.tls = True
+        cert = tls.getpeercert(binary_form=True)
+        session.log.append(("(TLS %s%s%s)\n" % (tls.version(), ", client certificate" if cert else "",
+                                                ", resumed" if tls.session_reused else "")).encode())
+        return True
+
+    def serve(self, session):
+        s = self.script
+        say, readline = session.say, session.readline
+        session.tls = False
+        if s["wrapper"] and not self._handshake(session):
+            return
+        say(s["greeting"])
+        while True:
+            line = readline()
+            if line is None:
+                return
+            verb = line.split(" ")[0].upper()
+            if verb == "EHLO" and s["ehlo"] is None:
+                say("502 5.5.2 Error: command not recognized")
+            elif verb == "EHLO":
+                kw = list(s["ehlo"])
+                if s["starttls_offered"] and not session.tls and not s["wrapper"]:
+                    kw.append("STARTTLS")
+                session.say_multiline(250, ["test.example"] + kw)
+            elif verb == "HELO":
+                say("250 test.example")
+            elif verb == "STARTTLS":
+                say(s["starttls"])
+                if s["starttls"].startswith("220") and s["break_tls"]:
+                    # A handshake that fails: no TLS answer to the
+                    # client's hello.
+                    session.log.append(b"(TLS broken)\n")
+                    session.conn.sendall(b"garbage, not TLS\r\n")
+                    # The client gives up (and closes) first.
+                    while session.conn.recv(4096):
+                        pass
+                    return
+                if s["starttls"].startswith("220") and not self._handshake(session):
+                    return
+            elif not session.plain_command(verb):
+                return

@@ -25,7 +25,6 @@ import difflib
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,10 +33,12 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = os.path.dirname(HERE)
-REPO = os.path.dirname(COMPAT)
 DEFAULT_REFERENCE = os.path.join(COMPAT, ".cache", "reference")
-KNOWN_DIFFERENCES = os.path.join(COMPAT, "known-differences")
-OLD_MTIME = 1577836800
+sys.path.insert(0, os.path.join(COMPAT, "lib"))
+import pfinstance  # noqa: E402
+from pfinstance import free_port, ours_side, wait_for, wait_master_gone, write_config  # noqa: E402
+from retry import retry_units  # noqa: E402
+
 AREA = "smtpd"
 TIMING = bool(os.environ.get("SMTPD_TIMING"))   # report cases slower than 1.5 s on stderr
 REPLY_TIMEOUT = 10      # seconds for one reply
@@ -86,25 +87,12 @@ CANNED = [
 ]
 
 
-class Side:
-    def __init__(self, label, command_dir, daemon_dir, extra_main, env):
-        self.label = label
-        self.command_dir = command_dir
-        self.daemon_dir = daemon_dir
-        self.extra_main = extra_main
-        self.env = env
-
-
 def reference_side(cache, label="reference"):
-    lib = os.path.join(cache, "usr/lib/postfix")
-    extra = [f"meta_directory = {cache}/etc/postfix", f"shlib_directory = {lib}"]
-    return Side(label, os.path.join(cache, "usr/sbin"), os.path.join(lib, "sbin"), extra,
-                {"LD_LIBRARY_PATH": lib})
-
-
-def ours_side(build):
-    return Side("ours", os.path.join(build, "bin"), os.path.join(build, "libexec"),
-                [f"meta_directory = {os.path.join(REPO, 'master.cf.d')}", f"shlib_directory = {build}"], {})
+    """lib/pfinstance's reference side under a label of its own (the
+    reference against itself: "reference2")."""
+    side = pfinstance.reference_side(cache)
+    side.label = label
+    return side
 
 
 def read_config(name):
@@ -120,23 +108,6 @@ def read_config(name):
         else:
             cfg["files"][fname] = data
     return cfg
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(predicate, timeout, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 class Instance:
@@ -181,10 +152,7 @@ class Instance:
                 self.maps.append(fname)
 
     def _write(self, fname, text):
-        path = os.path.join(self.etc, fname)
-        with open(path, "w") as f:
-            f.write(text)
-        os.utime(path, (OLD_MTIME, OLD_MTIME))
+        write_config(os.path.join(self.etc, fname), text)
 
     def run(self, program, args, stdin=b"", timeout=30, command_dir=None, env_extra=None):
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", "TZ": "UTC",
@@ -222,21 +190,7 @@ class Instance:
 
     def stop(self):
         self.run("postfix", ["-c", self.etc, "stop"])
-        pidfile = os.path.join(self.spool, "pid", "master.pid")
-        deadline = time.monotonic() + 20
-        pid = None
-        while time.monotonic() < deadline:
-            try:
-                pid = int(open(pidfile).read().split()[0])
-                os.kill(pid, 0)
-            except (OSError, ValueError, IndexError):
-                return
-            time.sleep(0.05)
-        if pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        wait_master_gone(self.spool)
 
     def log_text(self):
         try:
@@ -277,7 +231,10 @@ def decode_escapes(text):
     return bytes(out)
 
 
-def read_case(path):
+def read_case(path, own=None):
+    """The case file at path (README.md); own(line, steps) -> True takes a
+    line of a harness built on this one (smtpd-tls's TLS steps, smtpd-dns's
+    client:/zone:, smtpd-proxy's F:) before it is read as one of these."""
     steps = []
     config = "basic"
     port = 1
@@ -286,6 +243,8 @@ def read_case(path):
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
             if not line.strip() or line.startswith("#"):
+                continue
+            if own and own(line, steps):
                 continue
             if line in ("CLOSE",):
                 steps.append(("CLOSE", None))
@@ -327,8 +286,10 @@ def show(data):
 
 
 class Conversation:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=REPLY_TIMEOUT)
+    def __init__(self, port, sock=None):
+        """A connection to port on loopback, or sock when given (one made
+        otherwise: master-pass hands its server end to private/smtpd)."""
+        self.sock = sock or socket.create_connection(("127.0.0.1", port), timeout=REPLY_TIMEOUT)
         self.buf = b""
         self.closed = False
         self.out = []
@@ -399,6 +360,13 @@ class Conversation:
             pass
 
 
+# Hooks of the harnesses built on this one (smtpd-tls): steps of kinds of
+# their own, {kind: function(conv, arg, port)}, and what comes before the
+# greeting is read, function(conv, steps, port) -> the steps left.
+EXTRA_STEPS = {}
+BEFORE_GREETING = None
+
+
 def play(case, inst, held_out=None):
     """Plays the case on one connection; its held connections (hold: N)
     go to held_out for the caller to close once the session has ended
@@ -420,10 +388,13 @@ def play(case, inst, held_out=None):
         return [f"!! connect: {e}"]
     for i, h in enumerate(held):
         conv.out += [f"(held {i + 1}) {line}" for line in h.out]
+    steps = case["steps"]
+    if BEFORE_GREETING:
+        steps = BEFORE_GREETING(conv, steps, port)
     conv.read_reply()
     ended = False
     burst = b""
-    for kind, arg in case["steps"]:
+    for kind, arg in steps:
         if burst and kind != "P":
             conv.send(burst)
             burst = b""
@@ -469,6 +440,8 @@ def play(case, inst, held_out=None):
             conv.close()
             ended = True
             break
+        elif kind in EXTRA_STEPS:
+            EXTRA_STEPS[kind](conv, arg, port)
     if burst:
         conv.send(burst)
     if not ended:
@@ -486,6 +459,28 @@ def play(case, inst, held_out=None):
 HARNESS_NOISE = re.compile(rb"warning: unable to look up public/qmgr: |warning: connect to transport private/|"
                            rb"warning: (file system clock is \d+ seconds? ahead of local clock"
                            rb"|resetting file time stamps - this hurts performance)")
+def after_session_end(transcript):
+    """The first client line of a transcript's dialogue that follows a
+    reply ending the session (421, 521, a 221 that does not answer QUIT),
+    with that reply; None when there is none. Such a command races with
+    the server's close (a reset on one run, a clean close on the next),
+    on the reference too: README.md "Writing cases" wants W: there."""
+    ending = last_client = None
+    for line in transcript.split(b"\n"):
+        if line in (b"log:", b"filter:"):
+            break
+        if line.startswith((b"C: ", b"C> ")):
+            if ending:
+                return ending, line
+            last_client = line
+        elif re.match(rb"S: (421|521) ", line) or (re.match(rb"S: 221 ", line) and not (
+                last_client and re.match(rb"C: quit\b", last_client, re.I))):
+            ending = line
+    return None
+
+
+# What a side's transcript is when the harness, not the server, failed.
+HARNESS_FAILURE = re.compile(rb"(?m)^\((?:harness error|instance did not start): .*$")
 SESSION_END = re.compile(rb"postfix/(?:[\w.-]+/)*smtpd\[\d+\]: disconnect from ")
 QUEUE_ID = re.compile(rb"\b([0-9A-F]{8,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)(?=[:;@\].,\s)\\]|$)")
 
@@ -517,11 +512,19 @@ def run_case(case, inst, reference_postcat):
         m = re.search(rb"postfix/(?:[\w.-]+/)*smtpd\[\d+\]: (\w+): client=", ln)
         if m and m.group(1) not in qids:
             qids.append(m.group(1))
-    queued = set(re.findall(rb"queued as (\w+)", "\n".join(dialogue).encode("utf-8", "surrogateescape")))
+    queue = queued_files(inst, qids, "\n".join(dialogue), reference_postcat)
+    return {"dialogue": dialogue, "smtpd": smtpd_lines, "qids": qids, "queue": queue}
+
+
+def queued_files(inst, qids, text, reference_postcat):
+    """{queue ID: lines}: where each of qids that text says was "queued as"
+    lies, and the reference postcat's print of it. The others are judged at
+    the end (finish_case), once cleanup has had its say."""
+    queued = set(re.findall(rb"queued as (\w+)", text.encode("utf-8", "surrogateescape")))
     queue = {}
     for q in qids:
         if q not in queued:
-            continue   # judged at the end, once cleanup has had its say
+            continue
         path = inst.queue_file(q.decode())
         if path is None:
             queue[q] = [f"queue file {q.decode()}: none".encode()]
@@ -530,7 +533,7 @@ def run_case(case, inst, reference_postcat):
         status, out, err = inst.run("postcat", ["-c", inst.etc, path], command_dir=reference_postcat[0],
                                     env_extra=reference_postcat[1])
         queue[q] = [f"queue file in {where.split('/')[0]}: postcat exit {status}".encode(), out + err]
-    return {"dialogue": dialogue, "smtpd": smtpd_lines, "qids": qids, "queue": queue}
+    return queue
 
 
 def finish_case(partial, inst, full_log):
@@ -607,31 +610,45 @@ def normalise(data, inst, qids):
 # ---------------------------------------------------------------- main
 
 def read_known():
-    known = {}
-    if os.path.exists(KNOWN_DIFFERENCES):
-        for line in open(KNOWN_DIFFERENCES):
-            line = line.rstrip("\n")
-            if line.startswith(AREA + "/") and "\t" in line:
-                name, reason = line.split("\t", 1)
-                known[name[len(AREA) + 1:]] = reason
-    return known
+    return pfinstance.read_known(AREA)
 
 
-def run_side(side, cfg, cases, root, reference_postcat):
+class SideHelper:
+    """What a harness built on this one adds to each side (smtpd-proxy: its
+    filter): attach() once the instance is written, before it starts; its
+    own run_case(); finish() on each transcript; stop() after the instance."""
+
+    def attach(self, inst):
+        pass
+
+    def run_case(self, case, inst, reference_postcat):
+        return run_case(case, inst, reference_postcat)
+
+    def finish(self, text):
+        return text
+
+    def stop(self):
+        pass
+
+
+def run_side(side, cfg, cases, root, reference_postcat, helper=None):
+    helper = helper or SideHelper()
     inst = Instance(root, side, cfg)
+    helper.attach(inst)
     error = inst.start()
     results = {}
     if error:
         for name in cases:
             results[name] = f"(instance did not start: {error})\n".encode()
         inst.stop()
+        helper.stop()
         results["__log__"] = inst.log_text()
         return results
     partials = {}
     for name, case in cases.items():
         try:
             started = time.monotonic()
-            partials[name] = run_case(case, inst, reference_postcat)
+            partials[name] = helper.run_case(case, inst, reference_postcat)
             if TIMING and time.monotonic() - started > 1.5:
                 print(f"slow: {side.label} {name} {time.monotonic() - started:.1f}s", file=sys.stderr)
         except Exception as e:  # noqa: BLE001  (a harness bug shows as a difference)
@@ -640,14 +657,20 @@ def run_side(side, cfg, cases, root, reference_postcat):
     full_log = inst.log_text()
     for name, partial in partials.items():
         try:
-            results[name] = finish_case(partial, inst, full_log)
+            results[name] = helper.finish(finish_case(partial, inst, full_log))
         except Exception as e:  # noqa: BLE001
             results[name] = f"(harness error: {e!r})\n".encode()
     inst.stop()
+    helper.stop()
     return results
 
 
-def main():
+def main(case_reader=None, side_runner=None, jobs=6):
+    """The area's run; a harness built on this one (smtpd-proxy) passes its
+    own case reader, run_side() and default number of configurations run
+    at once."""
+    case_reader = case_reader or read_case
+    side_runner = side_runner or run_side
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ours", help="our build directory (with bin/ and libexec/)")
     ap.add_argument("--reference", default=DEFAULT_REFERENCE)
@@ -657,7 +680,7 @@ def main():
     ap.add_argument("--print-reference", action="store_true", help="print the reference's transcripts only")
     ap.add_argument("--reference-twice", action="store_true", help="the reference against itself")
     ap.add_argument("--keep", action="store_true", help="keep the instance directories")
-    ap.add_argument("-j", "--jobs", type=int, default=6, help="configurations run at once (default 6)")
+    ap.add_argument("-j", "--jobs", type=int, default=jobs, help=f"configurations run at once (default {jobs})")
     ap.add_argument("--retries", type=int, default=1,
                     help="run a configuration with a failing case again, once (0: never)")
     args = ap.parse_args()
@@ -678,7 +701,7 @@ def main():
         if args.case and not any(c in name for c in args.case):
             continue
         try:
-            cases[name] = read_case(os.path.join(HERE, "cases", name))
+            cases[name] = case_reader(os.path.join(HERE, "cases", name))
         except (ValueError, OSError) as e:
             bad.append((name, str(e)))
     by_config = {}
@@ -698,14 +721,14 @@ def main():
             return None
         cfg = read_config(cname)
         started = time.monotonic()
-        root = tempfile.mkdtemp(prefix=f"pf-smtpd-{cname}-")
+        root = tempfile.mkdtemp(prefix=f"pf-{AREA}-{cname}-")
         os.chmod(root, 0o755)
         try:
             if args.print_reference:
-                return run_side(ref, cfg, group, root, reference_postcat), None
+                return side_runner(ref, cfg, group, root, reference_postcat), None
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-                f_ref = pool.submit(run_side, ref, cfg, group, root, reference_postcat)
-                f_ours = pool.submit(run_side, ours, cfg, group, root, reference_postcat)
+                f_ref = pool.submit(side_runner, ref, cfg, group, root, reference_postcat)
+                f_ours = pool.submit(side_runner, ours, cfg, group, root, reference_postcat)
                 return f_ref.result(), f_ours.result()
         finally:
             if TIMING:
@@ -717,7 +740,9 @@ def main():
 
     def judge(cname, result):
         """(name, verdict, diff lines) for each case of the configuration;
-        verdict: identical, known, failed, stale."""
+        verdict: identical, known, failed, stale, broken (the harness
+        itself failed on a side: never a pass, even when both sides agree),
+        racy (the case sends a command after the session ended)."""
         out = []
         group = by_config[cname]
         if result is None:
@@ -726,7 +751,15 @@ def main():
         for name in group:
             a, b = r_ref[name], r_ours[name]
             same = a == b
-            if same and name not in known:
+            broken = [f"{label}: {m.group(0).decode('utf-8', 'backslashreplace')}"
+                      for label, text in (("reference", a), ("ours", b)) for m in [HARNESS_FAILURE.search(text)] if m]
+            racy = after_session_end(a)
+            if broken:
+                out.append((name, "broken", broken))
+            elif racy:
+                out.append((name, "racy", ["a command after the session-ending reply (end the case with W: N):",
+                                           *(x.decode("utf-8", "backslashreplace") for x in racy)]))
+            elif same and name not in known:
                 out.append((name, "identical", []))
             elif not same and name in known:
                 out.append((name, "known", []))
@@ -743,8 +776,9 @@ def main():
         for name, verdict, diff in verdicts:
             if verdict == "noconfig":
                 print(f"FAIL {AREA}/{name} (no configuration {cname})")
-            elif verdict in ("failed", "stale"):
-                print(f"FAIL {AREA}/{name}" + (" (stale known difference)" if verdict == "stale" else "") + note)
+            elif verdict in ("failed", "stale", "broken", "racy"):
+                print(f"FAIL {AREA}/{name}" + {"stale": " (stale known difference)", "broken": " (harness failure)",
+                                               "racy": " (racy case)"}.get(verdict, "") + note)
                 if args.show_diff:
                     for line in diff:
                         print("    " + line)
@@ -767,22 +801,24 @@ def main():
         verdicts[cname] = judge(cname, results[cname])
         report(verdicts[cname], cname)
     # A configuration with a failing case is run once more (timing on a
-    # loaded machine): when every case of it is then as expected it passes,
-    # reported FLAKY; the first attempt's differences were printed above.
+    # loaded machine; lib/retry.py): when every case of it is then as
+    # expected it passes, reported FLAKY; the first attempt's differences
+    # were printed above.
     retry = [c for c in names if results[c] is not None
-             and any(v in ("failed", "stale") for _n, v, _d in verdicts[c])]
-    if retry and args.retries > 0:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            again = dict(zip(retry, pool.map(run_config, retry)))
-        for cname in retry:
-            second = judge(cname, again[cname])
-            if all(v in ("identical", "known") for _n, v, _d in second):
-                bad_names = [n for n, v, _d in verdicts[cname] if v in ("failed", "stale")]
-                print(f"FLAKY {AREA}: configuration {cname} identical on retry ({', '.join(bad_names)})")
-                verdicts[cname] = second
-            else:
-                report(second, cname, " (again on retry)")
-                verdicts[cname] = second
+             and any(v in ("failed", "stale", "broken") for _n, v, _d in verdicts[c])]
+
+    def again(cname):
+        second = judge(cname, run_config(cname))
+        return all(v in ("identical", "known") for _n, v, _d in second), second
+
+    def flaky_line(cname, _second):
+        bad_names = [n for n, v, _d in verdicts[cname] if v in ("failed", "stale", "broken")]
+        return f"FLAKY {AREA}: configuration {cname} identical on retry ({', '.join(bad_names)})"
+    for cname, (passed, second) in retry_units(retry, again, flaky_line, jobs=args.jobs,
+                                               retries=args.retries).items():
+        if not passed:
+            report(second, cname, " (again on retry)")
+        verdicts[cname] = second
     for cname in names:
         for _name, verdict, _diff in verdicts[cname]:
             total += 1

@@ -22,6 +22,8 @@ bool running_with_borrowed_rights();
 
 // Applies the rule above to dir (fatal when it is not allowed). Does
 // nothing for the default directory, a trusted caller, or effective root.
-void check_config_directory_allowed(const std::string& dir);
+// untrusted: apply it whatever the process's rights (sendmail -C run by
+// an ordinary user, as the reference's sendmail checks it).
+void check_config_directory_allowed(const std::string& dir, bool untrusted = false);
 
 }  // namespace pf::config

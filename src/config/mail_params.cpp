@@ -235,6 +235,13 @@ std::optional<bool> parse_bool_value(std::string_view text) {
     return std::nullopt;
 }
 
+bool get_bool_param(const Config& config, const std::string& name) {
+    std::string value = config.get(name);
+    auto v = parse_bool_value(value);
+    if (!v) util::msg_fatal("bad boolean configuration: {} = {}", name, value);
+    return *v;
+}
+
 std::optional<long long> parse_int_value(std::string_view text, long long max) {
     std::string s(text);
     if (s.empty()) return std::nullopt;

@@ -35,4 +35,8 @@ std::optional<long long> parse_int_value(std::string_view text, long long max);
 // in seconds.
 std::optional<int> parse_time_value(std::string_view text, char default_unit);
 
+// The boolean value of parameter name; a value that does not parse is
+// fatal with the reference's "bad boolean configuration: name = value".
+bool get_bool_param(const Config& config, const std::string& name);
+
 }  // namespace pf::config

@@ -19,6 +19,7 @@
 #include "dict/dict_indexed.h"
 #include "dict/dict_registry.h"
 #include "util/msg.h"
+#include "util/unique_fd.h"
 
 #include <cdb.h>
 #include <fcntl.h>
@@ -34,23 +35,7 @@ namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// A file descriptor closed on destruction.
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
+using Fd = util::UniqueFd;
 
 class CdbReader final : public Dict {
 public:
@@ -158,10 +143,8 @@ public:
             return ChangeStatus::failed;
         }
         if (rc > 0 && mode == CDB_PUT_INSERT) {
-            std::string shown = shown_key(k);
-            if (dup == DupAction::warn) util::msg_warn("{}: duplicate entry: \"{}\"", name(), shown);
-            if (dup == DupAction::fail) {
-                set_error({Error::Kind::config, fmt::format("{}: duplicate entry: \"{}\"", name(), shown)});
+            if (auto failed = duplicate_entry(dup, name(), k)) {
+                set_error(std::move(*failed));
                 return ChangeStatus::failed;
             }
         }

@@ -23,6 +23,7 @@
 #include "dict/dict_indexed.h"
 #include "dict/dict_registry.h"
 #include "util/msg.h"
+#include "util/unique_fd.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -38,28 +39,7 @@ namespace {
 constexpr u_int32_t kHashElements = 4096;
 
 // An fd held only for its flock(2) lock; unlocked by closing.
-class LockFd {
-public:
-    LockFd() = default;
-    explicit LockFd(int fd) : fd_(fd) {}
-    LockFd(LockFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    LockFd& operator=(LockFd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            fd_ = std::exchange(o.fd_, -1);
-        }
-        return *this;
-    }
-    ~LockFd() { reset(); }
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_ = -1;
-};
+using LockFd = util::UniqueFd;
 
 // flock(2) that retries on EINTR.
 bool lock_fd(int fd, int op) {
@@ -238,10 +218,8 @@ ChangeStatus DbDict::update(std::string_view key, std::string_view value) {
     int err = db_->put(db_.get(), nullptr, &dk, &dv, dup == DupAction::replace ? 0 : DB_NOOVERWRITE);
     op_unlock();
     if (err == DB_KEYEXIST) {
-        std::string shown = shown_key(key_buf_);
-        if (dup == DupAction::warn) util::msg_warn("{}: duplicate entry: \"{}\"", db_path_, shown);
-        if (dup == DupAction::fail) {
-            set_error({Error::Kind::config, fmt::format("{}: duplicate entry: \"{}\"", db_path_, shown)});
+        if (auto failed = duplicate_entry(dup, db_path_, key_buf_)) {
+            set_error(std::move(*failed));
             return ChangeStatus::failed;
         }
         return ChangeStatus::done;
@@ -261,30 +239,23 @@ ChangeStatus DbDict::remove(std::string_view key) {
         return ChangeStatus::failed;
     }
     Flags f = flags();
-    ChangeStatus status = ChangeStatus::not_found;
-    for (bool with_nul : {true, false}) {
-        if (!(f & (with_nul ? kTryNul : kTryNoNul))) continue;
-        std::string k = folded;
-        if (with_nul) k.push_back('\0');
+    auto removed = remove_nul_forms(f, folded, [&](std::string_view k) -> std::expected<bool, Error> {
         DBT dk{};
-        dk.data = k.data();
+        dk.data = const_cast<char*>(k.data());
         dk.size = static_cast<u_int32_t>(k.size());
         int err = db_->del(db_.get(), nullptr, &dk, 0);
-        if (err == 0) {
-            f &= with_nul ? ~kTryNoNul : ~kTryNul;
-            status = ChangeStatus::done;
-            break;
-        }
-        if (err != DB_NOTFOUND) {
-            set_error(io_error("error deleting from", err));
-            status = ChangeStatus::failed;
-            break;
-        }
-    }
+        if (err != 0 && err != DB_NOTFOUND) return std::unexpected(io_error("error deleting from", err));
+        return err == 0;
+    });
     op_unlock();
     set_flags(f);
-    if (status == ChangeStatus::done) sync_if_asked();
-    return status;
+    if (!removed) {
+        set_error(removed.error());
+        return ChangeStatus::failed;
+    }
+    if (!*removed) return ChangeStatus::not_found;
+    sync_if_asked();
+    return ChangeStatus::done;
 }
 
 std::optional<Entry> DbDict::sequence(SequenceStart where) {
@@ -316,10 +287,8 @@ std::optional<Entry> DbDict::sequence(SequenceStart where) {
         set_error(io_error("error reading", err));
         return std::nullopt;
     }
-    Entry e;
-    e.key = std::string(c_string(std::string_view(static_cast<const char*>(dk.data), dk.size)));
-    e.value = std::string(c_string(std::string_view(static_cast<const char*>(dv.data), dv.size)));
-    return e;
+    return stored_entry(std::string_view(static_cast<const char*>(dk.data), dk.size),
+                        std::string_view(static_cast<const char*>(dv.data), dv.size));
 }
 
 std::expected<void, Error> DbDict::close() {

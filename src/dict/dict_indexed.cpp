@@ -3,6 +3,7 @@
 
 #include "config/config.h"
 #include "util/msg.h"
+#include <fmt/core.h>
 
 #include <sys/stat.h>
 
@@ -119,5 +120,31 @@ void warn_if_older_than_source(const std::string& db_path, const std::string& so
 }
 
 std::string shown_key(std::string_view key) { return std::string(c_string(key)); }
+
+std::optional<Error> duplicate_entry(DupAction dup, std::string_view table, std::string_view stored_key) {
+    std::string shown = shown_key(stored_key);
+    if (dup == DupAction::warn) util::msg_warn("{}: duplicate entry: \"{}\"", table, shown);
+    if (dup == DupAction::fail) return Error{Error::Kind::config, fmt::format("{}: duplicate entry: \"{}\"", table, shown)};
+    return std::nullopt;
+}
+
+std::expected<bool, Error> remove_nul_forms(Flags& flags, std::string_view folded_key, const Erase& erase) {
+    for (bool with_nul : {true, false}) {
+        if (!(flags & (with_nul ? kTryNul : kTryNoNul))) continue;
+        std::string k(folded_key);
+        if (with_nul) k.push_back('\0');
+        auto erased = erase(k);
+        if (!erased) return erased;
+        if (*erased) {
+            flags &= with_nul ? ~kTryNoNul : ~kTryNul;
+            return true;
+        }
+    }
+    return false;
+}
+
+Entry stored_entry(std::string_view key, std::string_view value) {
+    return Entry{std::string(c_string(key)), std::string(c_string(value))};
+}
 
 }  // namespace pf::dict

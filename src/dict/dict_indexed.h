@@ -86,4 +86,20 @@ void warn_if_older_than_source(const std::string& db_path, const std::string& so
 // The key shown in warnings and errors: the C-string form, folded as stored.
 std::string shown_key(std::string_view key);
 
+// An update found stored_key already there: under kDupWarn the warning
+// "TABLE: duplicate entry: "KEY"" (table: the file or type named in
+// diagnostics), under no kDup* flag the error to fail the update with;
+// nullopt means the update is done (first kept, or replaced).
+std::optional<Error> duplicate_entry(DupAction dup, std::string_view table, std::string_view stored_key);
+
+// Removes the folded key in both NUL forms as the flags allow (kTryNul
+// first), narrowing the flags to the form that was stored. erase gets the
+// exact bytes: true when it deleted them, false when they were not there.
+// Returns whether a form was deleted, or erase's error.
+using Erase = std::function<std::expected<bool, Error>(std::string_view)>;
+std::expected<bool, Error> remove_nul_forms(Flags& flags, std::string_view folded_key, const Erase& erase);
+
+// A stored pair read back (sequence): key and value as C strings.
+Entry stored_entry(std::string_view key, std::string_view value);
+
 }  // namespace pf::dict

@@ -274,10 +274,8 @@ ChangeStatus LmdbDict::update(std::string_view key, std::string_view value) {
         }
     }
     if (rc == MDB_KEYEXIST) {
-        std::string shown = shown_key(k);
-        if (dup == DupAction::warn) util::msg_warn("{}: duplicate entry: \"{}\"", type_name(), shown);
-        if (dup == DupAction::fail) {
-            set_error({Error::Kind::config, fmt::format("{}: duplicate entry: \"{}\"", type_name(), shown)});
+        if (auto failed = duplicate_entry(dup, type_name(), k)) {
+            set_error(std::move(*failed));
             return ChangeStatus::failed;
         }
         return ChangeStatus::done;
@@ -292,11 +290,7 @@ ChangeStatus LmdbDict::update(std::string_view key, std::string_view value) {
 ChangeStatus LmdbDict::remove(std::string_view key) {
     std::string folded = fold_key(c_string(key));
     Flags f = flags();
-    ChangeStatus status = ChangeStatus::not_found;
-    for (bool with_nul : {true, false}) {
-        if (!(f & (with_nul ? kTryNul : kTryNoNul))) continue;
-        std::string k = folded;
-        if (with_nul) k.push_back('\0');
+    auto removed = remove_nul_forms(f, folded, [&](std::string_view k) -> std::expected<bool, Error> {
         MDB_val mk = as_val(k);
         int rc;
         if (bulk()) {
@@ -307,19 +301,15 @@ ChangeStatus LmdbDict::remove(std::string_view key) {
             if (rc == 0) rc = mdb_del(txn.get(), dbi_, &mk, nullptr);
             if (rc == 0) rc = txn.commit();
         }
-        if (rc == 0) {
-            f &= with_nul ? ~kTryNoNul : ~kTryNul;
-            status = ChangeStatus::done;
-            break;
-        }
-        if (rc != MDB_NOTFOUND) {
-            set_error(error("error deleting from", rc));
-            status = ChangeStatus::failed;
-            break;
-        }
-    }
+        if (rc != 0 && rc != MDB_NOTFOUND) return std::unexpected(error("error deleting from", rc));
+        return rc == 0;
+    });
     set_flags(f);
-    return status;
+    if (!removed) {
+        set_error(removed.error());
+        return ChangeStatus::failed;
+    }
+    return *removed ? ChangeStatus::done : ChangeStatus::not_found;
 }
 
 std::optional<Entry> LmdbDict::sequence(SequenceStart where) {
@@ -350,10 +340,8 @@ std::optional<Entry> LmdbDict::sequence(SequenceStart where) {
         set_error(rc == MDB_NOTFOUND ? Error{} : error("error reading", rc));
         return std::nullopt;
     }
-    Entry e;
-    e.key = std::string(c_string(std::string_view(static_cast<const char*>(mk.mv_data), mk.mv_size)));
-    e.value = std::string(c_string(std::string_view(static_cast<const char*>(mv.mv_data), mv.mv_size)));
-    return e;
+    return stored_entry(std::string_view(static_cast<const char*>(mk.mv_data), mk.mv_size),
+                        std::string_view(static_cast<const char*>(mv.mv_data), mv.mv_size));
 }
 
 std::expected<void, Error> LmdbDict::close() {

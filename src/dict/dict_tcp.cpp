@@ -20,6 +20,7 @@
 #include "dict/dict_registry.h"
 #include "dict/dict_tcp_connect.h"
 #include "dict/dict_utf8.h"
+#include "util/hex.h"
 #include "util/msg.h"
 #include "util/utf8.h"
 
@@ -38,26 +39,19 @@ constexpr int kTimeout = 100;
 constexpr size_t kMaxLine = 4096;
 
 std::string hex_quote(std::string_view raw) {
-    static const char* digits = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : raw) {
         if (c != '%' && c > 0x20 && c < 0x7f) {
             out += static_cast<char>(c);
         } else {
             out += '%';
-            out += digits[c >> 4];
-            out += digits[c & 15];
+            util::append_hex_byte(out, c);
         }
     }
     return out;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+using util::hex_digit_value;
 
 // %XX decoding; false on a '%' without two hex digits.
 bool hex_unquote(std::string_view hex, std::string& raw) {
@@ -67,8 +61,8 @@ bool hex_unquote(std::string_view hex, std::string& raw) {
             raw += hex[i];
             continue;
         }
-        int hi = i + 1 < hex.size() ? hex_value(hex[i + 1]) : -1;
-        int lo = hi >= 0 && i + 2 < hex.size() ? hex_value(hex[i + 2]) : -1;
+        int hi = i + 1 < hex.size() ? hex_digit_value(hex[i + 1]) : -1;
+        int lo = hi >= 0 && i + 2 < hex.size() ? hex_digit_value(hex[i + 2]) : -1;
         if (hi < 0 || lo < 0) return false;
         raw += static_cast<char>(hi * 16 + lo);
         i += 2;

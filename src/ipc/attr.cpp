@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace pf::ipc {
@@ -17,11 +18,12 @@ bool valid_name(std::string_view name) {
 }
 
 // Waits until fd is ready; false on timeout.
+// A negative timeout waits without a limit; 0 does not wait.
 bool wait_ready(int fd, short events, int timeout) {
-    if (timeout <= 0) return true;
+    if (timeout == 0) return true;
     pollfd p{fd, events, 0};
     for (;;) {
-        int n = ::poll(&p, 1, timeout * 1000);
+        int n = ::poll(&p, 1, timeout < 0 ? -1 : timeout * 1000);
         if (n > 0) return true;
         if (n == 0) return false;
         if (errno != EINTR) return true;  // let the read/write report it
@@ -140,12 +142,31 @@ std::expected<AttrList, AttrError> decode_attrs(std::string_view buf, std::size_
 std::expected<void, AttrError> send_attrs(int fd, const AttrList& attrs, int timeout) {
     std::string data = encode_attrs(attrs);
     std::size_t off = 0;
+    // A socket is written at once (one system call while its buffer has
+    // room) and polled only when full; anything else (a pipe) polled first.
+    bool socket = true;
     while (off < data.size()) {
-        if (!wait_ready(fd, POLLOUT, timeout)) return std::unexpected(AttrError::timeout);
-        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            return std::unexpected(AttrError::io);
+        ssize_t n = -1;
+        if (socket) {
+            n = ::send(fd, data.data() + off, data.size() - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == ENOTSOCK) {
+                    socket = false;
+                } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    // Full: wait for room (without a limit: as long as it takes).
+                    if (!wait_ready(fd, POLLOUT, timeout > 0 ? timeout : -1)) return std::unexpected(AttrError::timeout);
+                } else if (errno != EINTR) {
+                    return std::unexpected(AttrError::io);
+                }
+                continue;
+            }
+        } else {
+            if (!wait_ready(fd, POLLOUT, timeout)) return std::unexpected(AttrError::timeout);
+            n = ::write(fd, data.data() + off, data.size() - off);
+            if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN) continue;
+                return std::unexpected(AttrError::io);
+            }
         }
         off += static_cast<std::size_t>(n);
     }

@@ -3,6 +3,7 @@
 #include "ipc/command_runner.h"
 
 #include "util/msg.h"
+#include "util/unique_fd.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -49,22 +50,7 @@ constexpr SysExitEntry kSysExits[] = {
 
 bool is_sys_exit(int code) { return code >= 64 && code <= 78; }
 
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset(int fd = -1) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
+using Fd = util::UniqueFd;
 
 // Waits for fd to be ready (events) at most seconds; false on timeout.
 bool wait_fd(int fd, short events, int seconds) {

@@ -2,6 +2,14 @@
 #include "ipc/deliver_agent.h"
 
 #include "util/msg.h"
+#include "util/privileges.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace pf::ipc {
 
@@ -41,6 +49,63 @@ int finish_recipient(DeliveryQueueFile& file, const DeliveryRecipient& rcpt, int
     if (status == 0 && mark_only_if)
         if (auto done = file.mark_done(rcpt.offset); !done) util::msg_fatal("{}", done.error());
     return status;
+}
+
+void mark_corrupt(DeliveryQueueFile& file) {
+    util::msg_warn("corrupted queue file: {}", file.path());
+    if (::fchmod(file.fd(), S_IRUSR) < 0) util::msg_fatal("mark_corrupt: fchmod {}: {}", file.path(), std::strerror(errno));
+}
+
+Dsn nexthop_dsn(const DeliveryRequest& request, std::string_view default_status) {
+    if (request.nexthop.empty()) util::msg_fatal("empty nexthop hostname");
+    auto split = dsn_split(default_status, request.nexthop);
+    return Dsn::simple(split.status, std::string(split.text));
+}
+
+namespace {
+
+DeliveryAgent& agent_state() {
+    static DeliveryAgent agent;
+    return agent;
+}
+
+}  // namespace
+
+const DeliveryAgent& delivery_agent() { return agent_state(); }
+
+int run_delivery_agent(int argc, char** argv, DeliveryAgentHooks hooks, AgentDeliver deliver) {
+    ServerHooks server;
+    server.keep_root = hooks.keep_root;
+    server.pre_init = [keep_root = hooks.keep_root, pre_init = std::move(hooks.pre_init)](ServerContext& ctx) {
+        DeliveryAgent& agent = agent_state();
+        agent.settings = DeliveryAgentSettings::from_config(ctx.config);
+        agent.layout = queue::QueueLayout::from_config(ctx.config);
+        if (keep_root) {
+            auto owner = util::lookup_account(ctx.config.get("mail_owner"));
+            if (!owner) util::msg_fatal("unknown mail_owner: {}", ctx.config.get("mail_owner"));
+            agent.owner_uid = owner->uid;
+            agent.owner_gid = owner->gid;
+            ::signal(SIGPIPE, SIG_IGN);
+        }
+        if (pre_init) pre_init(ctx);
+    };
+    server.post_init = [keep_root = hooks.keep_root](ServerContext& ctx) {
+        DeliveryAgent& agent = agent_state();
+        // Inside a chroot jail the skeleton has made queue_directory "/":
+        // the bounce/defer/trace sockets are found from there.
+        agent.settings.queue_directory = ctx.config.get("queue_directory");
+        // Work as mail_owner; root stays the real uid for the deliveries.
+        if (keep_root && ::getuid() == 0) util::set_eugid(agent.owner_uid, agent.owner_gid);
+    };
+    auto serve = [takes_args = hooks.takes_args, deliver = std::move(deliver)](ServerContext& ctx, int fd) {
+        if (!takes_args && !ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+        const DeliveryAgent& agent = agent_state();
+        return serve_delivery_request(fd, agent.settings, agent.layout,
+                                      [&](DeliveryRequest& request, DeliveryQueueFile& file) {
+                                          return deliver(ctx, request, file);
+                                      });
+    };
+    return run_single_server(argc, argv, std::move(server), std::move(serve));
 }
 
 }  // namespace pf::ipc

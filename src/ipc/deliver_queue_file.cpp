@@ -48,31 +48,30 @@ std::expected<DeliveryQueueFile, DeliveryQueueFile::Failure> DeliveryQueueFile::
     if (!queue_name_ok(queue_name) || !queue::is_queue_id(queue_id))
         return std::unexpected(Failure{OpenError::bad_name, fmt::format("bad queue file name: {} {}", queue_name, queue_id)});
     std::string path = layout.path(queue_name, queue_id, true);
-    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
+    // fopen, not open + fdopen (one fcntl less), and a buffer of our own
+    // (no fstat for the block size) that holds a typical queue file whole:
+    // one read(2) for envelope and content, seeks inside the buffer.
+    constexpr std::size_t kBuffer = 16384;
+    std::FILE* stream = std::fopen(path.c_str(), "r+e");
+    if (!stream) {
         int err = errno;
         return std::unexpected(Failure{err == ENOENT ? OpenError::not_found : OpenError::failed,
                                        fmt::format("open {} {}: {}", queue_name, queue_id, std::strerror(err))});
     }
-    if (::flock(fd, LOCK_SH | LOCK_NB) < 0) {
-        int err = errno;
-        ::close(fd);
-        return std::unexpected(Failure{OpenError::failed, fmt::format("shared lock {}: {}", path, std::strerror(err))});
-    }
-    std::FILE* stream = ::fdopen(fd, "r+");
-    if (!stream) {
-        int err = errno;
-        ::close(fd);
-        return std::unexpected(Failure{OpenError::failed, fmt::format("fdopen {}: {}", path, std::strerror(err))});
-    }
     DeliveryQueueFile file;
     file.stream_ = stream;
+    file.buffer_ = std::make_unique_for_overwrite<char[]>(kBuffer);
+    std::setvbuf(stream, file.buffer_.get(), _IOFBF, kBuffer);
+    if (::flock(::fileno(stream), LOCK_SH | LOCK_NB) < 0) {
+        int err = errno;
+        return std::unexpected(Failure{OpenError::failed, fmt::format("shared lock {}: {}", path, std::strerror(err))});
+    }
     file.path_ = std::move(path);
     return file;
 }
 
 DeliveryQueueFile::DeliveryQueueFile(DeliveryQueueFile&& other) noexcept
-    : stream_(other.stream_), path_(std::move(other.path_)) {
+    : stream_(other.stream_), buffer_(std::move(other.buffer_)), path_(std::move(other.path_)) {
     other.stream_ = nullptr;
 }
 
@@ -80,6 +79,7 @@ DeliveryQueueFile& DeliveryQueueFile::operator=(DeliveryQueueFile&& other) noexc
     if (this != &other) {
         if (stream_) std::fclose(stream_);
         stream_ = other.stream_;
+        buffer_ = std::move(other.buffer_);
         path_ = std::move(other.path_);
         other.stream_ = nullptr;
     }

@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <expected>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -52,6 +53,7 @@ public:
 private:
     DeliveryQueueFile() = default;
     std::FILE* stream_ = nullptr;
+    std::unique_ptr<char[]> buffer_;  // stream_'s buffer (freed after the fclose)
     std::string path_;
 };
 

@@ -29,11 +29,6 @@ bool wait_for(int fd, short events, int timeout) {
 
 }  // namespace
 
-void UniqueFd::reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-}
-
 std::expected<void, std::string> send_fd(int socket_fd, int fd, int timeout) {
     char byte = 0;
     iovec iov{&byte, 1};

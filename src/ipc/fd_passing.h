@@ -15,6 +15,8 @@
 // error (extra descriptors are closed, never leaked).
 #pragma once
 
+#include "util/unique_fd.h"
+
 #include <expected>
 #include <string>
 #include <utility>
@@ -22,27 +24,7 @@
 namespace pf::ipc {
 
 // An owned file descriptor (closed on destruction).
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) reset(other.release());
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-    ~UniqueFd() { reset(); }
-
-    int get() const { return fd_; }
-    bool valid() const { return fd_ >= 0; }
-    int release() { return std::exchange(fd_, -1); }
-    void reset(int fd = -1);
-
-private:
-    int fd_ = -1;
-};
+using UniqueFd = util::UniqueFd;
 
 // Sends fd over socket_fd (it stays open here: the caller closes it once
 // the peer confirmed). errno-style text on failure.

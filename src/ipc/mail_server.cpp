@@ -142,6 +142,7 @@ struct Server {
     bool accepting = true;
     bool done = false;
     std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_alarm{};  // when touch() last armed the watchdog
 };
 
 Server* g_server = nullptr;
@@ -162,7 +163,14 @@ void report_status(Server& s, bool busy) {
 
 void touch(Server& s) {
     s.last_activity = std::chrono::steady_clock::now();
-    if (s.daemon_timeout > 0) ::alarm(static_cast<unsigned>(s.daemon_timeout));
+    // The watchdog is re-armed at most once a second (one alarm(2) per
+    // event cost several system calls per message): with the usual
+    // limit of hours, a second earlier makes no difference.
+    if (s.daemon_timeout > 0 &&
+        (s.daemon_timeout < 100 || s.last_activity - s.last_alarm >= std::chrono::seconds(1))) {
+        ::alarm(static_cast<unsigned>(s.daemon_timeout));
+        s.last_alarm = s.last_activity;
+    }
 }
 
 bool use_limit_reached(const Server& s) { return s.ctx->max_use > 0 && s.use_count >= s.ctx->max_use; }
@@ -356,7 +364,7 @@ void start(Server& s, int argc, char** argv) {
     util::msg_verbose += o.verbose;
     // stderr only when someone can read it: a terminal, or a test running
     // the daemon by hand.
-    util::msg_set_stderr(::isatty(2) || o.standalone);
+    util::msg_set_stderr(::isatty(2) || (o.standalone && !(s.hooks.quiet_on_stdin && o.socket_path.empty())));
     ::signal(SIGPIPE, SIG_IGN);
 
     // Until main.cf is read, log with the built-in defaults (syslog,
@@ -389,6 +397,7 @@ void start(Server& s, int argc, char** argv) {
     ServerContext& ctx = *s.ctx;
     ctx.args = o.args;
     ctx.standalone = o.standalone;
+    ctx.on_stdin = o.standalone && o.socket_path.empty();
     if (auto v = config::parse_int_value(cfg.get("max_use"), 1LL << 30)) ctx.max_use = static_cast<int>(*v);
     ctx.max_idle = time_param(cfg, "max_idle", 100);
     s.daemon_timeout = time_param(cfg, "daemon_timeout", 18000);
@@ -472,7 +481,18 @@ int run(Kind kind, int argc, char** argv, ServerHooks hooks, ClientHandler clien
 
     if (s.ctx->standalone && s.listen_fds.empty()) return serve_stdin(s);
 
-    for (int fd : s.listen_fds) loop().watch_fd(fd, [&s, fd] { on_listen_readable(s, fd); });
+    // The processes of a single-client service all wait on the same
+    // listening socket: with epoll and EPOLLEXCLUSIVE a connection wakes
+    // one of them instead of every idle one (each of which then failed its
+    // accept: several wake-ups and system calls per relayed message).
+    bool exclusive = s.kind == Kind::single && !s.connectionless;
+    if (exclusive) loop().use_epoll();
+    for (int fd : s.listen_fds) {
+        if (exclusive)
+            loop().watch_fd_exclusive(fd, [&s, fd] { on_listen_readable(s, fd); });
+        else
+            loop().watch_fd(fd, [&s, fd] { on_listen_readable(s, fd); });
+    }
     if (s.have_status) {
         // Our end of the status pipe reads end-of-file when master exits or
         // lets go of this process (reload): finish quietly.

@@ -28,7 +28,8 @@
 // Run by hand with -S (stand-alone, for tests): no master, the daemon
 // listens itself on the socket named by -s <path> (a UNIX stream socket;
 // with -t fifo a FIFO, -t unix-dgram a datagram socket, -t inet a
-// "host:port"). -S without -s serves one client on stdin/stdout and exits.
+// "host:port"). -S without -s serves one client on stdin/stdout and exits
+// (ServerContext::on_stdin; the handler gets fd 0 and answers on fd 1).
 //
 // Options the skeleton reads (master passes the first ones): -n service,
 // -t type, -c (chroot to queue_directory), -u (drop to mail_owner), -l
@@ -68,6 +69,9 @@ struct ServerContext {
     bool standalone = false;    // -S
     int max_use = 100;          // requests before exiting; 0: no limit
     int max_idle = 100;         // seconds without a client before exiting
+    // -S without -s: the one client is on stdin (reads) and stdout
+    // (replies), e.g. smtpd run by sendmail -bs; the handler gets fd 0.
+    bool on_stdin = false;
 };
 
 struct ServerHooks {
@@ -78,6 +82,10 @@ struct ServerHooks {
     std::function<void(ServerContext&)> post_init;
     // Keep root (local, virtual, pipe): the daemon drops per delivery.
     bool keep_root = false;
+    // -S on stdin: diagnostics go to the mail log only, from the start
+    // (smtpd run by sendmail -bs, whose stderr is the user's), unless
+    // stderr is a terminal.
+    bool quiet_on_stdin = false;
     // Called every max_idle seconds of quiet for multi/trigger servers
     // when set (qmgr's queue scans use this).
     std::function<void(ServerContext&)> on_idle;

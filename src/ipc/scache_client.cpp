@@ -107,17 +107,16 @@ std::expected<UniqueFd, std::string> take_fd(ServiceConnection& conn, int timeou
 
 }  // namespace
 
-std::optional<ScacheFound> ScacheClient::find_endp(const std::string& endp_label) {
+std::optional<ScacheFound> ScacheClient::find(const char* request_name, const std::string& label, FoundParser parse) {
     ScacheFound found;
     auto outcome = attempt([&]() -> std::expected<bool, std::string> {
         AttrList req;
-        req.add("request", scache::kFindEndp).add("label", endp_label);
+        req.add("request", request_name).add("label", label);
         auto st = request(req);
         if (!st) return std::unexpected(st.error());
         auto status = st->get_number("status");
-        if (!status || !st->get("property")) return std::unexpected(std::string("malformed reply"));
+        if (!status || !parse(*st, found)) return std::unexpected(std::string("malformed reply"));
         if (*status != scache::kStatOk) return false;
-        found.endp_prop = std::string(*st->get("property"));
         auto fd = take_fd(conn_, timeout_);
         if (!fd) return std::unexpected(fd.error());
         found.fd = std::move(*fd);
@@ -127,26 +126,23 @@ std::optional<ScacheFound> ScacheClient::find_endp(const std::string& endp_label
     return found;
 }
 
-std::optional<ScacheFound> ScacheClient::find_dest(const std::string& dest_label) {
-    ScacheFound found;
-    auto outcome = attempt([&]() -> std::expected<bool, std::string> {
-        AttrList req;
-        req.add("request", scache::kFindDest).add("label", dest_label);
-        auto st = request(req);
-        if (!st) return std::unexpected(st.error());
-        auto status = st->get_number("status");
-        auto props = st->get_all("property");
-        if (!status || props.size() != 2) return std::unexpected(std::string("malformed reply"));
-        if (*status != scache::kStatOk) return false;
-        found.dest_prop = std::string(props[0]);
-        found.endp_prop = std::string(props[1]);
-        auto fd = take_fd(conn_, timeout_);
-        if (!fd) return std::unexpected(fd.error());
-        found.fd = std::move(*fd);
+std::optional<ScacheFound> ScacheClient::find_endp(const std::string& endp_label) {
+    return find(scache::kFindEndp, endp_label, [](const AttrList& reply, ScacheFound& found) {
+        auto prop = reply.get("property");
+        if (!prop) return false;
+        found.endp_prop = std::string(*prop);
         return true;
     });
-    if (outcome != Outcome::done) return std::nullopt;
-    return found;
+}
+
+std::optional<ScacheFound> ScacheClient::find_dest(const std::string& dest_label) {
+    return find(scache::kFindDest, dest_label, [](const AttrList& reply, ScacheFound& found) {
+        auto props = reply.get_all("property");
+        if (props.size() != 2) return false;
+        found.dest_prop = std::string(props[0]);
+        found.endp_prop = std::string(props[1]);
+        return true;
+    });
 }
 
 }  // namespace pf::ipc

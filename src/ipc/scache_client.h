@@ -73,6 +73,10 @@ private:
     template <typename F> Outcome attempt(F&& exchange);
     // One request and the server's next attribute list; an error text on failure.
     std::expected<AttrList, std::string> request(const AttrList& req);
+    // A find request for label: parse copies the reply's properties into
+    // found (false: malformed reply); on status OK the descriptor follows.
+    using FoundParser = bool (*)(const AttrList& reply, ScacheFound& found);
+    std::optional<ScacheFound> find(const char* request_name, const std::string& label, FoundParser parse);
     bool open();
     std::string path() const { return "private/" + service_; }
 

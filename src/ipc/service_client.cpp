@@ -72,9 +72,9 @@ int finish_connect(int fd, int timeout) {
     return err;
 }
 
-}  // namespace
-
-std::expected<ServiceConnection, std::string> connect_unix(const std::string& path, int timeout, bool wait_for_room) {
+// connect_unix, the socket left non-blocking.
+std::expected<ServiceConnection, std::string> connect_unix_nonblocking(const std::string& path, int timeout,
+                                                                       bool wait_for_room) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof(addr.sun_path)) return std::unexpected(std::string(std::strerror(ENAMETOOLONG)));
@@ -99,9 +99,17 @@ std::expected<ServiceConnection, std::string> connect_unix(const std::string& pa
         }
         return std::unexpected(std::string(std::strerror(err == EAGAIN ? ETIMEDOUT : err)));
     }
-    // Blocking from here on: attr.h does its own timeouts with poll.
-    int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return conn;
+}
+
+}  // namespace
+
+std::expected<ServiceConnection, std::string> connect_unix(const std::string& path, int timeout, bool wait_for_room) {
+    auto conn = connect_unix_nonblocking(path, timeout, wait_for_room);
+    if (!conn) return conn;
+    // Blocking from here on: attr.h does its own timeouts with poll. (A
+    // fresh socket has no other status flag that F_SETFL could clear.)
+    ::fcntl(conn->fd(), F_SETFL, 0);
     return conn;
 }
 
@@ -126,8 +134,12 @@ std::expected<void, std::string> send_trigger(const std::string& queue_directory
                                               std::string_view service, std::string_view bytes, int timeout,
                                               bool wait_for_room) {
     std::string path = service_path(queue_directory, class_dir, service);
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
+    // A UNIX socket first (the usual case, no stat(2) before it): a FIFO
+    // refuses the connect, and is then written to instead.
+    auto conn = connect_unix_nonblocking(path, timeout, wait_for_room);
+    if (!conn) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) return std::unexpected(conn.error());
         // A FIFO: nobody reading means the service is not running.
         int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) return std::unexpected(std::string(std::strerror(errno)));
@@ -137,21 +149,18 @@ std::expected<void, std::string> send_trigger(const std::string& queue_directory
         if (n < 0) return std::unexpected(std::string(std::strerror(err)));
         return {};
     }
-    auto conn = connect_unix(path, timeout, wait_for_room);
-    if (!conn) return std::unexpected(conn.error());
+    // Written at once; poll(2) only while the socket buffer is full.
     std::size_t done = 0;
     while (done < bytes.size()) {
-        pollfd p{conn->fd(), POLLOUT, 0};
-        int r = ::poll(&p, 1, timeout > 0 ? timeout * 1000 : -1);
-        if (r == 0) return std::unexpected(std::string(std::strerror(ETIMEDOUT)));
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return std::unexpected(std::string(std::strerror(errno)));
-        }
         ssize_t n = ::send(conn->fd(), bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            return std::unexpected(std::string(std::strerror(errno)));
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) return std::unexpected(std::string(std::strerror(errno)));
+            pollfd p{conn->fd(), POLLOUT, 0};
+            int r = ::poll(&p, 1, timeout > 0 ? timeout * 1000 : -1);
+            if (r == 0) return std::unexpected(std::string(std::strerror(ETIMEDOUT)));
+            if (r < 0 && errno != EINTR) return std::unexpected(std::string(std::strerror(errno)));
+            continue;
         }
         done += static_cast<std::size_t>(n);
     }

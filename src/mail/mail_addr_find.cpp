@@ -90,4 +90,14 @@ std::optional<std::vector<std::string>> mail_addr_map(const Maps& maps, std::str
     return out;
 }
 
+std::function<bool(std::string_view)> mydestination_test(std::string_view mydestination) {
+    std::vector<std::string> local_domains;
+    for (std::string_view d : util::split_tokens(mydestination, ", \t\r\n")) local_domains.push_back(util::to_lower(d));
+    return [local_domains = std::move(local_domains)](std::string_view domain) {
+        for (const std::string& d : local_domains)
+            if (util::iequals(d, domain)) return true;
+        return false;
+    };
+}
+
 }  // namespace pf::mail

@@ -36,6 +36,11 @@ struct AddrFindContext {
     std::function<bool(std::string_view domain)> is_local;    // may be empty
 };
 
+// An is_local test from the text of mydestination taken as a list of
+// domain names (commas or blanks), compared without case; what smtp,
+// virtual and cleanup use when they have no trivial-rewrite at hand.
+std::function<bool(std::string_view domain)> mydestination_test(std::string_view mydestination);
+
 struct AddrFindResult {
     enum class Status { found, not_found, error } status = Status::not_found;
     std::string value;      // found: the table's answer

@@ -24,6 +24,7 @@
 #include "mailbox/safe_open.h"
 
 #include "util/msg.h"
+#include "util/write_all.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -45,18 +46,6 @@ MailboxResult failed(MailboxFailure kind, std::string status, std::string reason
     return r;
 }
 
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-}
-
 }  // namespace
 
 // Copies the message to an open file descriptor positioned at its end;
@@ -64,7 +53,7 @@ bool write_all(int fd, std::string_view data) {
 MailboxResult copy_to_file(int fd, off_t orig_length, const MessageSource& message, bool truncate_on_error) {
     ipc::CopyResult copy = ipc::copy_message(message.queue_file, message.data_offset, message.envelope,
                                              message.copy_flags, "\n",
-                                             [fd](std::string_view chunk) { return write_all(fd, chunk); });
+                                             [fd](std::string_view chunk) { return util::write_all(fd, chunk); });
     int write_errno = copy.write_error ? copy.write_errno : 0;
     bool write_error = copy.write_error;
     int read_errno = copy.read_error ? (errno ? errno : EIO) : 0;

@@ -12,16 +12,6 @@
 
 namespace pf::mailbox {
 
-void Fd::reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-}
-
-int Fd::close() {
-    int f = release();
-    return f >= 0 ? ::close(f) : 0;
-}
-
 namespace {
 
 std::string parent_of(const std::string& path) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "mailbox/mailbox.h"
+#include "util/unique_fd.h"
 
 #include <sys/stat.h>
 
@@ -20,36 +21,8 @@
 
 namespace pf::mailbox {
 
-// An owned descriptor (closed on destruction).
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(o.release()) {}
-    Fd& operator=(Fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            fd_ = o.release();
-        }
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    explicit operator bool() const { return fd_ >= 0; }
-    int release() {
-        int f = fd_;
-        fd_ = -1;
-        return f;
-    }
-    void reset();
-    // close() with its result (errno set on failure).
-    int close();
-
-private:
-    int fd_ = -1;
-};
+// An owned descriptor (closed on destruction; close() gives the result).
+using Fd = util::UniqueFd;
 
 // flags: O_WRONLY/O_APPEND/O_NONBLOCK/...; with O_CREAT a missing file is
 // created with mode and, when chown_to is set, given to that owner.

@@ -216,6 +216,10 @@ std::expected<QueueFileWriter, std::string> QueueFileWriter::create(const QueueL
     writer.id_ = std::move(id);
     writer.path_ = std::move(path);
     writer.stream_ = stream;
+    constexpr std::size_t kBuffer = 16384;
+    writer.buffer_ = std::make_unique_for_overwrite<char[]>(kBuffer);
+    std::setvbuf(stream, writer.buffer_.get(), _IOFBF, kBuffer);
+    writer.offset_ = 0;  // a new, empty file
     return writer;
 }
 
@@ -223,6 +227,7 @@ QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
     : id_(std::move(other.id_)),
       path_(std::move(other.path_)),
       stream_(other.stream_),
+      buffer_(std::move(other.buffer_)),
       committed_(other.committed_),
       offset_(other.offset_) {
     other.stream_ = nullptr;

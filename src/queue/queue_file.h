@@ -19,6 +19,7 @@
 
 #include <cstdio>
 #include <expected>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,6 +106,9 @@ private:
     std::string id_;
     std::string path_;
     std::FILE* stream_ = nullptr;
+    // stream_'s buffer, ours (no fstat for a block size; a typical message
+    // leaves in one write(2)); freed after the fclose.
+    std::unique_ptr<char[]> buffer_;
     bool committed_ = false;
     // The write offset as write() advanced it; -1 when unknown (ftell asks
     // the kernel: one lseek per call, and cleanup asks per content line).

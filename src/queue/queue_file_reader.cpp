@@ -18,19 +18,6 @@ namespace {
 constexpr int kReverseJumpLimit = 10000;
 constexpr std::size_t kChunk = 64 * 1024;
 
-// The reference's off_cvt_string: decimal digits only, no sign, no
-// overflow; -1 when malformed.
-long parse_offset(std::string_view text) {
-    long result = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return -1;
-        int digit = c - '0';
-        if (result > LONG_MAX / 10 || result * 10 > LONG_MAX - digit) return -1;
-        result = result * 10 + digit;
-    }
-    return result;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 // The text up to the first NUL (how the reference sees a record as a string).
@@ -97,10 +84,23 @@ int RecordReader::get(std::string& data, unsigned flags, std::size_t max_length)
     }
 }
 
-int RecordReader::go_to(std::string_view pointer) {
-    std::string_view text = c_string(pointer);
+long parse_pointer(std::string_view payload, std::string_view& text) {
+    text = c_string(payload);
     while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    long offset = parse_offset(text);
+    // As the reference's off_cvt_string: decimal digits only, no sign.
+    long result = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return -1;
+        int digit = c - '0';
+        if (result > LONG_MAX / 10 || result * 10 > LONG_MAX - digit) return -1;
+        result = result * 10 + digit;
+    }
+    return result;
+}
+
+int RecordReader::go_to(std::string_view pointer) {
+    std::string_view text;
+    long offset = parse_pointer(pointer, text);
     if (offset < 0) {
         util::msg_warn("{}: malformed pointer record value: {}", path_, text);
         return kRecError;

@@ -80,6 +80,10 @@ SizeRecord parse_size_record(const std::string& data);
 std::string format_size_record(const SizeRecord& size);
 // A 'p' record's payload pointing at offset.
 std::string format_pointer(long offset);
+// The offset a 'p' record's payload names (text up to a NUL, leading
+// blanks skipped, decimal digits only, no overflow), -1 when malformed;
+// text is set to what was parsed, for the warning.
+long parse_pointer(std::string_view payload, std::string_view& text);
 
 // Whether a content line starts a header ("Name:" with optional blanks
 // before the colon), as the reference decides where the body starts.

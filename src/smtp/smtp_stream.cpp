@@ -1,6 +1,14 @@
 // SmtpStream: bounded line reads and buffered writes with a per-call time
-// limit (see smtp_stream.h). poll(2) gives the time limit; a signal
-// interrupting a call retries it within the same limit.
+// limit (see smtp_stream.h). A signal interrupting a call retries it within
+// the same limit.
+//
+// System calls per read or write (they dominate an SMTP session's cost):
+// a write is tried at once without blocking and poll(2) waits only when
+// the socket buffer is full; a read blocks in read(2) itself with the time
+// limit set on the socket (SO_RCVTIMEO, set again only when the limit
+// changes), so a reply or command costs one call, not poll + read. When
+// the descriptor is not a socket, or is non-blocking, or a signal cut the
+// wait short, poll(2) waits for the rest of the limit.
 //
 // Trust: peer bytes are hostile; buffers never grow past one read beyond
 // the caller's line limit.
@@ -10,17 +18,19 @@
 #include <chrono>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 namespace pf::smtp {
 
 namespace {
 
-// Waits for fd to become ready for events within seconds; false on timeout.
-bool wait_ready(int fd, short events, int seconds) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+using Clock = std::chrono::steady_clock;
+
+// Waits for fd to become ready for events until deadline; false on timeout.
+bool wait_until(int fd, short events, Clock::time_point deadline) {
     for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() < 0) return false;
         pollfd p{fd, events, 0};
         int n = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -41,15 +51,28 @@ std::expected<void, StreamError> SmtpStream::fill() {
         buf_.append(chunk, *n);
         return {};
     }
-    if (!wait_ready(fd_, POLLIN, timeout_)) return std::unexpected(StreamError::kTimeout);
+    auto deadline = Clock::now() + std::chrono::seconds(timeout_);
     char chunk[8192];
+    // First the read itself, blocking within the socket's time limit.
+    if (timeout_ > 0 && rcv_timeout_ != timeout_) {
+        timeval tv{timeout_, 0};
+        rcv_timeout_ok_ = ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0;
+        rcv_timeout_ = timeout_;
+    }
+    bool poll_first = !(timeout_ > 0 && rcv_timeout_ok_);
+    if (poll_first && !wait_until(fd_, POLLIN, deadline)) return std::unexpected(StreamError::kTimeout);
     for (;;) {
         ssize_t n = ::read(fd_, chunk, sizeof chunk);
         if (n > 0) {
             buf_.append(chunk, static_cast<std::size_t>(n));
             return {};
         }
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
+            // Interrupted, timed out in the kernel, or a non-blocking
+            // descriptor: poll for what is left of the limit.
+            if (!wait_until(fd_, POLLIN, deadline)) return std::unexpected(StreamError::kTimeout);
+            continue;
+        }
         return std::unexpected(StreamError::kEof);
     }
 }
@@ -136,15 +159,28 @@ std::expected<void, StreamError> SmtpStream::flush() {
         out_.clear();
         return r;
     }
+    // Written at once while the socket buffer has room; poll(2) only when
+    // it is full (or for a descriptor that is not a socket).
+    auto deadline = Clock::now() + std::chrono::seconds(timeout_);
     std::size_t done = 0;
+    bool socket = true;
     while (done < out_.size()) {
-        if (!wait_ready(fd_, POLLOUT, timeout_)) {
-            out_.clear();
-            return std::unexpected(StreamError::kTimeout);
+        ssize_t n = socket ? ::send(fd_, out_.data() + done, out_.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT)
+                           : ::write(fd_, out_.data() + done, out_.size() - done);
+        if (n < 0 && errno == ENOTSOCK && socket) {
+            socket = false;
+            n = -1;
+            errno = EAGAIN;
         }
-        ssize_t n = ::send(fd_, out_.data() + done, out_.size() - done, MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (!wait_until(fd_, POLLOUT, deadline)) {
+                    out_.clear();
+                    return std::unexpected(StreamError::kTimeout);
+                }
+                continue;
+            }
             out_.clear();
             return std::unexpected(StreamError::kBroken);
         }

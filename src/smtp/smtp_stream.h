@@ -120,6 +120,8 @@ private:
     std::size_t pos_ = 0;
     std::string out_;
     StreamTransport* transport_ = nullptr;
+    int rcv_timeout_ = -1;         // the SO_RCVTIMEO last set on fd_ (seconds)
+    bool rcv_timeout_ok_ = false;  // whether setting it worked (a socket)
 };
 
 }  // namespace pf::smtp

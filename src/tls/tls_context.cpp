@@ -10,6 +10,7 @@
 #include "tls/tls_scache.h"
 #include "tls/tls_protocols.h"
 #include "util/msg.h"
+#include "util/strings.h"
 
 #include <fmt/core.h>
 #include <openssl/core_names.h>
@@ -26,25 +27,6 @@
 namespace pf::tls {
 
 namespace {
-
-std::vector<std::string> words(std::string_view text, std::string_view seps = ", \t\r\n") {
-    std::vector<std::string> out;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        while (i < text.size() && seps.find(text[i]) != std::string_view::npos) ++i;
-        if (i >= text.size()) break;
-        std::size_t start = i;
-        while (i < text.size() && seps.find(text[i]) == std::string_view::npos) ++i;
-        out.emplace_back(text.substr(start, i - start));
-    }
-    return out;
-}
-
-bool bool_param(const config::Config& config, const std::string& name) {
-    auto v = config::parse_bool_value(config.get(name));
-    if (!v) util::msg_fatal("bad boolean configuration: {} = {}", name, config.get(name));
-    return *v;
-}
 
 // One certificate/key pair; false after the reference's warnings.
 bool load_pair(SSL_CTX* ctx, const char* type, const std::string& cert, const std::string& key) {
@@ -71,7 +53,8 @@ bool load_pair(SSL_CTX* ctx, const char* type, const std::string& cert, const st
 
 // chain_files: each file holds a key and its certificate chain.
 bool load_chain_files(SSL_CTX* ctx, const std::string& files) {
-    for (const auto& file : words(files)) {
+    for (std::string_view word : util::split_tokens(files, util::kListSeparators)) {
+        const std::string file(word);
         ERR_clear_error();
         if (SSL_CTX_use_PrivateKey_file(ctx, file.c_str(), SSL_FILETYPE_PEM) <= 0 ||
             SSL_CTX_use_certificate_chain_file(ctx, file.c_str()) <= 0 || !SSL_CTX_check_private_key(ctx)) {
@@ -86,7 +69,8 @@ bool load_chain_files(SSL_CTX* ctx, const std::string& files) {
 // The key-exchange groups of tls_eecdh_auto_curves that this OpenSSL knows.
 void set_groups(SSL_CTX* ctx, const std::string& curves) {
     std::string ok;
-    for (const auto& name : words(curves)) {
+    for (std::string_view word : util::split_tokens(curves, util::kListSeparators)) {
+        const std::string name(word);
         SslCtxPtr probe(SSL_CTX_new(TLS_method()));
         if (!probe) break;
         ERR_set_mark();
@@ -256,12 +240,12 @@ std::string Context::cipher_list(std::string_view grade, std::string_view exclus
         util::msg_warn("{}: invalid cipher grade: \"{}\"", namaddr, grade);
         return {};
     }
-    for (const auto& tok : words(exclusions, ", \t\r\n:")) {
+    for (std::string_view tok : util::split_tokens(exclusions, ", \t\r\n:")) {
         if (std::string_view("!+-@").find(tok.front()) != std::string_view::npos) {
             util::msg_warn("{}: invalid unary '!+-@' in cipher exclusion: {}", namaddr, tok);
             return {};
         }
-        list += ":!" + tok;
+        list.append(":!").append(tok);
     }
     return list;
 }
@@ -408,41 +392,40 @@ ContextSettings settings_from_config(const config::Config& config, Role role, st
     s.role = role;
     s.prefix = p;
     auto get = [&](std::string_view name) { return config.get(p + "_tls_" + std::string(name)); };
-    s.loglevel = get("loglevel");
+    // <prefix>_tls_<name> parameters copied as they are.
+    static constexpr std::pair<std::string ContextSettings::*, std::string_view> kCopied[] = {
+        {&ContextSettings::loglevel, "loglevel"},
+        {&ContextSettings::cert_file, "cert_file"},
+        {&ContextSettings::key_file, "key_file"},
+        {&ContextSettings::eccert_file, "eccert_file"},
+        {&ContextSettings::eckey_file, "eckey_file"},
+        {&ContextSettings::dcert_file, "dcert_file"},
+        {&ContextSettings::dkey_file, "dkey_file"},
+        {&ContextSettings::chain_files, "chain_files"},
+        {&ContextSettings::CAfile, "CAfile"},
+        {&ContextSettings::CApath, "CApath"},
+        {&ContextSettings::protocols, "protocols"},
+        {&ContextSettings::cipher_grade, "ciphers"},
+        {&ContextSettings::cipher_exclusions, "exclude_ciphers"},
+        {&ContextSettings::fingerprint_digest, "fingerprint_digest"},
+    };
+    for (const auto& [field, name] : kCopied) s.*field = get(name);
     s.log_mask = log_mask(p + "_tls_loglevel", s.loglevel);
-    s.cert_file = get("cert_file");
-    s.key_file = get("key_file");
-    s.eccert_file = get("eccert_file");
-    s.eckey_file = get("eckey_file");
-    s.dcert_file = get("dcert_file");
-    s.dkey_file = get("dkey_file");
-    s.chain_files = get("chain_files");
-    s.CAfile = get("CAfile");
-    s.CApath = get("CApath");
-    s.protocols = get("protocols");
-    s.cipher_grade = get("ciphers");
-    s.cipher_exclusions = get("exclude_ciphers");
-    s.fingerprint_digest = get("fingerprint_digest");
+    auto depth = config::parse_int_value(get(role == Role::kServer ? "ccert_verifydepth" : "scert_verifydepth"), 100);
+    s.verify_depth = depth ? static_cast<int>(*depth) : 9;
     if (role == Role::kServer) {
         s.dh_param_file = get("dh1024_param_file");
-        std::string depth = get("ccert_verifydepth");
-        auto d = config::parse_int_value(depth, 100);
-        s.verify_depth = d ? static_cast<int>(*d) : 9;
         if (s.cert_file == "none" || s.cert_file == "NONE") {
             s.no_server_cert_ok = true;
             s.cert_file.clear();
         }
-    } else {
-        std::string depth = get("scert_verifydepth");
-        auto d = config::parse_int_value(depth, 100);
-        s.verify_depth = d ? static_cast<int>(*d) : 9;
     }
     s.high_cipherlist = config.get("tls_high_cipherlist");
     s.medium_cipherlist = config.get("tls_medium_cipherlist");
     s.null_cipherlist = config.get("tls_null_cipherlist");
     s.eecdh_auto_curves = config.get("tls_eecdh_auto_curves");
-    s.preempt_cipherlist = bool_param(config, "tls_preempt_cipherlist");
-    s.append_default_CA = bool_param(config, "tls_append_default_CA");
+    s.preempt_cipherlist = config::get_bool_param(config, "tls_preempt_cipherlist");
+    s.append_default_CA = config::get_bool_param(config, "tls_append_default_CA");
     s.ticket_cipher = config.get("tls_session_ticket_cipher");
     auto bytes = config::parse_int_value(config.get("tls_daemon_random_bytes"), 255);
     s.daemon_random_bytes = bytes && *bytes > 0 ? static_cast<int>(*bytes) : 32;

@@ -4,6 +4,7 @@
 #include "tls/tls_log.h"
 
 #include "util/msg.h"
+#include "util/strings.h"
 
 #include <fmt/core.h>
 #include <openssl/err.h>
@@ -27,17 +28,6 @@ const LogName kLogNames[] = {
     {"ssl-debug", kLogDebug},
 };
 
-bool iequal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 unsigned log_mask(std::string_view param, std::string_view value) {
@@ -52,7 +42,7 @@ unsigned log_mask(std::string_view param, std::string_view value) {
         std::string_view word = value.substr(start, i - start);
         bool found = false;
         for (const auto& n : kLogNames)
-            if (iequal(word, n.name)) {
+            if (util::iequals(word, n.name)) {
                 mask |= n.mask;
                 found = true;
                 break;

@@ -20,13 +20,6 @@ std::int64_t get_stamp(std::string_view bin) {
     return t;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
 }  // namespace
 
 std::string TicketKey::serialize() const {
@@ -86,31 +79,6 @@ const TicketKey* TicketKeyRing::rotate(const TicketKey& key) {
     keys_[1] = key;
     have_ = 2;
     return &keys_[1];
-}
-
-std::string hex_encode(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (char ch : bytes) {
-        auto c = static_cast<unsigned char>(ch);
-        out.push_back(kDigits[c >> 4]);
-        out.push_back(kDigits[c & 0xf]);
-    }
-    return out;
-}
-
-std::optional<std::string> hex_decode(std::string_view hex) {
-    if (hex.size() % 2 != 0) return std::nullopt;
-    std::string out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        int hi = hex_value(hex[i]);
-        int lo = hex_value(hex[i + 1]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out.push_back(static_cast<char>(hi * 16 + lo));
-    }
-    return out;
 }
 
 std::string SessionCache::encode(std::string_view session, std::int64_t now) {

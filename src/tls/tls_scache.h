@@ -22,6 +22,8 @@
 // entry is treated as malformed (dropped), never trusted for its length.
 #pragma once
 
+#include "util/hex.h"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -69,9 +71,9 @@ private:
 };
 
 // Upper-case hex and its inverse (nullopt on an odd length or a non-hex
-// character).
-std::string hex_encode(std::string_view bytes);
-std::optional<std::string> hex_decode(std::string_view hex);
+// character): util/hex.h.
+using util::hex_decode;
+using util::hex_encode;
 
 // One cache ("smtpd", "smtp" or "lmtp") on an open table.
 class SessionCache {

@@ -103,7 +103,7 @@ std::string hex_digest(const unsigned char* md, unsigned len) {
     std::string out;
     for (unsigned i = 0; i < len; ++i) {
         if (i) out.push_back(':');
-        out += fmt::format("{:02X}", md[i]);
+        util::append_hex_byte(out, md[i]);
     }
     return out;
 }
@@ -243,16 +243,22 @@ std::string pkey_fingerprint(X509* cert, std::string_view digest) {
     return hex_digest(buf, len);
 }
 
-std::unique_ptr<Session> Session::accept(const Context& ctx, int fd, const StartOptions& opts) {
+namespace {
+
+// The SSL object of one connection, before its handshake: the cipher
+// list of opts, the server name (SNI) a client sends, the fd (made
+// non-blocking) and the logging callbacks. Null, with the reference's
+// diagnostics, when one of them fails; ciphers receives the cipher list.
+SslPtr new_connection(const Context& ctx, int fd, const StartOptions& opts, bool server, std::string& ciphers) {
     const unsigned mask = ctx.log_mask();
-    if (mask & kLogVerbose) util::msg_info("setting up TLS connection from {}", opts.namaddr);
+    if (mask & kLogVerbose) util::msg_info("setting up TLS connection {} {}", server ? "from" : "to", opts.namaddr);
     SslPtr ssl(SSL_new(ctx.get()));
     if (!ssl) {
         util::msg_warn("Could not allocate 'TLScontext->con' with SSL_new()");
         print_errors();
         return nullptr;
     }
-    std::string ciphers = ctx.cipher_list(opts.cipher_grade, opts.cipher_exclusions, opts.namaddr);
+    ciphers = ctx.cipher_list(opts.cipher_grade, opts.cipher_exclusions, opts.namaddr);
     if (ciphers.empty()) return nullptr;
     if (mask & kLogVerbose) util::msg_info("{}: TLS cipher list \"{}\"", opts.namaddr, ciphers);
     ERR_clear_error();
@@ -261,12 +267,22 @@ std::unique_ptr<Session> Session::accept(const Context& ctx, int fd, const Start
         print_errors();
         return nullptr;
     }
+    if (!server && !opts.server_name.empty()) SSL_set_tlsext_host_name(ssl.get(), opts.server_name.c_str());
     if (SSL_set_fd(ssl.get(), fd) != 1) {
         util::msg_info("SSL_set_fd error to {}", opts.namaddr);
         return nullptr;
     }
     set_nonblocking(fd);
     prepare(ssl.get(), mask, opts.namaddr);
+    return ssl;
+}
+
+}  // namespace
+
+std::unique_ptr<Session> Session::accept(const Context& ctx, int fd, const StartOptions& opts) {
+    std::string ciphers;
+    SslPtr ssl = new_connection(ctx, fd, opts, true, ciphers);
+    if (!ssl) return nullptr;
     if (ctx.cachable()) {
         VerifyFailure& f = last_verify_failure();
         f.cache_type = ctx.settings().cache_type;
@@ -285,30 +301,9 @@ std::unique_ptr<Session> Session::accept(const Context& ctx, int fd, const Start
 }
 
 std::unique_ptr<Session> Session::connect(const Context& ctx, int fd, const StartOptions& opts) {
-    const unsigned mask = ctx.log_mask();
-    if (mask & kLogVerbose) util::msg_info("setting up TLS connection to {}", opts.namaddr);
-    SslPtr ssl(SSL_new(ctx.get()));
-    if (!ssl) {
-        util::msg_warn("Could not allocate 'TLScontext->con' with SSL_new()");
-        print_errors();
-        return nullptr;
-    }
-    std::string ciphers = ctx.cipher_list(opts.cipher_grade, opts.cipher_exclusions, opts.namaddr);
-    if (ciphers.empty()) return nullptr;
-    if (mask & kLogVerbose) util::msg_info("{}: TLS cipher list \"{}\"", opts.namaddr, ciphers);
-    ERR_clear_error();
-    if (SSL_set_cipher_list(ssl.get(), ciphers.c_str()) == 0) {
-        util::msg_warn("{}: error setting cipher grade: \"{}\"", opts.namaddr, opts.cipher_grade);
-        print_errors();
-        return nullptr;
-    }
-    if (!opts.server_name.empty()) SSL_set_tlsext_host_name(ssl.get(), opts.server_name.c_str());
-    if (SSL_set_fd(ssl.get(), fd) != 1) {
-        util::msg_info("SSL_set_fd error to {}", opts.namaddr);
-        return nullptr;
-    }
-    set_nonblocking(fd);
-    prepare(ssl.get(), mask, opts.namaddr);
+    std::string ciphers;
+    SslPtr ssl = new_connection(ctx, fd, opts, false, ciphers);
+    if (!ssl) return nullptr;
     if (ctx.cachable() && !opts.serverid.empty()) {
         VerifyFailure& f = last_verify_failure();
         f.cache_type = ctx.settings().cache_type;

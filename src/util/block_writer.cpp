@@ -1,6 +1,8 @@
 // Block-buffered output; see block_writer.h.
 #include "util/block_writer.h"
 
+#include "util/write_all.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,21 +21,9 @@ bool BlockWriter::write(std::string_view bytes) {
 }
 
 bool BlockWriter::flush() {
-    bool ok = write_all(buffer_);
+    bool ok = write_all(fd_, buffer_);
     buffer_.clear();
     return ok;
-}
-
-bool BlockWriter::write_all(std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
 }
 
 }  // namespace pf::util

@@ -26,8 +26,6 @@ public:
     bool flush();
 
 private:
-    bool write_all(std::string_view bytes);
-
     int fd_;
     std::string buffer_;
 };

@@ -13,12 +13,17 @@ EventLoop::~EventLoop() {
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
+void EventLoop::watch_fd_exclusive(int fd, std::function<void()> on_readable) {
+    if (!fds_.contains(fd)) exclusive_.insert(fd);
+    watch_fd(fd, std::move(on_readable));
+}
+
 void EventLoop::watch_fd(int fd, std::function<void()> on_readable) {
     auto [it, added] = fds_.insert_or_assign(fd, std::move(on_readable));
     (void)it;
     if (added && epoll_fd_ >= 0) {
         epoll_event ev{};
-        ev.events = EPOLLIN;
+        ev.events = EPOLLIN | (exclusive_.contains(fd) ? EPOLLEXCLUSIVE : 0u);
         ev.data.fd = fd;
         if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0 && errno == EEXIST)
             (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
@@ -26,6 +31,7 @@ void EventLoop::watch_fd(int fd, std::function<void()> on_readable) {
 }
 
 void EventLoop::unwatch_fd(int fd) {
+    exclusive_.erase(fd);
     if (fds_.erase(fd) != 0 && epoll_fd_ >= 0) (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
@@ -73,7 +79,7 @@ bool EventLoop::wait_epoll(int timeout) {
         if (epoll_fd_ < 0) return false;
         for (const auto& [fd, callback] : fds_) {
             epoll_event ev{};
-            ev.events = EPOLLIN;
+            ev.events = EPOLLIN | (exclusive_.contains(fd) ? EPOLLEXCLUSIVE : 0u);
             ev.data.fd = fd;
             (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
         }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <vector>
 
 namespace pf::util {
@@ -38,6 +39,10 @@ public:
     // Calls on_readable whenever fd polls readable (or hung up / in error).
     // Replaces an earlier callback for the same fd.
     void watch_fd(int fd, std::function<void()> on_readable);
+    // watch_fd for a listening socket that several processes wait on: under
+    // epoll it is registered with EPOLLEXCLUSIVE, so that a connection wakes
+    // one waiting process (or a few), not every one of them.
+    void watch_fd_exclusive(int fd, std::function<void()> on_readable);
     void unwatch_fd(int fd);
     bool watching(int fd) const { return fds_.contains(fd); }
 
@@ -62,6 +67,7 @@ private:
     void run_timers();
 
     std::map<int, std::function<void()>> fds_;
+    std::set<int> exclusive_;  // fds of watch_fd_exclusive
     std::map<TimerId, Timer> timers_;
     TimerId next_timer_ = 1;
     bool want_epoll_ = false;

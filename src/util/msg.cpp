@@ -62,26 +62,33 @@ void msg_warn_text(std::string_view text) { emit("warning", text, MsgLevel::warn
 void msg_info_text(std::string_view text) { emit("", text, MsgLevel::info); }
 void msg_error_text(std::string_view text) { emit("error", text, MsgLevel::error); }
 
+namespace {
+// One second, unless turned off (msg_set_fatal_sleep): a daemon's client
+// stays connected meanwhile, and master does not respawn a broken service
+// in a tight loop. A signal that has a handler (a watchdog alarm, SIGCHLD)
+// does not cut the pause short.
+void pause_before_exit() {
+    if (!g_fatal_sleep) return;
+    struct timespec left{1, 0};
+    while (::nanosleep(&left, &left) == -1 && errno == EINTR) {}
+}
+}  // namespace
+
 void msg_fatal_text(std::string_view text) {
     if (g_fatal_throws) throw FatalError{std::string(text)};
     emit("fatal", text, MsgLevel::fatal);
     std::fflush(stdout);
     // Every reference program (daemons and commands alike) waits one second
-    // after a fatal error before it exits: a daemon's client stays
-    // connected meanwhile, and master does not respawn a broken service in
-    // a tight loop.
-    if (g_fatal_sleep) {
-        // A signal that has a handler (a watchdog alarm, SIGCHLD) does not
-        // cut the pause short.
-        struct timespec left{1, 0};
-        while (::nanosleep(&left, &left) == -1 && errno == EINTR) {}
-    }
+    // after a fatal error before it exits.
+    pause_before_exit();
     std::exit(1);
 }
 
 void msg_panic_text(std::string_view text) {
     if (g_fatal_throws) throw FatalError{std::string(text)};
     emit("panic", text, MsgLevel::panic);
+    // The reference pauses after a panic too, then dumps core.
+    pause_before_exit();
     std::abort();
 }
 

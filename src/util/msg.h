@@ -49,8 +49,8 @@ struct FatalError {
 };
 // In unit tests, make msg_fatal throw FatalError instead of exiting.
 void msg_fatal_throws(bool on);
-// msg_fatal waits one second before exiting, as the reference's does
-// (default on); off for a program that must die at once.
+// msg_fatal and msg_panic wait one second before exiting, as the
+// reference's do (default on); off for a program that must die at once.
 void msg_set_fatal_sleep(bool on);
 // Verbose logging level (-v); messages at this level go out as "info".
 extern int msg_verbose;

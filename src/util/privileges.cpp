@@ -1,6 +1,8 @@
 // drop_privileges() of privileges.h: chroot, chdir, groups, gid, uid, verify.
 #include "util/privileges.h"
 
+#include "util/msg.h"
+
 #include <cerrno>
 #include <cstring>
 #include <grp.h>
@@ -53,6 +55,27 @@ std::expected<gid_t, std::string> lookup_group(const std::string& name) {
     const group* gr = ::getgrnam(name.c_str());
     if (gr == nullptr) return std::unexpected(fmt::format("unknown group name: {}", name));
     return gr->gr_gid;
+}
+
+void run_as_user_if_root(const std::string& name, const std::function<void()>& body) {
+    uid_t saved_uid = ::geteuid();
+    gid_t saved_gid = ::getegid();
+    bool switched = false;
+    if (saved_uid == 0) {
+        if (const passwd* pw = ::getpwnam(name.c_str())) {
+            if (::setegid(pw->pw_gid) == 0 && ::seteuid(pw->pw_uid) == 0) switched = true;
+        }
+    }
+    body();
+    if (switched && (::seteuid(saved_uid) != 0 || ::setegid(saved_gid) != 0))
+        msg_fatal("cannot restore root privileges");
+}
+
+void set_eugid(uid_t uid, gid_t gid) {
+    if (::geteuid() != 0 && ::seteuid(0) < 0) msg_fatal("seteuid(0): {}", std::strerror(errno));
+    if (::setegid(gid) < 0) msg_fatal("setegid({}): {}", static_cast<long>(gid), std::strerror(errno));
+    if (::geteuid() == 0 && ::setgroups(1, &gid) < 0) msg_fatal("setgroups: {}", std::strerror(errno));
+    if (::seteuid(uid) < 0) msg_fatal("seteuid({}): {}", static_cast<long>(uid), std::strerror(errno));
 }
 
 }  // namespace pf::util

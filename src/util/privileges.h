@@ -9,6 +9,7 @@
 #pragma once
 
 #include <expected>
+#include <functional>
 #include <string>
 #include <sys/types.h>
 
@@ -28,5 +29,18 @@ struct Account {
 std::expected<Account, std::string> lookup_account(const std::string& name);
 // Looks up a group name's gid.
 std::expected<gid_t, std::string> lookup_group(const std::string& name);
+
+// Runs body with the effective uid/gid of the account name when the
+// process runs as root, then takes root back: files a daemon creates
+// before its privilege drop (caches in data_directory) then belong to the
+// mail system. An unknown account or a refused switch runs body as root;
+// failing to take root back is fatal.
+void run_as_user_if_root(const std::string& name, const std::function<void()>& body);
+
+// Sets the effective gid (and, as root, the group list) and uid, taking
+// root back first when needed (the reference's set_eugid): agents that
+// keep root as their real uid work as mail_owner between deliveries.
+// Failure is fatal.
+void set_eugid(uid_t uid, gid_t gid);
 
 }  // namespace pf::util

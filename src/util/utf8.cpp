@@ -56,9 +56,13 @@ std::string printable(std::string_view s, bool utf8) {
     auto cont = [&](size_t k) {
         return k < s.size() && static_cast<unsigned char>(s[k]) >= 0x80 && static_cast<unsigned char>(s[k]) < 0xc0;
     };
+    // Printable ASCII, the common case, is copied as a whole.
+    size_t i = 0;
+    while (i < s.size() && static_cast<unsigned char>(s[i]) >= 0x20 && static_cast<unsigned char>(s[i]) < 0x7f) ++i;
+    if (i == s.size()) return std::string(s);
     std::string out;
     out.reserve(s.size());
-    size_t i = 0;
+    out.append(s.substr(0, i));
     while (i < s.size()) {
         unsigned char c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {

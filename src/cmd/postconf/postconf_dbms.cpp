@@ -26,6 +26,7 @@
 #include "util/brace_tokens.h"
 #include "util/msg.h"
 #include "util/strings.h"
+#include "util/unique_fd.h"
 
 #include <fmt/format.h>
 
@@ -58,20 +59,7 @@ struct ServiceScope {
 // check_database_tables call.
 std::vector<ServiceScope> g_scopes;
 
-// A file descriptor closed on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
+using Fd = util::UniqueFd;
 
 // The "-o name=value" settings of a master.cf entry, as the reference reads
 // them: options up to the first word that is not an option (or "--"); "-o"

@@ -13,7 +13,12 @@
 //    reference does;
 //  - a file that would grow past message_size_limit (the reference's file
 //    size resource limit) is removed: "File too large", status "message
-//    file too big";
+//    file too big". The reference writes through a 4096-byte buffer, so
+//    the limit bites only when a full buffer is written out (then the
+//    rest of the input is read and the warning comes at its end) or when
+//    the file is finished; a caller that gives up (end of input, no E
+//    record) on a file over the limit gets only "mail_stream_cleanup:
+//    close error";
 //  - otherwise flushes, fsyncs and marks the file ready (mode 0744), then
 //    wakes the pickup service (public/$pickup_service_name), then reports
 //    the status and exits with it.
@@ -52,6 +57,10 @@ extern char** environ;
 namespace pf::postdrop {
 
 using namespace ipc::postdrop;
+
+// The reference's stream buffer size (VSTREAM_BUFSIZE): its writes to the
+// queue file reach the file in blocks of this size.
+constexpr long kStreamBuffer = 4096;
 namespace {
 
 // The file to remove when a signal or fatal error ends us early.
@@ -260,6 +269,10 @@ int run(int argc, char** argv) {
         auto record = get_record(stdin, line_limit);
         if (!record) {
             if (record.error() == queue::RecordError::eof) {
+                // The reference's close writes out its buffer: that fails
+                // past the size limit.
+                if (size_limit > 0 && file.offset() > size_limit)
+                    util::msg_warn("mail_stream_cleanup: close error");
                 file.abandon();
                 g_have_path = 0;
                 if (util::msg_verbose) util::msg_info("remove {}", file.path());
@@ -291,10 +304,16 @@ int run(int argc, char** argv) {
             continue;
         }
         bool written = status == 0 && file.write(type, record->data);
-        if (written && size_limit > 0 && file.offset() > size_limit) {
-            util::msg_warn("uid={}: {}", uid_l, std::strerror(EFBIG));
-            written = false;
-            status = kStatSize;
+        // What the reference has written out of its buffer by now: every
+        // full 4096-byte block followed by more data.
+        bool size_error = false;
+        if (written && size_limit > 0) {
+            long offset = file.offset();
+            long flushed = offset > 0 ? ((offset - 1) / kStreamBuffer) * kStreamBuffer : 0;
+            if (flushed > size_limit) {
+                written = false;
+                size_error = true;
+            }
         }
         if (!written) {
             for (;;) {
@@ -305,18 +324,23 @@ int run(int argc, char** argv) {
                 }
                 if (more->type == queue::rec::kEnd) break;
             }
-            if (status == 0) status = kStatWrite;
+            if (status == 0) status = size_error ? kStatSize : kStatWrite;
             validate = false;
             break;
         }
         if (type == queue::rec::kEnd) break;
     }
     if (validate && (from_count == 0 || rcpt_count == 0)) status |= kStatBad;
+    // Finishing the file writes out the rest of the buffer.
+    if (status == 0 && size_limit > 0 && file.offset() > size_limit) status = kStatSize;
     if (status & kStatSize) {
         // Over the size limit: the reference removes the file.
+        util::msg_warn("uid={}: {}", uid_l, std::strerror(EFBIG));
         file.abandon();
     } else if (status != 0) {
-        // The reference closes the file and leaves it, not ready.
+        // The reference closes the file and leaves it, not ready (its
+        // close fails when the rest of its buffer goes past the limit).
+        if (size_limit > 0 && file.offset() > size_limit) util::msg_warn("mail_stream_cleanup: close error");
         (void)file.commit(0644);
     } else if (auto done = file.commit(0744); !done) {
         util::msg_warn("uid={}: {}", uid_l, done.error());

@@ -7,7 +7,9 @@
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 namespace pf::postqueue {
@@ -34,14 +36,71 @@ const char* const kLongHeadings[] = {"----Queue ID-----", "--Size--", "---Arriva
 // its partial listings stop).
 constexpr std::size_t kNumberRoom = 32;
 
-// asctime() of the local time, cut to width characters.
+// A number as "%*ld" prints it.
+std::string right_aligned(long value, int width) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+    std::size_t n = static_cast<std::size_t>(end - digits);
+    std::string out;
+    if (width > 0 && n < static_cast<std::size_t>(width)) out.assign(static_cast<std::size_t>(width) - n, ' ');
+    out.append(digits, n);
+    return out;
+}
+
+std::string decimal(long value) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+    return std::string(digits, end);
+}
+
+// asctime() of the local time, cut to width characters. Queued messages
+// share arrival times often enough (batches, the same second) that the
+// last conversion is kept.
 std::string arrival_text(long when, int width) {
+    static long last_when = 0;
+    static int last_width = -1;
+    static std::string last_text;
+    if (last_width == width && last_when == when) return last_text;
     std::time_t t = static_cast<std::time_t>(when);
     struct tm tm {};
     char buf[64] = "";
-    if (::localtime_r(&t, &tm) == nullptr || ::asctime_r(&tm, buf) == nullptr) buf[0] = 0;
+    static constexpr char kDays[] = "SunMonTueWedThuFriSat";
+    static constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    if (::localtime_r(&t, &tm) == nullptr) {
+        buf[0] = 0;
+    } else if (tm.tm_year >= 1000 - 1900 && tm.tm_year <= 9999 - 1900 && tm.tm_wday >= 0 && tm.tm_wday < 7 &&
+               tm.tm_mon >= 0 && tm.tm_mon < 12) {
+        // asctime()'s "Www Mmm dd hh:mm:ss yyyy\n", without its printf.
+        auto two = [](char* p, int v) {
+            p[0] = static_cast<char>('0' + v / 10 % 10);
+            p[1] = static_cast<char>('0' + v % 10);
+        };
+        std::memcpy(buf, kDays + 3 * tm.tm_wday, 3);
+        buf[3] = ' ';
+        std::memcpy(buf + 4, kMonths + 3 * tm.tm_mon, 3);
+        buf[7] = ' ';
+        two(buf + 8, tm.tm_mday);
+        if (tm.tm_mday < 10) buf[8] = ' ';
+        buf[10] = ' ';
+        two(buf + 11, tm.tm_hour);
+        buf[13] = ':';
+        two(buf + 14, tm.tm_min);
+        buf[16] = ':';
+        two(buf + 17, tm.tm_sec);
+        buf[19] = ' ';
+        int year = tm.tm_year + 1900;
+        two(buf + 20, year / 100);
+        two(buf + 22, year % 100);
+        buf[24] = '\n';
+        buf[25] = 0;
+    } else if (::asctime_r(&tm, buf) == nullptr) {
+        buf[0] = 0;
+    }
     std::string text(buf);
     if (text.size() > static_cast<std::size_t>(width)) text.resize(static_cast<std::size_t>(width));
+    last_when = when;
+    last_width = width;
+    last_text = text;
     return text;
 }
 
@@ -217,7 +276,8 @@ int AttrStream::scan(const std::vector<Expect>& expect, std::vector<std::string>
             return -1;
         }
         if (check && !check(count, value)) return -1;
-        values.push_back(value);
+        values.push_back(std::move(value));
+        value.clear();
         if (++count == expect.size() && !until_end) return static_cast<int>(count);
     }
 }
@@ -230,10 +290,27 @@ bool Listing::message(const ListedMessage& msg) {
 }
 
 bool Listing::padded(std::string_view text, int width, bool left, bool precision) {
-    if (precision && text.size() > static_cast<std::size_t>(width)) text = text.substr(0, static_cast<std::size_t>(width));
-    if (!precision && text.size() >= static_cast<std::size_t>(width)) return put(text);
-    std::string out = left ? fmt::format("{:<{}}", text, width) : fmt::format("{:>{}}", text, width);
-    return formatted(static_cast<std::size_t>(width) + kNumberRoom, out);
+    std::size_t w = width < 0 ? 0 : static_cast<std::size_t>(width);
+    if (precision && text.size() > w) text = text.substr(0, w);
+    if (!precision && text.size() >= w) return put(text);
+    // As printf pads: by bytes (the texts are ASCII: headings, queue IDs,
+    // dates, blanks).
+    std::size_t fill = w - text.size();
+    char small[128];
+    std::string large;
+    char* out = small;
+    if (w > sizeof(small)) {
+        large.resize(w);
+        out = large.data();
+    }
+    if (left) {
+        std::memcpy(out, text.data(), text.size());
+        std::memset(out + text.size(), ' ', fill);
+    } else {
+        std::memset(out, ' ', fill);
+        std::memcpy(out + fill, text.data(), text.size());
+    }
+    return formatted(w + kNumberRoom, std::string_view(out, w));
 }
 
 bool MailqListing::message_begin() {
@@ -254,7 +331,7 @@ bool MailqListing::message_header(const ListedMessage& msg) {
     ++count_;
     total_size_ += static_cast<unsigned long>(msg.size);
     return padded(id_status, c.id, true) && put(" ") &&
-           formatted(static_cast<std::size_t>(c.size) + kNumberRoom, fmt::format("{:>{}}", msg.size, c.size)) &&
+           formatted(static_cast<std::size_t>(c.size) + kNumberRoom, right_aligned(msg.size, c.size)) &&
            put(" ") && padded(arrival_text(msg.arrival_time, 64), c.date, false, true) && put(" ") &&
            put(msg.sender) && put("\n");
 }
@@ -278,6 +355,16 @@ bool MailqListing::finish() {
 }
 
 std::string json_quote(std::string_view text, bool utf8) {
+    // Most strings need neither escapes nor replacements.
+    bool plain = true;
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"') {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) return std::string(text);
     std::string out;
     out.reserve(text.size() + 8);
     for (unsigned char ch : text) {
@@ -302,8 +389,8 @@ bool JsonListing::message_header(const ListedMessage& msg) {
     recipients_ = 0;
     return put("{") && put("\"queue_name\": \"") && put(json_quote(msg.queue_name, utf8_)) && put("\", ") &&
            put("\"queue_id\": \"") && put(json_quote(msg.queue_id, utf8_)) && put("\", ") &&
-           put("\"arrival_time\": ") && formatted(kNumberRoom, fmt::format("{}", msg.arrival_time)) && put(", ") &&
-           put("\"message_size\": ") && formatted(kNumberRoom, fmt::format("{}", msg.size)) && put(", ") &&
+           put("\"arrival_time\": ") && formatted(kNumberRoom, decimal(msg.arrival_time)) && put(", ") &&
+           put("\"message_size\": ") && formatted(kNumberRoom, decimal(msg.size)) && put(", ") &&
            put("\"forced_expire\": ") && put(msg.forced_expire ? "true" : "false") && put(", ") &&
            put("\"sender\": \"") && put(json_quote(msg.sender, utf8_)) && put("\", ") && put("\"recipients\": [");
 }

@@ -15,6 +15,7 @@
 #include "ipc/submit_log.h"
 #include "mail/user_acl.h"
 #include "config/command_start.h"
+#include "config/config_directory_check.h"
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "queue/record.h"
@@ -291,6 +292,10 @@ int run(int argc, char** argv) {
                 auto slash = dir.rfind('/');
                 dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
             }
+            // An ordinary user may name only a directory that the default
+            // main.cf allows (alternate_config_directories), as the
+            // reference's sendmail checks it.
+            config::check_config_directory_allowed(dir, true);
             if (::setenv("MAIL_CONFIG", dir.c_str(), 1) < 0) util::msg_fatal("out of memory");
         }
     }

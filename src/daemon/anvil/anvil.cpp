@@ -18,12 +18,13 @@
 #include "config/mail_params.h"
 #include "ipc/attr.h"
 #include "ipc/mail_server.h"
+#include "ipc/request_server.h"
 #include "util/msg.h"
 
 #include <cstdlib>
 #include <ctime>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace {
@@ -34,7 +35,6 @@ constexpr int kRequestDeadline = 1;
 
 struct State {
     std::unique_ptr<anvil::AnvilTable> table;
-    std::map<int, std::string> buffers;
     int status_interval = 600;
 };
 
@@ -90,28 +90,6 @@ ipc::AttrList handle(int client, const ipc::AttrList& request) {
     return reply;
 }
 
-bool on_client(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
-    State& st = state();
-    std::string& buffer = st.buffers[fd];
-    const int out_fd = fd == 0 ? 1 : fd;
-    for (;;) {
-        auto request = ipc::receive_attrs(fd, buffer, kRequestDeadline);
-        if (!request || !request->get("request") || !request->get("ident")) {
-            st.table->client_gone(fd, std::time(nullptr));
-            st.buffers.erase(fd);
-            return false;
-        }
-        if (!ipc::send_attrs(out_fd, handle(fd, *request), kRequestDeadline)) {
-            st.table->client_gone(fd, std::time(nullptr));
-            st.buffers.erase(fd);
-            return false;
-        }
-        std::size_t used = 0;
-        if (!ipc::decode_attrs(buffer, used)) return true;
-    }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,5 +108,12 @@ int main(int argc, char** argv) {
         ipc::server_add_timer(status, status_timer);
         std::atexit(dump_status);
     };
-    return ipc::run_multi_server(argc, argv, std::move(hooks), on_client);
+    ipc::RequestServer server(
+        {.deadline = kRequestDeadline},
+        [](int fd, const ipc::AttrList& request) -> std::optional<ipc::AttrList> {
+            if (!request.get("request") || !request.get("ident")) return std::nullopt;
+            return handle(fd, request);
+        },
+        [](int fd) { state().table->client_gone(fd, std::time(nullptr)); });
+    return ipc::run_multi_server(argc, argv, std::move(hooks), server.client_handler());
 }

@@ -7,6 +7,8 @@
 #include "mail/address_quote.h"
 #include "util/msg.h"
 #include "util/strings.h"
+#include "util/unique_fd.h"
+#include "util/write_all.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -39,36 +41,7 @@ void make_parent_dirs(const std::string& path) {
     }
 }
 
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() {
-        int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-
-private:
-    int fd_;
-};
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
+using Fd = util::UniqueFd;
 
 }  // namespace
 
@@ -115,7 +88,7 @@ std::expected<void, std::string> append_log_record(const queue::QueueLayout& lay
     if (orig_length < 0)
         return std::unexpected(fmt::format("seek file {} {}: {}", service, request.queue_id, std::strerror(errno)));
     std::string record = format_log_record(request, old_format_line);
-    if (!write_all(fd.get(), record) || ::fsync(fd.get()) < 0) {
+    if (!util::write_all(fd.get(), record) || ::fsync(fd.get()) < 0) {
         int err = errno;
         if (::ftruncate(fd.get(), orig_length) < 0)
             return std::unexpected(fmt::format("truncate file {} {}: {}", service, request.queue_id, std::strerror(errno)));

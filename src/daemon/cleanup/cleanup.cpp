@@ -153,7 +153,11 @@ void finish(Daemon& d, int fd, Connection& c) {
             }
         }
     }
-    if (!queued) c.writer->abandon();
+    if (!queued) {
+        c.writer->abandon();
+        // The "alias expanded" records go with the message they describe.
+        if (s.traced()) (void)::unlink(d.layout.path(queue::kTraceLog, s.queue_id(), true).c_str());
+    }
     ipc::AttrList reply;
     reply.add("status", static_cast<long long>(status));
     reply.add("reason", reason);
@@ -190,6 +194,14 @@ bool handle_client(ipc::ServerContext&, int fd) {
             return r->address;
         };
         c.session = std::make_unique<CleanupSession>(*d.settings, *c.sink, c.writer->id(), std::time(nullptr), rw);
+        c.session->set_trace_call([&d, id = c.writer->id()](const ipc::DeliveryRecipient& rcpt, const ipc::Dsn& dsn) {
+            ipc::BounceAppendRequest req;
+            req.flags = ipc::kBounceFlagClean;
+            req.queue_id = id;
+            req.recipient = rcpt;
+            req.dsn = dsn;
+            return ipc::bounce_append(".", d.agent.trace_service, req, d.agent.ipc_timeout).has_value();
+        });
         ipc::AttrList hello;
         hello.add("status", 0LL);
         hello.add("queue_id", c.writer->id());

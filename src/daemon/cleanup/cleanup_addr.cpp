@@ -244,8 +244,20 @@ void CleanupSession::out_recipient(std::string_view dsn_orcpt, int dsn_notify, s
         return;
     }
     std::vector<std::string> list = map1n(std::string(recip));
-    if ((dsn_notify & 2) && (list.size() > 1 || list.front() != recip))
+    // A NOTIFY=SUCCESS recipient that aliasing replaced: the sender is
+    // told now that the address was "expanded" (a trace record for the
+    // report qmgr sends), and the new addresses keep the other NOTIFY
+    // bits (NEVER when SUCCESS was the only one), as the reference does.
+    if ((dsn_notify & 2) && (list.size() > 1 || list.front() != recip)) {
+        ipc::Dsn dsn = ipc::Dsn::simple("2.0.0", "alias expanded");
+        dsn.action = "expanded";
+        traced_ = true;
+        if (!trace_ || !trace_({std::string(orcpt), std::string(recip), std::string(dsn_orcpt), dsn_notify, 0}, dsn)) {
+            msg_warn("{}: trace logfile update error", queue_id_);
+            errs_ |= ipc::kCleanupStatWrite;
+        }
         dsn_notify = dsn_notify == 2 ? 1 : (dsn_notify & ~2);
+    }
     for (const std::string& r : list) emit(r);
 }
 

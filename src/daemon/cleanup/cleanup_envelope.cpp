@@ -211,20 +211,14 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
     // header/body check overrides it) and go out at the start of the
     // extracted segment, so they never count as records mixed with the
     // recipients. This is where the reference puts them too.
-    if (type == rec::kFilter) {
-        if (data.find(':') == std::string_view::npos) {
-            msg_warn("{}: ignoring invalid content filter: {:.100}", queue_id_, data);
+    if (type == rec::kFilter || type == rec::kRedirect) {
+        // A filter is "transport:destination", a redirect an address.
+        const bool filter = type == rec::kFilter;
+        if (data.find(filter ? ':' : '@') == std::string_view::npos) {
+            msg_warn("{}: ignoring invalid {}: {:.100}", queue_id_, filter ? "content filter" : "redirect address", data);
             return;
         }
-        filter_.assign(data);
-        return;
-    }
-    if (type == rec::kRedirect) {
-        if (data.find('@') == std::string_view::npos) {
-            msg_warn("{}: ignoring invalid redirect address: {:.100}", queue_id_, data);
-            return;
-        }
-        redirect_.assign(data);
+        (filter ? filter_ : redirect_).assign(data);
         return;
     }
     if (flags_ & kInRcpt) qmgr_opts_ |= 1;  // recipients mixed with other records

@@ -89,6 +89,14 @@ public:
     // file stops at the limit (the caller truncates ours to match before
     // the bounce service reads it).
     bool size_cut() const { return size_cut_; }
+    // The trace service append (the "expanded" record written when
+    // virtual aliasing rewrites a recipient that asked NOTIFY=SUCCESS;
+    // qmgr mails the report later); returns success. traced(): whether
+    // this session wrote such a record (a cancelled message takes its
+    // trace log with it).
+    using TraceCall = std::function<bool(const ipc::DeliveryRecipient&, const ipc::Dsn&)>;
+    void set_trace_call(TraceCall call) { trace_ = std::move(call); }
+    bool traced() const { return traced_; }
 
 private:
     // flags_ holds the client's ipc::CleanupFlags bits plus these.
@@ -233,6 +241,8 @@ private:
         long end = 0;             // offset after its R record
     };
     std::vector<WrittenRecipient> written_rcpts_;
+    TraceCall trace_;
+    bool traced_ = false;
     // The size limit: the file stops at message_size_limit; the record cut
     // there (a warning when cleanup's bounce reads the file).
     bool size_cut_ = false;

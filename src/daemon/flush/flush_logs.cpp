@@ -3,6 +3,7 @@
 #include "daemon/flush/flush_logs.h"
 
 #include "util/msg.h"
+#include "util/unique_fd.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -28,26 +29,7 @@ namespace {
 // rest are handled without filtering (the reference's graceful limit).
 constexpr std::size_t kDuplicateFilterSize = 10000;
 
-// An fd closed on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    // Closes now; the close() result (0 or -1 with errno).
-    int close() {
-        int r = ::close(fd_);
-        fd_ = -1;
-        return r;
-    }
-
-private:
-    int fd_;
-};
+using Fd = util::UniqueFd;
 
 std::string errtext(int err) { return std::strerror(err); }
 

@@ -181,6 +181,17 @@ struct LocalTables {
 };
 LocalTables& local_tables();
 
+// The message of the request as a mailbox or file write copies it, with
+// the envelope of attr and the copy flags given (local_mailbox.cpp).
+mailbox::MessageSource message_source(Context& ctx, const MsgAttr& attr, unsigned flags);
+// The copy flags of a mailbox or file write (From_, quoting, blank line,
+// Return-Path, X-Original-To, Delivered-To unless delivered_header says
+// otherwise), as the reference sets them for both.
+unsigned mbox_copy_flags(const Settings& settings);
+// An mbox write to path with local's lock and size settings and default
+// status 5.2.0; the caller sets the identities and ownership checks.
+mailbox::MboxTarget mbox_target(const Settings& settings, const std::string& path);
+
 // --- Recording outcomes (local_record.cpp) ---
 int record_sent(Context& ctx, const MsgAttr& attr, ipc::Dsn dsn);
 int record_bounce(Context& ctx, const MsgAttr& attr, ipc::Dsn dsn);

@@ -73,29 +73,10 @@ int deliver_file(Context& ctx, MsgAttr attr, UserAttr usr, const std::string& pa
     if (usr.gid == 0) usr.gid = s.default_gid;
     if (!path.empty() && path.back() == '/') return deliver_maildir(ctx, attr, usr, path);
 
-    unsigned flags = ipc::kCopyFrom | ipc::kCopyQuote | ipc::kCopyBlank | ipc::kCopyReturnPath |
-                     ipc::kCopyOrigRcpt | ipc::kCopyDelivered;
-    if ((s.delivered_header & kHeaderFile) == 0) flags &= ~ipc::kCopyDelivered;
-
-    mailbox::MessageSource src;
-    src.queue_file = ctx.file.stream();
-    src.data_offset = ctx.request.data_offset;
-    src.envelope.sender = attr.sender;
-    src.envelope.orig_recipient = attr.rcpt.orig_addr;
-    src.envelope.delivered = attr.delivered.value_or(attr.rcpt.address);
-    src.envelope.enable_original_recipient = s.enable_original_recipient;
-    src.copy_flags = flags;
-
-    mailbox::MboxTarget target;
-    target.path = path;
+    mailbox::MessageSource src = message_source(ctx, attr, mbox_copy_flags(s));
+    mailbox::MboxTarget target = mbox_target(s, path);
     target.owner = mailbox::Identity{usr.uid, usr.gid};
     target.lock_identity = target.owner;
-    target.lock_styles = s.lock_styles;
-    target.size_limit = s.mailbox_size_limit;
-    target.stale_lock_time = s.stale_lock_time;
-    target.deliver_lock_attempts = s.deliver_lock_attempts;
-    target.deliver_lock_delay = s.deliver_lock_delay;
-    target.default_status = "5.2.0";
     target.dotlock_may_fail = true;
     target.check_owner = false;
 

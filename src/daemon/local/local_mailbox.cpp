@@ -36,7 +36,24 @@ LocalTables& local_tables() {
     return t;
 }
 
-namespace {
+unsigned mbox_copy_flags(const Settings& s) {
+    unsigned flags = ipc::kCopyFrom | ipc::kCopyQuote | ipc::kCopyBlank | ipc::kCopyReturnPath |
+                     ipc::kCopyOrigRcpt | ipc::kCopyDelivered;
+    if ((s.delivered_header & kHeaderFile) == 0) flags &= ~ipc::kCopyDelivered;
+    return flags;
+}
+
+mailbox::MboxTarget mbox_target(const Settings& s, const std::string& path) {
+    mailbox::MboxTarget target;
+    target.path = path;
+    target.lock_styles = s.lock_styles;
+    target.size_limit = s.mailbox_size_limit;
+    target.stale_lock_time = s.stale_lock_time;
+    target.deliver_lock_attempts = s.deliver_lock_attempts;
+    target.deliver_lock_delay = s.deliver_lock_delay;
+    target.default_status = "5.2.0";
+    return target;
+}
 
 mailbox::MessageSource message_source(Context& ctx, const MsgAttr& attr, unsigned flags) {
     mailbox::MessageSource src;
@@ -49,8 +66,6 @@ mailbox::MessageSource message_source(Context& ctx, const MsgAttr& attr, unsigne
     src.copy_flags = flags;
     return src;
 }
-
-}  // namespace
 
 ipc::Dsn local_maildir_status(const mailbox::MailboxResult& result) {
     ipc::Dsn dsn = result.dsn;
@@ -86,20 +101,10 @@ int deliver_mailbox_file(Context& ctx, MsgAttr attr, const UserAttr& usr) {
         }
     }
 
-    unsigned flags = ipc::kCopyFrom | ipc::kCopyQuote | ipc::kCopyBlank | ipc::kCopyReturnPath |
-                     ipc::kCopyOrigRcpt | ipc::kCopyDelivered;
-    if ((s.delivered_header & kHeaderFile) == 0) flags &= ~ipc::kCopyDelivered;
-
-    mailbox::MboxTarget target;
-    target.path = path;
+    const unsigned flags = mbox_copy_flags(s);
+    mailbox::MboxTarget target = mbox_target(s, path);
     target.owner = spool_uid == usr.uid ? mailbox::Identity{usr.uid, spool_gid} : mailbox::Identity{usr.uid, usr.gid};
     target.lock_identity = mailbox::Identity{spool_uid, spool_gid};
-    target.lock_styles = s.lock_styles;
-    target.size_limit = s.mailbox_size_limit;
-    target.stale_lock_time = s.stale_lock_time;
-    target.deliver_lock_attempts = s.deliver_lock_attempts;
-    target.deliver_lock_delay = s.deliver_lock_delay;
-    target.default_status = "5.2.0";
     target.check_owner = s.strict_mailbox_ownership;
 
     set_eugid(spool_uid, spool_gid);

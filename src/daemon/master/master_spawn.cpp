@@ -161,10 +161,13 @@ void Master::on_status(pid_t pid) {
         Service& s = *c.service;
         if (busy && c.avail) {
             c.avail = false;
-            c.ever_busy = true;
             s.avail_proc--;
         } else if (!busy && !c.avail) {
+            // As the reference, a process has served something once it is
+            // back to available after a busy spell: one that dies during
+            // its first client still counts as a bad start-up.
             c.avail = true;
+            c.ever_busy = true;
             s.avail_proc++;
         }
         update_listen(s);

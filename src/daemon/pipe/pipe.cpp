@@ -26,18 +26,11 @@
 #include "ipc/deliver_mail_copy.h"
 #include "ipc/deliver_queue_file.h"
 #include "ipc/delivery_request.h"
-#include "ipc/mail_server.h"
 #include "util/msg.h"
 #include "util/strings.h"
 
 #include <grp.h>
-#include <pwd.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fmt/core.h>
 #include <optional>
 
@@ -47,25 +40,10 @@ namespace {
 
 using namespace pf;
 
-struct PipeState {
-    std::optional<pipe::PipeAttr> attr;
-    ipc::DeliveryAgentSettings settings;
-    queue::QueueLayout layout;
-    uid_t owner_uid = 0;
-    gid_t owner_gid = 0;
-};
-
-PipeState& state() {
-    static PipeState s;
-    return s;
-}
-
-// Temporarily the given effective ids (the reference's set_eugid).
-void set_eugid(uid_t uid, gid_t gid) {
-    if (::geteuid() != 0 && ::seteuid(0) < 0) util::msg_fatal("seteuid(0): {}", std::strerror(errno));
-    if (::setegid(gid) < 0) util::msg_fatal("setegid({}): {}", static_cast<long>(gid), std::strerror(errno));
-    if (::geteuid() == 0 && ::setgroups(1, &gid) < 0) util::msg_fatal("setgroups: {}", std::strerror(errno));
-    if (::seteuid(uid) < 0) util::msg_fatal("seteuid({}): {}", static_cast<long>(uid), std::strerror(errno));
+// The master.cf arguments, parsed at the first request.
+std::optional<pipe::PipeAttr>& pipe_attr() {
+    static std::optional<pipe::PipeAttr> attr;
+    return attr;
 }
 
 int time_limit_for(const config::Config& config, const std::string& service) {
@@ -97,23 +75,24 @@ int record_all(ipc::DeliveryRecorder& recorder, ipc::DeliveryQueueFile* file, co
 }
 
 int deliver_message(ipc::ServerContext& ctx, ipc::DeliveryRequest& request, ipc::DeliveryQueueFile& file) {
-    PipeState& st = state();
+    const ipc::DeliveryAgent& agent = ipc::delivery_agent();
+    std::optional<pipe::PipeAttr>& parsed = pipe_attr();
     const std::string& service = ctx.service_name;
     if (request.nexthop.empty()) util::msg_fatal("empty nexthop hostname");
     if (request.recipients.empty()) util::msg_fatal("recipient count: 0");
-    if (!st.attr) {
+    if (!parsed) {
         pipe::PipeIdentityLimits limits;
-        limits.owner_uid = st.owner_uid;
-        limits.owner_gid = st.owner_gid;
+        limits.owner_uid = agent.owner_uid;
+        limits.owner_gid = agent.owner_gid;
         limits.mail_owner = ctx.config.get("mail_owner");
         limits.setgid_group = ctx.config.get("setgid_group");
         if (struct group* gr = ::getgrnam(limits.setgid_group.c_str())) limits.setgid_gid = gr->gr_gid;
         auto attr = pipe::parse_pipe_attr(ctx.args, limits);
         if (!attr) util::msg_fatal("{}", attr.error());
-        st.attr = std::move(*attr);
+        parsed = std::move(*attr);
     }
-    const pipe::PipeAttr& attr = *st.attr;
-    ipc::DeliveryRecorder recorder(st.settings, request);
+    const pipe::PipeAttr& attr = *parsed;
+    ipc::DeliveryRecorder recorder(agent.settings, request);
     auto defer_config = [&](std::string_view warning) {
         int status = record_all(recorder, &file, request, service,
                                 ipc::Dsn::simple("4.3.5", "mail system configuration error"), false);
@@ -195,40 +174,18 @@ int deliver_message(ipc::ServerContext& ctx, ipc::DeliveryRequest& request, ipc:
     case pipe::CommandStatus::defer:
         return record_all(recorder, &file, request, service, outcome.dsn, false);
     case pipe::CommandStatus::corrupt:
-        util::msg_warn("corrupted queue file: {}", file.path());
-        if (::fchmod(file.fd(), S_IRUSR) < 0) util::msg_fatal("mark_corrupt: fchmod {}: {}", file.path(), std::strerror(errno));
+        ipc::mark_corrupt(file);
         return -1;
     }
     return -1;
 }
 
-bool pipe_service(ipc::ServerContext& ctx, int fd) {
-    PipeState& st = state();
-    return ipc::serve_delivery_request(fd, st.settings, st.layout,
-                                       [&](ipc::DeliveryRequest& request, ipc::DeliveryQueueFile& file) {
-                                           return deliver_message(ctx, request, file);
-                                       });
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    ipc::ServerHooks hooks;
+    // Root stays the real uid for the command's sake.
+    ipc::DeliveryAgentHooks hooks;
     hooks.keep_root = true;
-    hooks.pre_init = [](ipc::ServerContext& ctx) {
-        PipeState& st = state();
-        st.settings = ipc::DeliveryAgentSettings::from_config(ctx.config);
-        st.layout = queue::QueueLayout::from_config(ctx.config);
-        std::string owner = ctx.config.get("mail_owner");
-        struct passwd* pw = ::getpwnam(owner.c_str());
-        if (!pw) util::msg_fatal("unknown mail_owner: {}", owner);
-        st.owner_uid = pw->pw_uid;
-        st.owner_gid = pw->pw_gid;
-        ::signal(SIGPIPE, SIG_IGN);
-    };
-    hooks.post_init = [](ipc::ServerContext&) {
-        // Work as mail_owner; root stays the real uid for the command's sake.
-        if (::getuid() == 0) set_eugid(state().owner_uid, state().owner_gid);
-    };
-    return ipc::run_single_server(argc, argv, std::move(hooks), pipe_service);
+    hooks.takes_args = true;
+    return ipc::run_delivery_agent(argc, argv, std::move(hooks), deliver_message);
 }

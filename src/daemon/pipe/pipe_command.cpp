@@ -5,14 +5,7 @@ namespace pf::pipe {
 
 CommandRun run_command(const CommandSpec& spec, std::FILE* queue_file, long data_offset,
                        const ipc::CopyEnvelope& envelope, unsigned copy_flags, std::string_view eol) {
-    ipc::CommandSpec shared;
-    shared.argv = spec.argv;
-    shared.uid = spec.uid;
-    shared.gid = spec.gid;
-    shared.cwd = spec.cwd;
-    shared.chroot = spec.chroot;
-    shared.env = spec.env;
-    shared.time_limit = spec.time_limit;
+    ipc::CommandSpec shared = spec;
     shared.exec_failure_prefix = "pipe_command: ";
     shared.refuse_other_uid = true;
     return ipc::run_command(shared, queue_file, data_offset, envelope, copy_flags, eol);

@@ -30,15 +30,10 @@ using ipc::SysExit;
 using ipc::map_command_result;
 using ipc::sys_exit_detail;
 
-struct CommandSpec {
-    std::vector<std::string> argv;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string cwd;
-    std::string chroot;
-    std::vector<std::string> env;  // "NAME=value"
-    int time_limit = 1000;
-};
+// The runner's spec; run_command() sets its pipe-specific fields
+// (exec_failure_prefix, refuse_other_uid). A type of its own so that
+// run_command(spec, ...) picks pipe's runner.
+struct CommandSpec : ipc::CommandSpec {};
 
 // export_environment (name=value as given, names copied from environ_ptr)
 // plus PATH=/usr/bin:/bin.

@@ -2,6 +2,7 @@
 #include "daemon/showq/showq_report.h"
 
 #include "config/config.h"
+#include "daemon/showq/showq_file.h"
 #include "config/mail_params.h"
 #include "mail/address_quote.h"
 #include "mail/dsn_log.h"
@@ -12,6 +13,7 @@
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -43,12 +45,102 @@ std::string_view c_string(const std::string& data) {
     return std::string_view(data.c_str(), std::strlen(data.c_str()));
 }
 
+// Whether quoting the local-part and replacing unprintable bytes both
+// leave the address as it is: a local-part that is a dot-string of
+// printable ASCII without specials (no '@' before the last one, no
+// leading, trailing or double dot), a domain of printable ASCII. Almost every address is; the others take
+// the general path.
+bool plain_address(std::string_view a) {
+    if (a.empty() || a.front() == '@') return false;  // a source route, an empty local-part
+    std::size_t at = a.rfind('@');
+    std::string_view local = a.substr(0, at);
+    if (local.empty() || local.front() == '.' || local.back() == '.') return false;
+    char previous = 0;
+    for (char ch : local) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c <= ' ' || c >= 0x7f) return false;
+        switch (c) {
+        case '(': case ')': case '<': case '>': case ',': case ';': case ':':
+        case '\\': case '"': case '[': case ']': case '@':
+            return false;
+        case '.':
+            if (previous == '.') return false;
+            break;
+        default:
+            break;
+        }
+        previous = ch;
+    }
+    if (at != std::string_view::npos)
+        for (char ch : a.substr(at + 1))
+            if (static_cast<unsigned char>(ch) < ' ' || static_cast<unsigned char>(ch) >= 0x7f) return false;
+    return true;
+}
+
 // The address as listed: the null address replaced, the local-part
 // quoted, unprintable bytes replaced.
 std::string listed_address(std::string_view raw, const ShowqSettings& settings) {
     if (raw.empty()) raw = settings.empty_address;
+    if (plain_address(raw)) return std::string(raw);
     return util::printable(mail::quote_822_local(raw), settings.utf8);
 }
+
+// Which defer logs exist, from one walk over the defer directory before
+// the scan, so that the messages without one (most of a queue) cost no
+// failed open(). Every name is kept at the path it was found at, and a
+// message's log is looked up at the path its ID hashes to, as the
+// reference opens it; one-letter names are entered as hash directories.
+// Anything unexpected (the directory unreadable, a subdirectory that does
+// not open) disables the index: every log is then opened as before. So
+// does a defer directory of more than kMaxEntries names (its memory stays
+// bounded; in such a queue most messages have a log anyway).
+class DeferLogIndex {
+public:
+    DeferLogIndex() {
+        complete_ = walk(std::string(queue::kDeferLog), 0);
+        if (!complete_) paths_.clear();
+    }
+    // Whether the log at path may exist (a miss in a complete index: it
+    // does not, as far as the walk saw).
+    bool may_exist(const std::string& path) const { return !complete_ || paths_.contains(path); }
+
+private:
+    bool walk(const std::string& dir_path, int depth) {
+        DIR* dir = ::opendir(dir_path.c_str());
+        if (dir == nullptr) return false;
+        bool ok = true;
+        errno = 0;
+        while (struct dirent* entry = ::readdir(dir)) {
+            std::string_view name = entry->d_name;
+            if (name == "." || name == "..") continue;
+            if (paths_.size() >= kMaxEntries) {
+                ok = false;
+                break;
+            }
+            std::string path = dir_path + "/" + entry->d_name;
+            if (name.size() == 1 && entry->d_type != DT_REG && depth < 8) {
+                bool directory = entry->d_type == DT_DIR;
+                if (!directory && entry->d_type == DT_UNKNOWN) {
+                    struct stat st {};
+                    directory = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+                }
+                if (directory && !walk(path, depth + 1)) {
+                    ok = false;
+                    break;
+                }
+            }
+            paths_.insert(std::move(path));
+            errno = 0;
+        }
+        if (errno != 0) ok = false;
+        ::closedir(dir);
+        return ok;
+    }
+
+    static constexpr std::size_t kMaxEntries = 100000;
+    bool complete_ = false;
+    std::unordered_set<std::string> paths_;
+};
 
 struct DirCloser {
     void operator()(DIR* dir) const { ::closedir(dir); }
@@ -61,16 +153,9 @@ DirHandle open_dir_or_die(const std::string& path) {
     return dir;
 }
 
-// The reference's mail_open_ok: whether the file at the path the ID
-// hashes to may be listed.
-bool file_is_listable(const ShowqSettings& settings, std::string_view queue, std::string_view id,
-                      struct stat& st) {
-    if (!queue::is_queue_id(id)) return false;
-    std::string path = settings.layout.path(queue, id, true);
-    if (::lstat(path.c_str(), &st) < 0) {
-        if (errno != ENOENT) util::msg_warn("{}: {}", path, std::strerror(errno));
-        return false;
-    }
+// The reference's mail_open_ok on what lstat() says of the file at path,
+// where the ID hashes to: whether it may be listed.
+bool stat_is_listable(const std::string& path, const struct stat& st) {
     if (!S_ISREG(st.st_mode)) {
         util::msg_warn("{}: uid {}: not a regular file", path, static_cast<long>(st.st_uid));
         return false;
@@ -87,25 +172,66 @@ bool file_is_listable(const ShowqSettings& settings, std::string_view queue, std
     return true;
 }
 
-// False: the listing must end here (see showq_report).
-bool list_one(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, const std::string& id) {
-    struct stat st {};
-    if (!file_is_listable(settings, queue, id, st)) return true;
-    std::string path = settings.layout.path(queue, id, true);
-    std::FILE* file = std::fopen(path.c_str(), "re");
-    if (file == nullptr) {
-        if (errno != ENOENT) util::msg_warn("open {} {}: {}", queue, id, std::strerror(errno));
-        return true;
+bool file_is_listable(const std::string& path, struct stat& st) {
+    if (::lstat(path.c_str(), &st) < 0) {
+        if (errno != ENOENT) util::msg_warn("{}: {}", path, std::strerror(errno));
+        return false;
     }
-    bool go_on = showq_report(out, settings, queue, id, file, st);
-    if (std::fclose(file) != 0) util::msg_warn("close file {} {}: {}", queue, id, std::strerror(errno));
+    return stat_is_listable(path, st);
+}
+
+// The directory entry being listed: the directory's path and open
+// descriptor, the entry's type as readdir() tells it.
+struct Entry {
+    std::string_view dir_path;
+    int dir_fd;
+    unsigned char type;
+};
+
+// False: the listing must end here (see showq_report).
+bool list_one(ShowqOutput& out, const ShowqSettings& settings, const DeferLogIndex& defer_logs,
+              std::string_view queue, const std::string& id, const Entry& entry) {
+    if (!queue::is_queue_id(id)) return true;
+    std::string path = settings.layout.path(queue, id, true);
+    struct stat st {};
+    int fd = -1;
+    // A regular file where its ID hashes to (as nearly always): opened
+    // first, relative to its directory, and the open file examined, which
+    // saves a path lookup per file. Anything else, or a failed open, goes
+    // the reference's way: lstat(), the checks, then open().
+    if (entry.type == DT_REG && path.size() == entry.dir_path.size() + 1 + id.size() &&
+        path.starts_with(entry.dir_path) && path[entry.dir_path.size()] == '/') {
+        fd = ::openat(entry.dir_fd, id.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 && errno == ENOENT) return true;
+        if (fd >= 0 && ::fstat(fd, &st) < 0) {
+            ::close(fd);
+            fd = -1;
+        }
+        if (fd >= 0 && !stat_is_listable(path, st)) {
+            ::close(fd);
+            return true;
+        }
+    }
+    if (fd < 0) {
+        if (!file_is_listable(path, st)) return true;
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno != ENOENT) util::msg_warn("open {} {}: {}", queue, id, std::strerror(errno));
+            return true;
+        }
+    }
+    QueueFileImage file(fd, st.st_size, path);
+    std::string log_path = settings.layout.path(queue::kDeferLog, id, true);
+    bool go_on = showq_report(out, settings, queue, id, file, st, defer_logs.may_exist(log_path) ? log_path : "");
+    if (::close(fd) != 0) util::msg_warn("close file {} {}: {}", queue, id, std::strerror(errno));
     return go_on;
 }
 
 // Walks one queue as the reference's scanner does: one-letter names are
 // hash subdirectories, entered where they are met in directory order.
 // False: the listing was abandoned.
-bool scan_queue(ShowqOutput& out, const ShowqSettings& settings, const QueueScan& q) {
+bool scan_queue(ShowqOutput& out, const ShowqSettings& settings, const DeferLogIndex& defer_logs,
+                const QueueScan& q) {
     std::string last;
     bool loop_seen = false;
     // Depth-first with an explicit stack of open directories.
@@ -136,7 +262,7 @@ bool scan_queue(ShowqOutput& out, const ShowqSettings& settings, const QueueScan
             break;
         }
         last = name;
-        if (!list_one(out, settings, q.name, name)) {
+        if (!list_one(out, settings, defer_logs, q.name, name, {top.path, ::dirfd(top.dir.get()), entry->d_type})) {
             out.abandon();
             return false;
         }
@@ -174,7 +300,11 @@ void ShowqOutput::attr(std::string_view name, std::string_view value) {
     if (std::size_t end = reference_written(); end - base_ >= kWriteChunk) write_to(end);
 }
 
-void ShowqOutput::attr(std::string_view name, long value) { attr(name, std::string_view(fmt::format("{}", value))); }
+void ShowqOutput::attr(std::string_view name, long value) {
+    char text[24];
+    auto end = std::to_chars(text, text + sizeof(text), value).ptr;
+    attr(name, std::string_view(text, static_cast<std::size_t>(end - text)));
+}
 
 void ShowqOutput::end_group() {
     if (!failed_) buffer_.push_back('\0');
@@ -218,8 +348,7 @@ void ShowqOutput::abandon() {
 }
 
 bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, std::string_view id,
-                  std::FILE* file, const struct stat& st) {
-    queue::RecordReader reader(file, settings.layout.path(queue, id, true));
+                  QueueFileImage& reader, const struct stat& st, const std::string& defer_log) {
     long arrival_time = 0;
     long msg_size = static_cast<long>(st.st_size);
     bool msg_size_ok = false;
@@ -233,7 +362,7 @@ bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
     };
 
     int type;
-    while (!out.failed() && (type = reader.get(data, queue::kReadDefault, 0)) > 0) {
+    while (!out.failed() && (type = reader.get(data)) > 0) {
         std::string_view start = c_string(data);
         if (util::msg_verbose)
             util::msg_info("record {} {}", static_cast<char>(type), util::printable(start, settings.utf8));
@@ -280,7 +409,7 @@ bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
             break;
         }
         case queue::rec::kMessage:
-            if (msg_size_ok && std::fseek(file, msg_size, SEEK_CUR) < 0)
+            if (msg_size_ok && !reader.skip(msg_size))
                 util::msg_fatal("seek file {}: {}", reader.path(), std::strerror(errno));
             break;
         default:
@@ -289,8 +418,8 @@ bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
 
         // Right after the sender: the recipients of the defer log with
         // their reasons; the queue file's copies of them are then skipped.
-        if (type == queue::rec::kFrom) {
-            std::string log_path = settings.layout.path(queue::kDeferLog, id, true);
+        if (type == queue::rec::kFrom && !defer_log.empty()) {
+            const std::string& log_path = defer_log;
             int fd = ::open(log_path.c_str(), O_RDONLY | O_CLOEXEC);
             if (fd >= 0) {
                 std::string content;
@@ -317,9 +446,10 @@ bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
 void showq_scan(ShowqOutput& out, const ShowqSettings& settings) {
     out.attr("protocol", kProtocolName);
     out.end_group();
+    DeferLogIndex defer_logs;
     for (const auto& q : kQueues) {
         if (out.failed()) break;
-        if (!scan_queue(out, settings, q)) return;  // abandoned: no final NUL
+        if (!scan_queue(out, settings, defer_logs, q)) return;  // abandoned: no final NUL
     }
     out.end_group();
     out.flush();

@@ -86,11 +86,13 @@ private:
     bool failed_ = false;
 };
 
-// Lists one open queue file (queue name, ID, its stat) to out. Returns
-// false where the reference's showq dies (see above): the caller abandons
-// the listing.
+class QueueFileImage;
+
+// Lists one open queue file (queue name, ID, its stat) to out; defer_log:
+// the path of its defer log, "" when there is none. Returns false where
+// the reference's showq dies (see above): the caller abandons the listing.
 bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_view queue, std::string_view id,
-                  std::FILE* file, const struct stat& st);
+                  QueueFileImage& file, const struct stat& st, const std::string& defer_log);
 
 // The whole listing: protocol line, every listable message, final NUL.
 // Runs in the queue directory (paths are relative).

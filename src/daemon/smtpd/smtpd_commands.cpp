@@ -58,8 +58,8 @@ Outcome helo_common(Server& server, Session& s, const std::vector<Token>& args, 
     reset_transaction(server, s);
     s.helo_name = util::printable(helo_argument(args), server.settings.smtputf8_enable);
     // The protocol changes only once the HELO/EHLO is accepted.
-    CheckResult r = server.restrictions->check_helo(check_state(s));
-    if (apply_check(server, s, r)) {
+    // (The stand-alone server of sendmail -bs applies no restrictions.)
+    if (!server.standalone && apply_check(server, s, server.restrictions->check_helo(check_state(s)))) {
         s.helo_name.clear();
         return Outcome::error;
     }
@@ -207,7 +207,7 @@ Outcome cmd_vrfy(Server& server, Session& s, const std::vector<Token>& args) {
     if (addr.status != ExtractedAddress::Status::ok) return fail(server, s, "501 5.1.3 Bad recipient address syntax");
     CheckState st = check_state(s);
     st.recipient = addr.address;
-    if (apply_check(server, s, server.restrictions->check_vrfy(st))) return Outcome::error;
+    if (!server.standalone && apply_check(server, s, server.restrictions->check_vrfy(st))) return Outcome::error;
     reply(server, s, fmt::format("252 2.0.0 {}", arg));
     return Outcome::ok;
 }
@@ -218,6 +218,10 @@ Outcome cmd_etrn(Server& server, Session& s, const std::vector<Token>& args) {
     std::string_view site = args.front().text;
     if (!site.empty() && (site.front() == '@' || site.front() == '#')) site.remove_prefix(1);
     if (!valid_etrn_site(site)) return fail(server, s, "501 Error: invalid parameter syntax");
+    if (server.standalone) {
+        util::msg_warn("do not use ETRN in \"sendmail -bs\" mode");
+        return fail(server, s, "458 Unable to queue messages");
+    }
     CheckState st = check_state(s);
     st.etrn_domain = std::string(site);
     if (apply_check(server, s, server.restrictions->check_etrn(st))) return Outcome::error;

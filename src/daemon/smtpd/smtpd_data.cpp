@@ -77,6 +77,7 @@ std::vector<std::string> received_lines(Server& server, Session& s) {
 void start_content(Server& server, Session& s) {
     const Settings& cfg = server.settings;
     const MessageActions& actions = server.restrictions->actions();
+    s.cleanup_status = 0;   // a new message: an earlier one's size error is gone
     if (s.proxy) {
         // A before-queue filter gets the PREPEND headers and our Received:
         // header as content (none when XFORWARD says we are a filter's
@@ -205,7 +206,7 @@ Outcome finish_message(Server& server, Session& s, bool bdat) {
     CheckState st = check_state(s);
     st.where = "END-OF-MESSAGE";
     st.message_size = s.act_size;
-    CheckResult eod = server.restrictions->check_eod(st);
+    CheckResult eod = server.standalone ? CheckResult{} : server.restrictions->check_eod(st);
     if (eod.rejected()) {
         for (const auto& line : eod.log) util::msg_info_text(line);
         reset_transaction(server, s);
@@ -306,7 +307,9 @@ Outcome cmd_data(Server& server, Session& s, const std::vector<Token>& args) {
     if (s.bdat_active || s.bdat_failed) return fail(server, s, "503 5.5.1 Error: DATA after BDAT");
     if (auto e = need_recipients(s); !e.empty()) return fail(server, s, e);
     if (!args.empty()) return fail(server, s, "501 5.5.4 Syntax: DATA");
-    if (apply_check(server, s, server.restrictions->check_data(check_state(s)))) return Outcome::error;
+    // (The stand-alone server of sendmail -bs applies no restrictions.)
+    if (!server.standalone && apply_check(server, s, server.restrictions->check_data(check_state(s))))
+        return Outcome::error;
     if (s.proxy) {   // smtpd_proxy.cpp: the filter must answer DATA with 354
         if (auto refused = proxy_data(server, s, s.command_line); !refused.empty()) return fail(server, s, refused);
     }
@@ -428,8 +431,19 @@ Outcome cmd_bdat(Server& server, Session& s, const std::vector<Token>& args) {
         s.data_bytes = 0;
         if (!skip()) return Outcome::error;
         fail(server, s, text);
-        if (last) reset_transaction(server, s);
-        else s.bdat_failed = true;
+        if (last) {
+            // The reference resets the mail transaction but not its
+            // recipient count: a later message's Received: header then
+            // names no single recipient.
+            int count = s.rcpt_count, overshoot = s.rcpt_overshoot;
+            std::string recipient = s.recipient;
+            reset_transaction(server, s);
+            s.rcpt_count = count;
+            s.rcpt_overshoot = overshoot;
+            s.recipient = std::move(recipient);
+        } else {
+            s.bdat_failed = true;
+        }
         return Outcome::error;
     };
     if (count == 0 && !last) {
@@ -452,7 +466,7 @@ Outcome cmd_bdat(Server& server, Session& s, const std::vector<Token>& args) {
         return refuse("552 5.3.4 Chunk exceeds message size limit");
     }
     if (!s.bdat_active) {
-        CheckResult data_check = server.restrictions->check_data(check_state(s));
+        CheckResult data_check = server.standalone ? CheckResult{} : server.restrictions->check_data(check_state(s));
         if (data_check.hangup) {
             apply_check(server, s, data_check);
             return Outcome::error;

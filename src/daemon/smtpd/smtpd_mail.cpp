@@ -13,6 +13,8 @@
 #include "daemon/smtpd/smtpd_anvil.h"
 #include "daemon/smtpd/smtpd_proxy.h"
 
+#include "config/mail_params.h"
+#include "ipc/command_runner.h"
 #include "ipc/services.h"
 #include "mail/address_quote.h"
 #include "queue/record.h"
@@ -24,6 +26,7 @@
 #include <fmt/core.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 namespace pf::smtpd {
 
@@ -134,10 +137,40 @@ std::string printable(std::string_view text) {
     return out;
 }
 
+// sendmail -bs: the stand-alone server pipes the message through
+// postdrop (smtpd_sink.h); postdrop adds the arrival time itself, and
+// smtpd sends only the sender and the body encoding before the
+// recipients (no DSN envelope, rewrite context or client attributes, as
+// the reference's stand-alone server). A postdrop that does not start is
+// fatal, as for the reference.
+bool open_postdrop(Server& server, Session& s) {
+    const config::Config& config = *server.config;
+    std::vector<std::string> argv{config.get("command_directory") + "/postdrop"};
+    std::string command = argv.front();
+    if (util::msg_verbose) {
+        argv.emplace_back("-v");
+        command += " -v";
+    }
+    std::vector<std::string> exported;
+    const std::string export_list = config.get("export_environment");
+    for (auto word : util::split_tokens(export_list, " \t\r\n,")) exported.emplace_back(word);
+    auto opened = PostdropClient::open(argv, ipc::command_environment(exported, environ));
+    if (!opened) util::msg_fatal("unable to execute {}", command);
+    s.cleanup.emplace(std::move(*opened));
+    s.queue_id = s.cleanup->queue_id();
+    s.arrival_time = std::time(nullptr);
+    auto& c = *s.cleanup;
+    (void)c.write(rec::kFrom, s.sender);
+    if (!s.encoding.empty()) (void)c.write_attr("encoding", s.encoding);
+    util::msg_info("{}: client={}", s.queue_id, s.namaddr);
+    return true;
+}
+
 // Opens the cleanup stream and writes the envelope head the reference's
 // smtpd writes: arrival time, log_ident, rewrite_context, DSN envelope
 // attributes, the sender, the body encoding and the client attributes.
 bool open_cleanup(Server& server, Session& s) {
+    if (server.standalone) return open_postdrop(server, s);
     unsigned flags = server.cleanup_flags;
     if (s.smtputf8) flags |= ipc::kCleanupSmtputf8;
     auto opened = ipc::CleanupClient::open(server.settings.queue_directory, server.settings.cleanup_service, flags);
@@ -155,7 +188,7 @@ bool open_cleanup(Server& server, Session& s) {
     (void)c.write_attr("log_ident", s.xforward.used && !s.xforward.ident.empty() ? s.xforward.ident : s.queue_id);
     (void)c.write_attr("rewrite_context",
                        s.xforward.used && !s.xforward.domain.empty() ? s.xforward.domain : s.rewrite_context);
-    sasl_cleanup_attributes(s, c);   // smtpd_sasl.cpp
+    sasl_cleanup_attributes(s, *c.cleanup());   // smtpd_sasl.cpp
     if (!s.dsn_envid.empty()) (void)c.write_attr("envelope_id", s.dsn_envid);
     if (s.dsn_ret) (void)c.write_attr("ret_flags", std::to_string(s.dsn_ret));
     (void)c.write(rec::kFrom, s.sender);
@@ -232,6 +265,10 @@ ExtractedAddress extract_address(Server& server, const Session& s, std::string_v
         return out;
     };
     if (!bracketed && has_unquoted_blank(external)) return illegal();
+    // strict_rfc821_envelopes: MAIL FROM and RCPT TO need <address>.
+    bool strict = s.where != "VRFY" && server.config &&
+                  config::parse_bool_value(server.config->get("strict_rfc821_envelopes")).value_or(false);
+    if (strict && arg.substr(0, 1) != "<") return illegal();
     // A source route "@a,@b:" is dropped.
     if (!external.empty() && external.front() == '@') {
         auto colon = external.find(':');
@@ -243,8 +280,10 @@ ExtractedAddress extract_address(Server& server, const Session& s, std::string_v
         if (!allow_empty) return illegal();
         return out;
     }
+    if (strict && out.address.front() == '@') return illegal();
     if (has_unquoted_blank(external)) return illegal();
-    if (server.rewrite) {
+    // (trivial-rewrite's verdict is not asked for by the stand-alone server)
+    if (server.rewrite && !server.standalone) {
         auto resolved = server.rewrite->resolve(s.sender, out.address);
         if (resolved && resolved->is_error()) return illegal();
     }
@@ -266,7 +305,10 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
     std::string encoding, envid;
     int ret = 0;
     bool smtputf8 = false;
-    std::uint64_t size = 0;
+    // A SIZE= value sticks until the transaction is reset (RSET, the end
+    // of a message, a refused sender), as the reference's: a MAIL refused
+    // for its SIZE= makes the next MAIL without one refused too.
+    std::uint64_t size = s.declared_size;
     for (std::size_t i = *first_param; i < args.size(); ++i) {
         auto p = smtp::parse_esmtp_param(args[i].text);
         if (p.has_value && util::iequals(p.keyword, "BODY")) {
@@ -281,6 +323,7 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
             if (!n || *n > static_cast<std::uint64_t>(INT64_MAX))
                 return fail(server, s, "552 5.3.4 Message size exceeds file system imposed limit");
             size = *n;
+            s.declared_size = size;
         } else if (!p.has_value && util::iequals(p.keyword, "SMTPUTF8") && cfg.smtputf8_enable &&
                    !(s.ehlo_discard_mask & kSmtputf8)) {
             smtputf8 = true;
@@ -317,15 +360,18 @@ Outcome cmd_mail(Server& server, Session& s, const std::vector<Token>& args) {
         s.sender.clear();
         return Outcome::error;
     }
-    if (apply_check(server, s, server.restrictions->check_mail(st))) {
+    // (The stand-alone server of sendmail -bs checks the size only.)
+    if (!server.standalone && apply_check(server, s, server.restrictions->check_mail(st))) {
         s.sender.clear();
+        s.declared_size = 0;
         server.restrictions->reset_transaction();
         return Outcome::error;
     }
     // local_header_rewrite_clients decides how cleanup rewrites this
     // transaction's headers ("local" or "remote"); a table error refuses MAIL.
-    if (apply_check(server, s, server.restrictions->check_rewrite(st, s.rewrite_context))) {
+    if (!server.standalone && apply_check(server, s, server.restrictions->check_rewrite(st, s.rewrite_context))) {
         s.sender.clear();
+        s.declared_size = 0;
         server.restrictions->reset_transaction();
         return Outcome::error;
     }
@@ -419,7 +465,7 @@ Outcome cmd_rcpt(Server& server, Session& s, const std::vector<Token>& args) {
     }
     CheckState st = check_state(s);
     st.recipient = addr.address;
-    if (apply_check(server, s, server.restrictions->check_rcpt(st))) return Outcome::error;
+    if (!server.standalone && apply_check(server, s, server.restrictions->check_rcpt(st))) return Outcome::error;
     if (proxy_enabled(server)) return proxy_rcpt(server, s, addr.address);   // smtpd_proxy.cpp
     if (!s.cleanup) {
         if (!open_cleanup(server, s)) return fail(server, s, "451 4.3.0 Error: queue file write error");

@@ -11,6 +11,7 @@
 #include "daemon/smtpd/smtpd_sasl.h"
 
 #include "daemon/smtpd/smtpd_anvil.h"
+#include "daemon/smtpd/smtpd_stdio.h"
 
 #include "mail/address_hostaddr.h"
 #include "mail/mail_date.h"
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 
 namespace pf::smtpd {
 
@@ -318,7 +320,9 @@ void reply(Server& server, Session& s, std::string_view text) {
     // the TLS close_notify, smtpd_tls.cpp).
     if (s.want_quit) {
         smtpd_tls_stop(server, s);
-        ::shutdown(s.stream.fd(), SHUT_WR);
+        // (-S on stdin: the replies still wait in StdioTransport; they go
+        // out at the end of the session.)
+        if (s.stream.fd() != 0) ::shutdown(s.stream.fd(), SHUT_WR);
     }
 }
 
@@ -400,6 +404,11 @@ void reset_transaction(Server& server, Session& s) {
 
 void greet_client(Server& server, Session& s) {
     s.access_denied = false;
+    // The stand-alone server (sendmail -bs) applies no client check.
+    if (server.standalone) {
+        reply(server, s, fmt::format("220 {}", server.settings.banner));
+        return;
+    }
     // anvil: connection count and rate limits (also for the client that
     // XCLIENT names); a 421 replaces the greeting.
     if (!anvil_connect(server, s)) return;
@@ -422,12 +431,27 @@ void greet_client(Server& server, Session& s) {
 void smtpd_session(Server& server, int fd) {
     const Settings& cfg = server.settings;
     Session s(fd, cfg.timeout);
+    // sendmail -bs: commands on stdin (fd), replies on stdout.
+    std::optional<StdioTransport> stdio;
+    if (fd == 0) {
+        stdio.emplace(0, 1);
+        s.stream.set_transport(&*stdio);
+    }
     for (const auto& c : kCommands) s.counts.push_back(CommandCount{c.name});
     lookup_peer(server, s, fd);
     s.namaddr = make_namaddr(s);
     util::msg_info("connect from {}", s.namaddr);
     ehlo_discard_setup(server, s);   // smtpd_commands.cpp
     server.restrictions->begin_session();
+    // A client that talks before the greeting has violated the protocol:
+    // logged once as pipelining "after CONNECT", as the reference checks
+    // first thing (before the SASL set-up and the greeting). Not for the
+    // stand-alone server nor on a wrapper-mode TLS port.
+    if (!server.standalone && !cfg.tls.wrappermode && s.stream.input_pending()) {
+        s.ill_pipelining = true;
+        util::msg_info("improper command pipelining after {} from {}: {}", s.where, s.namaddr,
+                       escape_for_log(s.stream.peek_buffered(100)));
+    }
     sasl_connect(server, s);   // smtpd_sasl.cpp: SASL state, before the greeting
 
     // Greeting (smtpd_delay_reject=no client rejects come through check_client).
@@ -541,7 +565,7 @@ void smtpd_session(Server& server, int fd) {
         // Input that arrived before our reply to a command after which the
         // client must wait, or to any command outside an ESMTP session (a
         // known command: an unknown one is not checked).
-        if (!s.ill_pipelining && (cmd->last || !util::iequals(s.protocol, "ESMTP")) && s.stream.input_pending()) {
+        if (!server.standalone && !s.ill_pipelining && (cmd->last || !util::iequals(s.protocol, "ESMTP")) && s.stream.input_pending()) {
             s.ill_pipelining = true;
             std::string pending = s.stream.peek_buffered(100);  // the reference shows at most 100 bytes
             util::msg_info("improper command pipelining after {} from {}: {}", upper(cmd->name), s.namaddr,
@@ -570,6 +594,7 @@ void smtpd_session(Server& server, int fd) {
     reset_transaction(server, s);
     server.restrictions->end_session();
     util::msg_info("disconnect from {}{}", s.namaddr, counters_text(s));
+    if (stdio) (void)stdio->flush(cfg.timeout);
 }
 
 }  // namespace pf::smtpd

@@ -24,6 +24,11 @@ struct Server {
     std::unique_ptr<Restrictions> restrictions;
     std::unique_ptr<ipc::RewriteClient> rewrite;
     unsigned cleanup_flags = 0;   // receive_override_options applied
+    // sendmail -bs: the stand-alone server on stdin/stdout, run by a user
+    // other than mail_owner (smtpd.cpp). No restrictions, anvil, XCLIENT,
+    // XFORWARD, TLS or before-queue filter; messages go through postdrop
+    // (smtpd_sink.h).
+    bool standalone = false;
 };
 
 // One word of a command line, as the reference's tokenizer gives it.

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "daemon/smtpd/smtpd_check_namadr.h"
+#include "daemon/smtpd/smtpd_sink.h"
 #include "ipc/cleanup_client.h"
 #include "smtp/smtp_stream.h"
 #include "daemon/smtpd/smtpd_tls.h"   // TlsSettings, tls::Session
@@ -139,7 +140,7 @@ struct Session {
     int dsn_ret = 0;
     bool smtputf8 = false;
     std::uint64_t declared_size = 0;
-    std::optional<ipc::CleanupClient> cleanup;
+    std::optional<MessageSink> cleanup;   // cleanup or postdrop (smtpd_sink.h)
     // smtpd_proxy_filter (smtpd_proxy.cpp): the client's MAIL FROM line as
     // received, and the filter connection that replaces the cleanup stream.
     std::string proxy_mail;

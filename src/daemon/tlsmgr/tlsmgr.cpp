@@ -26,11 +26,12 @@
 #include "dict/dict_registry.h"
 #include "ipc/attr.h"
 #include "ipc/mail_server.h"
+#include "ipc/request_server.h"
 #include "tls/tls_log.h"
 #include "util/msg.h"
+#include "util/privileges.h"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/time.h>
 #include <vector>
@@ -55,7 +57,6 @@ struct State {
     std::vector<tlsmgr::CacheSlot> slots;
     std::vector<dict::DictPtr> tables;
     std::unique_ptr<tlsmgr::TlsmgrService> service;
-    std::map<int, std::string> buffers;
     tlsmgr::PrngExchange exch;
     tlsmgr::EntropySource source;
     int rand_bytes = 32;
@@ -122,23 +123,6 @@ int time_param(const config::Config& cfg, const char* name) {
     return *v;
 }
 
-// Runs f with mail_owner's effective ids when we are root.
-template <typename F>
-void as_mail_owner(const config::Config& cfg, F f) {
-    uid_t saved_uid = ::geteuid();
-    gid_t saved_gid = ::getegid();
-    bool switched = false;
-    if (saved_uid == 0) {
-        std::string owner = cfg.get("mail_owner");
-        if (struct passwd* pw = ::getpwnam(owner.c_str())) {
-            if (::setegid(pw->pw_gid) == 0 && ::seteuid(pw->pw_uid) == 0) switched = true;
-        }
-    }
-    f();
-    if (switched && (::seteuid(saved_uid) != 0 || ::setegid(saved_gid) != 0))
-        util::msg_fatal("cannot restore root privileges");
-}
-
 void pre_init(ipc::ServerContext& ctx) {
     State& st = state();
     const config::Config& cfg = ctx.config;
@@ -160,7 +144,7 @@ void pre_init(ipc::ServerContext& ctx) {
         {"smtp", "smtp_tls_session_cache_database", "smtp_tls_session_cache_timeout", "smtp_tls_loglevel"},
         {"lmtp", "lmtp_tls_session_cache_database", "lmtp_tls_session_cache_timeout", "lmtp_tls_loglevel"},
     };
-    as_mail_owner(cfg, [&] {
+    util::run_as_user_if_root(cfg.get("mail_owner"), [&] {
         std::string exch = cfg.get("tls_random_exchange_name");
         if (!exch.empty()) st.exch = tlsmgr::PrngExchange::open(exch);
         std::map<std::string, std::string> seen;
@@ -199,33 +183,15 @@ void post_init(ipc::ServerContext& ctx) {
         if (st.slots[i].cache) cache_event(i);
 }
 
-bool on_client(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
-    State& st = state();
-    std::string& buffer = st.buffers[fd];
-    const int out_fd = fd == 0 ? 1 : fd;
-    for (;;) {
-        auto request = ipc::receive_attrs(fd, buffer, kRequestDeadline);
-        // A master wakeup ("W" and end of input) or a broken client: close.
-        if (!request) {
-            st.buffers.erase(fd);
-            return false;
-        }
-        stir_time();
-        if (!ipc::send_attrs(out_fd, st.service->handle(*request), kRequestDeadline)) {
-            st.buffers.erase(fd);
-            return false;
-        }
-        std::size_t used = 0;
-        if (!ipc::decode_attrs(buffer, used)) return true;
-    }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     ipc::ServerHooks hooks;
     hooks.pre_init = pre_init;
     hooks.post_init = post_init;
-    return ipc::run_multi_server(argc, argv, std::move(hooks), on_client);
+    ipc::RequestServer server({.deadline = kRequestDeadline}, [](int, const ipc::AttrList& request) {
+        stir_time();
+        return std::optional<ipc::AttrList>(state().service->handle(request));
+    });
+    return ipc::run_multi_server(argc, argv, std::move(hooks), server.client_handler());
 }

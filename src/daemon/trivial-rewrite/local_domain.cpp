@@ -16,10 +16,6 @@
 
 namespace pf::rewrite {
 
-using util::msg_warn;
-using util::msg_info;
-using util::msg_panic;
-
 namespace {
 
 // Canonical text of an address given as text; empty when not an address.

@@ -18,30 +18,14 @@
 #include "mail/address_idna.h"
 #include "mail/address_quote.h"
 #include "util/msg.h"
+#include "util/strings.h"
 #include "util/utf8.h"
 
 namespace pf::rewrite {
 
-using util::msg_warn;
-using util::msg_info;
-using util::msg_panic;
-
-using mail::AddressToken;
-using mail::TokenKind;
-using mail::TokenList;
-
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
+using util::iequals;
 
 bool listed(const std::unique_ptr<mail::DomainList>& l, std::string_view d) {
     return l && l->match(d) == mail::DomainMatch::yes;

@@ -10,14 +10,6 @@
 
 namespace pf::rewrite {
 
-using util::msg_warn;
-using util::msg_info;
-using util::msg_panic;
-
-using mail::AddressToken;
-using mail::TokenKind;
-using mail::TokenList;
-
 namespace {
 
 void append_scanned(TokenList& l, std::string_view text) {

@@ -13,10 +13,6 @@
 
 namespace pf::rewrite {
 
-using util::msg_warn;
-using util::msg_info;
-using util::msg_panic;
-
 namespace {
 
 void update_entry(std::string_view new_transport, std::string_view new_nexthop, std::string_view rcpt_domain,

@@ -14,6 +14,7 @@
 #include "mail/address_domain_list.h"
 #include "mail/address_maps.h"
 #include "mail/address_token.h"
+#include "util/msg.h"
 
 #include <memory>
 #include <optional>
@@ -22,6 +23,14 @@
 #include <vector>
 
 namespace pf::rewrite {
+
+// The names every trivial-rewrite file uses unqualified.
+using util::msg_info;
+using util::msg_panic;
+using util::msg_warn;
+using mail::AddressToken;
+using mail::TokenKind;
+using mail::TokenList;
 
 // The rewrite contexts: "local" uses myorigin/mydomain, "remote" uses
 // remote_header_rewrite_domain for both.

@@ -25,11 +25,11 @@
 #include "dict/dict_registry.h"
 #include "ipc/attr.h"
 #include "ipc/mail_server.h"
+#include "ipc/request_server.h"
 #include "util/msg.h"
+#include "util/privileges.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +38,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -52,7 +53,6 @@ struct State {
     dict::DictPtr table;
     std::unique_ptr<verify::VerifyCache> cache;
     std::unique_ptr<verify::VerifyService> service;
-    std::map<int, std::string> buffers;
     std::string queue_directory;
     std::string map_name;   // as configured: "btree:/path" without the suffix
     std::string sender;
@@ -93,40 +93,15 @@ dict::DictPtr open_cache(const config::Config& cfg) {
     std::string map = cfg.get("address_verify_map");
     const dict::Flags flags = dict::kDupReplace | dict::kSync | dict::kLock;
     if (map.empty()) map = "internal:verify";
-    uid_t saved_uid = ::geteuid();
-    gid_t saved_gid = ::getegid();
-    bool switched = false;
-    if (saved_uid == 0) {
-        std::string owner = cfg.get("mail_owner");
-        if (struct passwd* pw = ::getpwnam(owner.c_str())) {
-            if (::setegid(pw->pw_gid) == 0 && ::seteuid(pw->pw_uid) == 0) switched = true;
-        }
-    }
-    // The reference creates the file world-readable whatever master's umask.
-    mode_t saved_mask = ::umask(022);
-    auto table = dict::open(map, O_CREAT | O_RDWR, flags);
-    ::umask(saved_mask);
-    if (switched) {
-        if (::seteuid(saved_uid) != 0 || ::setegid(saved_gid) != 0) util::msg_fatal("cannot restore root privileges");
-    }
+    dict::OpenResult table = std::unexpected(dict::Error{});
+    util::run_as_user_if_root(cfg.get("mail_owner"), [&] {
+        // The reference creates the file world-readable whatever master's umask.
+        mode_t saved_mask = ::umask(022);
+        table = dict::open(map, O_CREAT | O_RDWR, flags);
+        ::umask(saved_mask);
+    });
     if (!table) util::msg_fatal("{}", table.error().text);
     return std::move(*table);
-}
-
-bool on_client(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
-    State& st = state();
-    std::string& buffer = st.buffers[fd];
-    const int out_fd = fd == 0 ? 1 : fd;
-    for (;;) {
-        auto request = ipc::receive_attrs(fd, buffer, kRequestDeadline);
-        if (!request || !ipc::send_attrs(out_fd, st.service->handle(*request), kRequestDeadline)) {
-            st.buffers.erase(fd);
-            return false;
-        }
-        std::size_t used = 0;
-        if (!ipc::decode_attrs(buffer, used)) return true;
-    }
 }
 
 }  // namespace
@@ -186,5 +161,8 @@ int main(int argc, char** argv) {
                 ipc::server_add_timer(static_cast<int>(due), cleanup_timer);
         }
     };
-    return ipc::run_multi_server(argc, argv, std::move(hooks), on_client);
+    ipc::RequestServer server({.deadline = kRequestDeadline}, [](int, const ipc::AttrList& request) {
+        return std::optional<ipc::AttrList>(state().service->handle(request));
+    });
+    return ipc::run_multi_server(argc, argv, std::move(hooks), server.client_handler());
 }

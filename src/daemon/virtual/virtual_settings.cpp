@@ -87,15 +87,7 @@ VirtualSettings VirtualSettings::from_config(const config::Config& c) {
     if (::gethostname(host, sizeof(host) - 1) == 0) s.hostname = host;
     s.find_ctx.recipient_delimiter = c.get("recipient_delimiter");
     s.find_ctx.myorigin = c.get("myorigin");
-    std::vector<std::string> local_domains;
-    const std::string mydestination = c.get("mydestination");  // outlives the words
-    for (std::string_view d : util::split_tokens(mydestination, ", \t\r\n"))
-        local_domains.push_back(util::to_lower(d));
-    s.find_ctx.is_local = [local_domains](std::string_view domain) {
-        for (const std::string& d : local_domains)
-            if (util::iequals(d, domain)) return true;
-        return false;
-    };
+    s.find_ctx.is_local = mail::mydestination_test(c.get("mydestination"));
     return s;
 }
 

@@ -66,8 +66,14 @@ int wait_exit(pid_t pid) {
     return -1;
 }
 
+// The socket file appears at bind(), a moment before listen(): a refused
+// connection is tried again for up to 4 s.
 std::string ask(const std::string& path, const AttrList& request) {
     auto conn = connect_unix(path, 5);
+    for (int i = 0; i < 400 && !conn && conn.error().find("refused") != std::string::npos; ++i) {
+        ::usleep(10000);
+        conn = connect_unix(path, 5);
+    }
     if (!conn) return "connect: " + conn.error();
     if (!conn->send(request, 5)) return "send failed";
     auto reply = conn->receive(5);

@@ -3,6 +3,7 @@
 #include "ipc/verify_client.h"
 
 #include "ipc/attr.h"
+#include "private_service_fixture.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -18,27 +19,9 @@
 namespace pf::ipc {
 namespace {
 
-class VerifyClientTest : public ::testing::Test {
+class VerifyClientTest : public PrivateServiceFixture {
 protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/verify-client-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        std::filesystem::create_directory(dir_ + "/private");
-        listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        ASSERT_GE(listen_fd_, 0);
-        sockaddr_un sun{};
-        sun.sun_family = AF_UNIX;
-        std::string path = dir_ + "/private/verify";
-        std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path.c_str());
-        ASSERT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&sun), sizeof(sun)), 0);
-        ASSERT_EQ(::listen(listen_fd_, 4), 0);
-    }
-    void TearDown() override {
-        if (server_.joinable()) server_.join();
-        ::close(listen_fd_);
-        std::filesystem::remove_all(dir_);
-    }
+    VerifyClientTest() : PrivateServiceFixture("verify-client", "verify") {}
     // Serves one request with a fixed reply; remembers the request.
     void serve(AttrList reply) {
         server_ = std::thread([this, reply] {
@@ -51,9 +34,6 @@ protected:
             ::close(fd);
         });
     }
-    std::string dir_;
-    int listen_fd_ = -1;
-    std::thread server_;
     AttrList request_;
 };
 

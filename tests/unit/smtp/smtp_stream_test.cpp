@@ -1,13 +1,16 @@
 // Unit tests of smtp/smtp_stream: bounded line reads (cut and skipped
 // remainders), line-ending classification, BDAT byte counts, pending-input
-// detection and the read time limit, over a socketpair.
+// detection and the read time limit (socket limit or poll), writes that
+// wait for room, over a socketpair (and a pipe).
 #include "smtp/smtp_stream.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 
 namespace pf::smtp {
 namespace {
@@ -79,6 +82,65 @@ TEST_F(SmtpStreamTest, Timeout) {
     auto r = s.read_line(2048, true);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), StreamError::kTimeout);
+}
+
+// Without a socket time limit (a non-blocking descriptor) the read polls
+// for the rest of the limit instead.
+TEST_F(SmtpStreamTest, NonBlockingDescriptorReadsAndTimesOut) {
+    ASSERT_EQ(fcntl(fds_[0], F_SETFL, fcntl(fds_[0], F_GETFL) | O_NONBLOCK), 0);
+    SmtpStream s(fds_[0], 1);
+    send("EHLO x\r\n");
+    auto line = s.read_line(2048, true);
+    ASSERT_TRUE(line);
+    EXPECT_EQ(line->text, "EHLO x");
+    auto r = s.read_line(2048, true);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), StreamError::kTimeout);
+}
+
+// A changed limit applies to the next read; data already there is read
+// at once.
+TEST_F(SmtpStreamTest, ChangedTimeoutAndWaitingData) {
+    SmtpStream s(fds_[0], 1);
+    send("one\r\n");
+    ASSERT_TRUE(s.read_line(2048, true));
+    s.set_timeout(2);
+    send("two\r\n");
+    auto line = s.read_line(2048, true);
+    ASSERT_TRUE(line);
+    EXPECT_EQ(line->text, "two");
+}
+
+// Output larger than the socket buffer: written as far as it goes, then
+// waited for (poll) while the peer drains it.
+TEST_F(SmtpStreamTest, FlushWaitsWhileTheBufferIsFull) {
+    SmtpStream s(fds_[0], 10);
+    std::string big(4 << 20, 'x');
+    s.write(big);
+    std::size_t got = 0;
+    std::thread reader([&] {
+        char buf[65536];
+        ssize_t n;
+        while (got < big.size() && (n = ::read(fds_[1], buf, sizeof buf)) > 0) got += static_cast<std::size_t>(n);
+    });
+    auto r = s.flush();
+    reader.join();
+    EXPECT_TRUE(r);
+    EXPECT_EQ(got, big.size());
+}
+
+// Not a socket (a pipe): written with write(2).
+TEST(SmtpStreamPipe, FlushToAPipe) {
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    SmtpStream s(p[1], 5);
+    s.write("220 ready\r\n");
+    EXPECT_TRUE(s.flush());
+    char buf[64];
+    ssize_t n = ::read(p[0], buf, sizeof buf);
+    EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n > 0 ? n : 0)), "220 ready\r\n");
+    close(p[0]);
+    close(p[1]);
 }
 
 TEST_F(SmtpStreamTest, ExactBytesAndPending) {

@@ -101,6 +101,41 @@ TEST(EventLoopTest, EpollFdReadableUnwatchAndOrder) {
     for (int fd : {a[0], a[1], b[0], b[1]}) ::close(fd);
 }
 
+// A descriptor watched "exclusive" (listening sockets shared between
+// processes) still calls back, whether watched before or after epoll
+// starts, and may be unwatched and watched again.
+TEST(EventLoopTest, EpollExclusiveWatch) {
+    EventLoop loop;
+    loop.use_epoll();
+    int a[2], b[2];
+    ASSERT_EQ(::pipe(a), 0);
+    ASSERT_EQ(::pipe(b), 0);
+    int hits_a = 0, hits_b = 0;
+    loop.watch_fd_exclusive(a[0], [&] {
+        char c;
+        if (::read(a[0], &c, 1) == 1) ++hits_a;
+    });
+    ASSERT_EQ(::write(a[1], "x", 1), 1);
+    loop.run_once(1000ms);
+    EXPECT_EQ(hits_a, 1);
+    loop.watch_fd_exclusive(b[0], [&] {
+        char c;
+        if (::read(b[0], &c, 1) == 1) ++hits_b;
+    });
+    ASSERT_EQ(::write(b[1], "y", 1), 1);
+    loop.run_once(1000ms);
+    EXPECT_EQ(hits_b, 1);
+    loop.unwatch_fd(a[0]);
+    loop.watch_fd(a[0], [&] {
+        char c;
+        if (::read(a[0], &c, 1) == 1) hits_a += 10;
+    });
+    ASSERT_EQ(::write(a[1], "z", 1), 1);
+    loop.run_once(1000ms);
+    EXPECT_EQ(hits_a, 11);
+    for (int fd : {a[0], a[1], b[0], b[1]}) ::close(fd);
+}
+
 TEST(EventLoopTest, EpollTimersAndMaxWait) {
     EventLoop loop;
     loop.use_epoll();

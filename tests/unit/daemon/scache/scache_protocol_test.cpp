@@ -6,6 +6,8 @@
 #include "ipc/attr.h"
 #include "ipc/scache_client.h"
 
+#include "../../ipc/private_service_fixture.h"
+
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -21,27 +23,9 @@
 namespace pf::scache {
 namespace {
 
-class ScacheProtocolTest : public ::testing::Test {
+class ScacheProtocolTest : public ipc::PrivateServiceFixture {
 protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/scache-proto-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        std::filesystem::create_directory(dir_ + "/private");
-        listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        ASSERT_GE(listen_fd_, 0);
-        sockaddr_un sun{};
-        sun.sun_family = AF_UNIX;
-        std::string path = dir_ + "/private/scache";
-        std::snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path.c_str());
-        ASSERT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&sun), sizeof(sun)), 0);
-        ASSERT_EQ(::listen(listen_fd_, 4), 0);
-    }
-    void TearDown() override {
-        if (server_.joinable()) server_.join();
-        ::close(listen_fd_);
-        std::filesystem::remove_all(dir_);
-    }
+    ScacheProtocolTest() : PrivateServiceFixture("scache-proto", "scache") {}
     // Serves one client connection until it goes away (bounded: 10 s of
     // silence ends it too).
     void serve_one() {
@@ -58,9 +42,6 @@ protected:
         });
     }
 
-    std::string dir_;
-    int listen_fd_ = -1;
-    std::thread server_;
     Service service_{2, 5};
 };
 

@@ -3,7 +3,9 @@
 // files that are not listed, and the reference's handling of damaged files.
 #include "daemon/showq/showq_report.h"
 
+#include "mail/address_quote.h"
 #include "queue/record.h"
+#include "util/utf8.h"
 #include "util/msg.h"
 
 #include <gtest/gtest.h>
@@ -233,6 +235,26 @@ TEST_F(ShowqReportTest, TruncatedFileEndsItsListingOnly) {
     EXPECT_EQ(out.find("r1@x"), std::string::npos);
     EXPECT_NE(out.find("g1@x"), std::string::npos);
     EXPECT_EQ(out.back(), '\0');
+}
+
+// The shortcut for plain addresses lists every address as the general
+// path (quote the local-part, then make it printable) does.
+TEST_F(ShowqReportTest, AddressesListedAsQuotedAndPrintable) {
+    const std::vector<std::string> addresses = {
+        "plain@example.org", "a@b@example.org", ".lead@x", "trail.@x", "dou..ble@x", "a b@x", "q\"uote@x",
+        "@route,@r2:user@x", "@nocolon@x", "bare", "x@d\x01main", "tab\t@x", "ok.dots.here@x", "8bit\xc3\xa9@x",
+        "del\x7f@x", "paren(x)@y", "brack[x]@y", "colon:x@y", "semi;x@y", "comma,x@y", "angle<x>@y", "back\\x@y",
+        "plus+tag@x", "x@", "@"};
+    std::vector<std::pair<char, std::string>> rcpts;
+    for (const auto& a : addresses) rcpts.emplace_back('R', a);
+    write_file("hold", "ADDR1", message("s@x", rcpts));
+    std::string out = listing();
+    for (const auto& a : addresses) {
+        std::string listed = pf::util::printable(pf::mail::quote_822_local(a), settings_.utf8);
+        EXPECT_NE(out.find(std::string("recipient\0", 10) + listed + std::string("\0reason\0\0", 9)),
+                  std::string::npos)
+            << a;
+    }
 }
 
 TEST_F(ShowqReportTest, WriterFailureStopsTheScan) {

@@ -5,6 +5,7 @@
 #include "daemon/smtp/smtp_cache.h"
 #include "daemon/smtp/smtp_session.h"
 #include "daemon/smtp/smtp_settings.h"
+#include "smtp_peer_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -19,54 +20,13 @@
 namespace pf::smtp_agent {
 namespace {
 
-// A peer that answers every command with 250 (354 to DATA, 221 to QUIT,
-// rset to RSET) and records what it read; greets only when asked to.
-struct CachePeer {
-    bool greet = true;
-    std::string rset = "250 2.0.0 Ok";
-    bool close_at_once = false;
-    std::string received;
-
-    void run(int fd) {
-        auto say = [&](const std::string& s) { (void)!::write(fd, (s + "\r\n").data(), s.size() + 2); };
-        if (close_at_once) return;
-        if (greet) say("220 test ESMTP");
-        std::string buf;
-        bool in_data = false;
-        char c;
-        while (::read(fd, &c, 1) == 1) {
-            buf += c;
-            if (c != '\n') continue;
-            received += buf;
-            std::string line = buf.substr(0, buf.size() - 2);
-            buf.clear();
-            if (in_data) {
-                if (line == ".") {
-                    in_data = false;
-                    say("250 2.0.0 queued");
-                }
-                continue;
-            }
-            std::string verb = line.substr(0, 4);
-            if (verb == "EHLO") say("250-test\r\n250-PIPELINING\r\n250 8BITMIME");
-            else if (verb == "DATA") {
-                say("354 go");
-                in_data = true;
-            } else if (verb == "RSET") say(rset);
-            else if (verb == "QUIT") {
-                say("221 bye");
-                return;
-            } else say("250 Ok");
-        }
-    }
-};
-
-SmtpSettings test_settings() {
-    SmtpSettings s;
-    s.helo_name = "client.example";
-    s.helo_timeout = s.mail_timeout = s.rcpt_timeout = s.data_init_timeout = s.data_done_timeout = 5;
-    s.data_xfer_timeout = s.quit_timeout = s.rset_timeout = 5;
-    return s;
+// The peer of these tests: a plain EHLO, 250 to RCPT and RSET.
+ScriptedPeer cache_peer() {
+    ScriptedPeer p;
+    p.ehlo = "250-test\r\n250-PIPELINING\r\n250 8BITMIME";
+    p.rcpt = "250 Ok";
+    p.replies["RSET"] = "250 2.0.0 Ok";
+    return p;
 }
 
 SessionMessage one_message() {
@@ -90,34 +50,26 @@ struct Outcome {
 };
 
 // mode: 0 new session; 1 resumed session; 2 resumed, RSET probe only.
-Outcome converse(CachePeer peer, int mode, long expire_time, int count_limit, int reuse_count = 0) {
-    std::signal(SIGPIPE, SIG_IGN);
-    int sv[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    std::thread server([&] {
-        peer.run(sv[1]);
-        ::close(sv[1]);
-    });
-    SmtpSettings settings = test_settings();
-    SessionPeer sp{"mx.example", "192.0.2.1", 25, false};
-    SmtpSession session(settings, sp, sv[0]);
+Outcome converse(ScriptedPeer peer, int mode, long expire_time, int count_limit, int reuse_count = 0) {
     Outcome out;
-    if (mode == 0) {
-        session.allow_caching(expire_time, count_limit);
-    } else {
-        SessionResume r;
-        r.features.flags = smtp::kFeaturePipelining;
-        r.expire_time = expire_time;
-        r.reuse_count = reuse_count;
-        session.resume(r, count_limit);
-        out.probe = session.rset_probe();
-    }
-    if (mode != 2 && out.probe) out.result = session.deliver(one_message());
-    out.cacheable = session.cacheable();
-    out.reuse_count = session.reuse_count();
-    ::shutdown(sv[0], SHUT_RDWR);
-    server.join();
-    ::close(sv[0]);
+    converse_with(peer, [&](int fd) {
+        SmtpSettings settings = test_settings();
+        SessionPeer sp{"mx.example", "192.0.2.1", 25, false};
+        SmtpSession session(settings, sp, fd);
+        if (mode == 0) {
+            session.allow_caching(expire_time, count_limit);
+        } else {
+            SessionResume r;
+            r.features.flags = smtp::kFeaturePipelining;
+            r.expire_time = expire_time;
+            r.reuse_count = reuse_count;
+            session.resume(r, count_limit);
+            out.probe = session.rset_probe();
+        }
+        if (mode != 2 && out.probe) out.result = session.deliver(one_message());
+        out.cacheable = session.cacheable();
+        out.reuse_count = session.reuse_count();
+    });
     out.received = peer.received;
     return out;
 }
@@ -125,7 +77,7 @@ Outcome converse(CachePeer peer, int mode, long expire_time, int count_limit, in
 long now() { return static_cast<long>(std::time(nullptr)); }
 
 TEST(SmtpCache, CachedSessionEndsWithoutQuit) {
-    auto o = converse(CachePeer{}, 0, now() + 300, 0);
+    auto o = converse(cache_peer(), 0, now() + 300, 0);
     EXPECT_EQ(o.received,
               "EHLO client.example\r\n"
               "MAIL FROM:<sender@example.com>\r\n"
@@ -138,14 +90,14 @@ TEST(SmtpCache, CachedSessionEndsWithoutQuit) {
 }
 
 TEST(SmtpCache, ExpiredSessionSendsQuitWithTheDot) {
-    auto o = converse(CachePeer{}, 0, now() - 1, 0);
+    auto o = converse(cache_peer(), 0, now() - 1, 0);
     EXPECT_TRUE(o.received.ends_with(".\r\nQUIT\r\n")) << o.received;
     EXPECT_FALSE(o.cacheable);
 }
 
 TEST(SmtpCache, ResumedSessionProbesWithRsetAndSkipsEhlo) {
-    CachePeer p;
-    p.greet = false;
+    ScriptedPeer p = cache_peer();
+    p.greeting.clear();
     auto o = converse(p, 1, now() + 300, 0, 1);
     EXPECT_TRUE(o.probe);
     EXPECT_EQ(o.received,
@@ -159,8 +111,8 @@ TEST(SmtpCache, ResumedSessionProbesWithRsetAndSkipsEhlo) {
 }
 
 TEST(SmtpCache, ReuseCountLimitEndsTheSession) {
-    CachePeer p;
-    p.greet = false;
+    ScriptedPeer p = cache_peer();
+    p.greeting.clear();
     // Reused once before, limit 2: this is the last use.
     auto o = converse(p, 1, now() + 300, 2, 1);
     EXPECT_TRUE(o.received.ends_with(".\r\nQUIT\r\n")) << o.received;
@@ -168,9 +120,9 @@ TEST(SmtpCache, ReuseCountLimitEndsTheSession) {
 }
 
 TEST(SmtpCache, RejectedProbeDropsTheConnectionQuietly) {
-    CachePeer p;
-    p.greet = false;
-    p.rset = "421 4.4.2 go away";
+    ScriptedPeer p = cache_peer();
+    p.greeting.clear();
+    p.replies["RSET"] = "421 4.4.2 go away";
     auto o = converse(p, 2, now() + 300, 0);
     EXPECT_FALSE(o.probe);
     EXPECT_TRUE(o.result.events.empty());
@@ -178,8 +130,9 @@ TEST(SmtpCache, RejectedProbeDropsTheConnectionQuietly) {
 }
 
 TEST(SmtpCache, LostConnectionInProbeIsNotReported) {
-    CachePeer p;
-    p.close_at_once = true;
+    ScriptedPeer p = cache_peer();
+    p.greeting.clear();
+    p.close_after_greeting = true;
     auto o = converse(p, 2, now() + 300, 0);
     EXPECT_FALSE(o.probe);
     EXPECT_TRUE(o.result.events.empty());

@@ -3,6 +3,7 @@
 // events it reports with the reference's texts.
 #include "daemon/smtp/smtp_session.h"
 #include "daemon/smtp/smtp_settings.h"
+#include "smtp_peer_fixture.h"
 
 #include "config/config.h"
 
@@ -19,52 +20,7 @@
 namespace pf::smtp_agent {
 namespace {
 
-// A peer that answers each command line by its verb (or by "RCPT:<local>"),
-// records everything it reads, and answers the final dot.
-struct Peer {
-    std::string greeting = "220 test ESMTP";
-    std::string ehlo = "250-test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-8BITMIME\r\n250 DSN";
-    std::map<std::string, std::string> replies;
-    std::string dot = "250 2.0.0 queued";
-    bool close_after_greeting = false;
-    std::string received;
-
-    void run(int fd) {
-        auto say = [&](const std::string& s) { (void)!::write(fd, (s + "\r\n").data(), s.size() + 2); };
-        say(greeting);
-        if (close_after_greeting) return;
-        std::string buf;
-        bool in_data = false;
-        char c;
-        while (::read(fd, &c, 1) == 1) {
-            buf += c;
-            if (c != '\n') continue;
-            received += buf;
-            std::string line = buf.substr(0, buf.size() - 2);
-            buf.clear();
-            if (in_data) {
-                if (line == ".") {
-                    in_data = false;
-                    say(dot);
-                }
-                continue;
-            }
-            std::string verb = line.substr(0, 4);
-            if (verb == "EHLO" || verb == "LHLO") say(replies.count(verb) ? replies[verb] : ehlo);
-            else if (verb == "RCPT") {
-                std::string local = line.substr(9, line.find('@') - 9);
-                say(replies.count("RCPT:" + local) ? replies["RCPT:" + local] : "250 2.1.5 Ok");
-            } else if (verb == "DATA") {
-                std::string r = replies.count(verb) ? replies[verb] : "354 go";
-                say(r);
-                in_data = r[0] == '3';
-            } else if (verb == "QUIT") {
-                say("221 bye");
-                return;
-            } else say(replies.count(verb) ? replies[verb] : "250 Ok");
-        }
-    }
-};
+using Peer = ScriptedPeer;
 
 struct Run {
     SessionResult result;
@@ -72,22 +28,12 @@ struct Run {
 };
 
 Run converse(Peer peer, const SmtpSettings& settings, SessionMessage msg) {
-    // Either side may write after the other has gone (as the daemon, which
-    // ignores SIGPIPE too).
-    std::signal(SIGPIPE, SIG_IGN);
-    int sv[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    std::thread server([&] {
-        peer.run(sv[1]);
-        ::close(sv[1]);
-    });
-    SessionPeer sp{"mx.example", "192.0.2.1", 25, false};
-    SmtpSession session(settings, sp, sv[0]);
     Run out;
-    out.result = session.deliver(msg);
-    ::shutdown(sv[0], SHUT_RDWR);
-    server.join();
-    ::close(sv[0]);
+    converse_with(peer, [&](int fd) {
+        SessionPeer sp{"mx.example", "192.0.2.1", 25, false};
+        SmtpSession session(settings, sp, fd);
+        out.result = session.deliver(msg);
+    });
     out.received = peer.received;
     return out;
 }
@@ -104,18 +50,10 @@ SessionMessage message(std::vector<std::string> rcpts) {
     return m;
 }
 
-SmtpSettings settings() {
-    SmtpSettings s;
-    s.helo_name = "client.example";
-    s.helo_timeout = s.mail_timeout = s.rcpt_timeout = s.data_init_timeout = s.data_done_timeout = 5;
-    s.data_xfer_timeout = s.quit_timeout = s.rset_timeout = 5;
-    return s;
-}
-
 TEST(SmtpSession, PipelinedDeliveryWithDsn) {
     auto m = message({"a@x.test", "b@x.test"});
     m.recipients[0].dsn_notify = 2 | 4;  // SUCCESS, FAILURE
-    auto run = converse(Peer{}, settings(), m);
+    auto run = converse(Peer{}, test_settings(), m);
     EXPECT_EQ(run.received,
               "EHLO client.example\r\n"
               "MAIL FROM:<sender@example.com> SIZE=20\r\n"
@@ -133,7 +71,7 @@ TEST(SmtpSession, PipelinedDeliveryWithDsn) {
 TEST(SmtpSession, RecipientRejected) {
     Peer p;
     p.replies["RCPT:b"] = "550 5.1.1 unknown";
-    auto run = converse(p, settings(), message({"a@x.test", "b@x.test"}));
+    auto run = converse(p, test_settings(), message({"a@x.test", "b@x.test"}));
     ASSERT_EQ(run.result.events.size(), 2u);
     EXPECT_EQ(run.result.events[0].rcpt, 1);
     EXPECT_FALSE(run.result.events[0].ok);
@@ -147,7 +85,7 @@ TEST(SmtpSession, MailRejectedSendsRset) {
     Peer p;
     p.ehlo = "250-test\r\n250 8BITMIME";
     p.replies["MAIL"] = "553 5.1.8 bad sender";
-    auto run = converse(p, settings(), message({"a@x.test"}));
+    auto run = converse(p, test_settings(), message({"a@x.test"}));
     EXPECT_EQ(run.received, "EHLO client.example\r\nMAIL FROM:<sender@example.com>\r\nRSET\r\nQUIT\r\n");
     ASSERT_EQ(run.result.events.size(), 1u);
     EXPECT_EQ(run.result.events[0].dsn.reason,
@@ -157,13 +95,13 @@ TEST(SmtpSession, MailRejectedSendsRset) {
 TEST(SmtpSession, GreetingRefusedSkip5xx) {
     Peer p;
     p.greeting = "554 5.3.2 go away";
-    auto run = converse(p, settings(), message({"a@x.test"}));
+    auto run = converse(p, test_settings(), message({"a@x.test"}));
     ASSERT_EQ(run.result.events.size(), 1u);
     EXPECT_EQ(run.result.events[0].rcpt, -1);
     EXPECT_EQ(run.result.events[0].dsn.status, "4.3.2");
     EXPECT_EQ(run.result.events[0].dsn.reason, "host mx.example[192.0.2.1] refused to talk to me: 554 5.3.2 go away");
     EXPECT_EQ(run.received, "QUIT\r\n");
-    auto s = settings();
+    auto s = test_settings();
     s.skip_5xx_greeting = false;
     EXPECT_EQ(converse(p, s, message({"a@x.test"})).result.events[0].dsn.status, "5.3.2");
 }
@@ -172,7 +110,7 @@ TEST(SmtpSession, LostConnectionAtGreeting) {
     Peer p;
     p.greeting = "220-first line only";
     p.close_after_greeting = true;
-    auto run = converse(p, settings(), message({"a@x.test"}));
+    auto run = converse(p, test_settings(), message({"a@x.test"}));
     ASSERT_EQ(run.result.events.size(), 1u);
     EXPECT_EQ(run.result.events[0].dsn.status, "4.4.2");
     EXPECT_EQ(run.result.events[0].dsn.reason,
@@ -182,7 +120,7 @@ TEST(SmtpSession, LostConnectionAtGreeting) {
 TEST(SmtpSession, EhloRefusedFallsBackToHelo) {
     Peer p;
     p.replies["EHLO"] = "502 5.5.2 what";
-    auto run = converse(p, settings(), message({"a@x.test"}));
+    auto run = converse(p, test_settings(), message({"a@x.test"}));
     EXPECT_EQ(run.received.substr(0, 47), "EHLO client.example\r\nHELO client.example\r\nMAIL ");
     ASSERT_EQ(run.result.events.size(), 1u);
     EXPECT_TRUE(run.result.events[0].ok);
@@ -191,7 +129,7 @@ TEST(SmtpSession, EhloRefusedFallsBackToHelo) {
 TEST(SmtpSession, SizeLimitBouncesWithoutMail) {
     auto m = message({"a@x.test"});
     m.size = 5000;
-    auto run = converse(Peer{}, settings(), m);
+    auto run = converse(Peer{}, test_settings(), m);
     EXPECT_EQ(run.received, "EHLO client.example\r\n");
     ASSERT_EQ(run.result.events.size(), 1u);
     EXPECT_EQ(run.result.events[0].dsn.status, "5.3.4");
@@ -204,7 +142,7 @@ TEST(SmtpSession, LmtpOneReplyPerRecipient) {
     Peer p;
     p.ehlo = "250-test\r\n250 PIPELINING";
     p.dot = "250 2.0.0 a ok\r\n452 4.2.2 b full";
-    auto s = settings();
+    auto s = test_settings();
     s.lmtp = true;
     auto run = converse(p, s, message({"a@x.test", "b@x.test"}));
     EXPECT_EQ(run.received.substr(0, 20), "LHLO client.example\r");
@@ -235,7 +173,7 @@ TEST(SmtpSettings, LmtpFamilyAndOverrides) {
 TEST(SmtpSession, XforwardInTwoCommandsBeforeMail) {
     Peer p;
     p.ehlo = "250-test\r\n250-PIPELINING\r\n250-XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT\r\n250 8BITMIME";
-    auto s = settings();
+    auto s = test_settings();
     s.send_xforward = true;
     auto m = message({"a@x.test"});
     m.xforward = {"client.example", "192.0.2.7", "4711", "ESMTP", "helo name+x", "4ABC", "REMOTE"};
@@ -251,7 +189,7 @@ TEST(SmtpSession, XforwardInTwoCommandsBeforeMail) {
 TEST(SmtpSession, XforwardOnlyWhatIsKnownAndOffered) {
     Peer p;
     p.ehlo = "250-test\r\n250 xforward name addr source";
-    auto s = settings();
+    auto s = test_settings();
     s.send_xforward = true;
     auto m = message({"a@x.test"});
     m.xforward = {"unknown", "192.0.2.7", "", "", "", "", "LOCAL"};
@@ -268,7 +206,7 @@ TEST(SmtpSession, XforwardRefusedIsNotFatal) {
     Peer p;
     p.ehlo = "250-test\r\n250 XFORWARD SOURCE";
     p.replies["XFOR"] = "550 5.7.0 Error: insufficient authorization";
-    auto s = settings();
+    auto s = test_settings();
     s.send_xforward = true;
     auto m = message({"a@x.test"});
     m.xforward.source = "LOCAL";
@@ -284,7 +222,7 @@ TEST(SmtpSession, TraceOnlyProbeStopsAfterRcpt) {
     p.replies["RCPT:b"] = "550 5.1.1 unknown";
     auto m = message({"a@x.test", "b@x.test"});
     m.trace_only = true;
-    auto run = converse(p, settings(), m);
+    auto run = converse(p, test_settings(), m);
     EXPECT_EQ(run.received,
               "EHLO client.example\r\n"
               "MAIL FROM:<sender@example.com> SIZE=20\r\n"

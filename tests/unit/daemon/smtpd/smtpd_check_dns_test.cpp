@@ -4,7 +4,7 @@
 // its warning, are kept for the process), " / " between TXT records, and
 // the wording of NS/MX lookup failures. compat-suite/smtpd-dns compares the
 // same behaviour with the reference against a real test DNS server.
-#include "daemon/smtpd/smtpd_check.h"
+#include "smtpd_check_fixture.h"
 
 #include "ipc/services.h"
 #include "util/msg.h"
@@ -22,57 +22,30 @@ namespace {
 using DnsAnswer = CheckServices::DnsAnswer;
 using DnsStatus = DnsAnswer::Status;
 
-class SmtpdCheckDnsTest : public ::testing::Test {
+class SmtpdCheckDnsTest : public SmtpdCheckFixture {
 protected:
-    SmtpdCheckDnsTest() : config_("/nonexistent") {
-        set("mynetworks", "127.0.0.0/8");
-        set("mydestination", "local.test");
-        set("myorigin", "local.test");
-        set("local_recipient_maps", "");
-        set("compatibility_level", "3.6");
-        state_.client_name = "unknown";
-        state_.reverse_name = "unknown";
-        state_.client_addr = "192.0.2.1";
-        state_.client_port = "4711";
-        state_.protocol = "ESMTP";
-        state_.helo_name = "client.example";
-        state_.has_sender = true;
-        state_.sender = "s@example.org";
-    }
-
-    void set(const std::string& name, const std::string& value) { config_.set_override(name, value); }
-
-    SmtpdCheck& check() {
-        if (!check_) {
-            CheckServices svc;
-            svc.resolve = [](std::string_view, std::string_view address) -> std::optional<CheckServices::Resolved> {
-                std::string addr(address);
-                CheckServices::Resolved r;
-                r.recipient = addr;
-                r.flags = addr.ends_with("@local.test") ? ipc::kResolveClassLocal | ipc::kResolveFinal
-                                                        : ipc::kResolveClassDefault;
-                r.transport = "smtp";
-                return r;
-            };
-            svc.dns = [this](std::string_view name, std::string_view type) {
-                std::string key = std::string(type) + " " + std::string(name);
-                ++queries_[key];
-                auto it = dns_.find(key);
-                if (it != dns_.end()) return it->second;
-                DnsAnswer a;
-                a.status = DnsStatus::nxdomain;
-                return a;
-            };
-            svc.sleep = [](int) {};
-            check_ = std::make_unique<SmtpdCheck>(config_, std::move(svc));
-            check_->begin_session();
-        }
-        return *check_;
-    }
-
-    CheckResult rcpt(const std::string& recipient) {
-        state_.recipient = recipient;
-        return check().check_rcpt(state_);
+    CheckServices services() override {
+        CheckServices svc;
+        svc.resolve = [](std::string_view, std::string_view address) -> std::optional<CheckServices::Resolved> {
+            std::string addr(address);
+            CheckServices::Resolved r;
+            r.recipient = addr;
+            r.flags = addr.ends_with("@local.test") ? ipc::kResolveClassLocal | ipc::kResolveFinal
+                                                    : ipc::kResolveClassDefault;
+            r.transport = "smtp";
+            return r;
+        };
+        svc.dns = [this](std::string_view name, std::string_view type) {
+            std::string key = std::string(type) + " " + std::string(name);
+            ++queries_[key];
+            auto it = dns_.find(key);
+            if (it != dns_.end()) return it->second;
+            DnsAnswer a;
+            a.status = DnsStatus::nxdomain;
+            return a;
+        };
+        svc.sleep = [](int) {};
+        return svc;
     }
 
     void answer(const std::string& type, const std::string& name, DnsStatus status,
@@ -83,9 +56,6 @@ protected:
         dns_[type + " " + name] = a;
     }
 
-    config::Config config_;
-    CheckState state_;
-    std::unique_ptr<SmtpdCheck> check_;
     std::map<std::string, DnsAnswer> dns_;
     std::map<std::string, int> queries_;
 };

@@ -1,7 +1,7 @@
 // Unit tests of smtpd's restriction engine (daemon/smtpd/smtpd_check*):
 // replies and log lines as the reference words them, for each restriction
 // family, with a fake trivial-rewrite, DNS and policy server.
-#include "daemon/smtpd/smtpd_check.h"
+#include "smtpd_check_fixture.h"
 
 #include "ipc/services.h"
 #include "util/msg.h"
@@ -22,75 +22,53 @@ namespace {
 using Resolved = CheckServices::Resolved;
 using DnsAnswer = CheckServices::DnsAnswer;
 
-class SmtpdCheckTest : public ::testing::Test {
+class SmtpdCheckTest : public SmtpdCheckFixture {
 protected:
-    SmtpdCheckTest() : config_("/nonexistent") {
+    SmtpdCheckTest() {
         set("mynetworks", "127.0.0.0/8 [::1]/128");
         set("mydestination", "local.test localhost");
-        set("myorigin", "local.test");
         set("relay_domains", "relay.test");
-        set("local_recipient_maps", "");
-        set("compatibility_level", "3.6");
-        state_.client_name = "unknown";
-        state_.reverse_name = "unknown";
-        state_.client_addr = "192.0.2.1";
-        state_.client_port = "4711";
-        state_.protocol = "ESMTP";
-        state_.helo_name = "client.example";
-        state_.has_sender = true;
-        state_.sender = "s@example.org";
     }
 
-    void set(const std::string& name, const std::string& value) { config_.set_override(name, value); }
-
-    SmtpdCheck& check() {
-        if (!check_) {
-            CheckServices svc;
-            svc.resolve = [this](std::string_view, std::string_view address) -> std::optional<Resolved> {
-                ++resolve_calls_;
-                if (resolve_fail_) return std::nullopt;
-                std::string addr(address);
-                if (addr.find('@') == std::string::npos) addr += "@local.test";
-                std::string domain = addr.substr(addr.rfind('@') + 1);
-                Resolved r;
-                r.recipient = addr;
-                if (domain == "local.test" || domain == "localhost") {
-                    r.flags = ipc::kResolveClassLocal | ipc::kResolveFinal;
-                    r.transport = "local";
-                    r.nexthop = domain;
-                } else if (domain == "relay.test") {
-                    r.flags = ipc::kResolveClassRelay;
-                    r.transport = "relay";
-                    r.nexthop = domain;
-                } else if (domain == "virtual.test") {
-                    r.flags = ipc::kResolveClassAlias;
-                    r.transport = "error";
-                    r.nexthop = "5.1.1 User unknown in virtual alias table";
-                } else {
-                    r.flags = ipc::kResolveClassDefault;
-                    r.transport = "smtp";
-                    r.nexthop = domain;
-                }
-                return r;
-            };
-            svc.dns = [this](std::string_view name, std::string_view type) {
-                auto it = dns_.find(std::string(type) + " " + std::string(name));
-                if (it != dns_.end()) return it->second;
-                DnsAnswer a;
-                a.status = DnsAnswer::Status::nxdomain;
-                return a;
-            };
-            svc.policy_connect = [this](std::string_view) { return policy_fd_; };
-            svc.sleep = [this](int s) { slept_ += s; };
-            check_ = std::make_unique<SmtpdCheck>(config_, std::move(svc));
-            check_->begin_session();
-        }
-        return *check_;
-    }
-
-    CheckResult rcpt(const std::string& recipient) {
-        state_.recipient = recipient;
-        return check().check_rcpt(state_);
+    CheckServices services() override {
+        CheckServices svc;
+        svc.resolve = [this](std::string_view, std::string_view address) -> std::optional<Resolved> {
+            ++resolve_calls_;
+            if (resolve_fail_) return std::nullopt;
+            std::string addr(address);
+            if (addr.find('@') == std::string::npos) addr += "@local.test";
+            std::string domain = addr.substr(addr.rfind('@') + 1);
+            Resolved r;
+            r.recipient = addr;
+            if (domain == "local.test" || domain == "localhost") {
+                r.flags = ipc::kResolveClassLocal | ipc::kResolveFinal;
+                r.transport = "local";
+                r.nexthop = domain;
+            } else if (domain == "relay.test") {
+                r.flags = ipc::kResolveClassRelay;
+                r.transport = "relay";
+                r.nexthop = domain;
+            } else if (domain == "virtual.test") {
+                r.flags = ipc::kResolveClassAlias;
+                r.transport = "error";
+                r.nexthop = "5.1.1 User unknown in virtual alias table";
+            } else {
+                r.flags = ipc::kResolveClassDefault;
+                r.transport = "smtp";
+                r.nexthop = domain;
+            }
+            return r;
+        };
+        svc.dns = [this](std::string_view name, std::string_view type) {
+            auto it = dns_.find(std::string(type) + " " + std::string(name));
+            if (it != dns_.end()) return it->second;
+            DnsAnswer a;
+            a.status = DnsAnswer::Status::nxdomain;
+            return a;
+        };
+        svc.policy_connect = [this](std::string_view) { return policy_fd_; };
+        svc.sleep = [this](int s) { slept_ += s; };
+        return svc;
     }
 
     void dns(const std::string& type, const std::string& name, std::vector<std::string> values) {
@@ -100,9 +78,6 @@ protected:
         dns_[type + " " + name] = a;
     }
 
-    config::Config config_;
-    CheckState state_;
-    std::unique_ptr<SmtpdCheck> check_;
     std::map<std::string, DnsAnswer> dns_;
     bool resolve_fail_ = false;
     int resolve_calls_ = 0;

@@ -1,7 +1,7 @@
 // Unit tests of reject_unverified_sender / reject_unverified_recipient in
 // smtpd's restriction engine (daemon/smtpd/smtpd_check_verify.cpp) with a
 // fake verify service: replies, deferrals, polling and custom texts.
-#include "daemon/smtpd/smtpd_check.h"
+#include "../smtpd/smtpd_check_fixture.h"
 
 #include "ipc/services.h"
 
@@ -16,56 +16,37 @@ namespace {
 
 using VerifyResult = CheckServices::VerifyResult;
 
-class SmtpdVerifyTest : public ::testing::Test {
+class SmtpdVerifyTest : public SmtpdCheckFixture {
 protected:
-    SmtpdVerifyTest() : config_("/nonexistent") {
-        set("mynetworks", "127.0.0.0/8");
-        set("mydestination", "local.test");
-        set("myorigin", "local.test");
-        set("local_recipient_maps", "");
-        set("compatibility_level", "3.6");
+    SmtpdVerifyTest() {
         set("smtpd_relay_restrictions", "permit_mynetworks, reject_unauth_destination");
         set("smtpd_recipient_restrictions", "reject_unverified_recipient");
         state_.client_name = "localhost";
         state_.reverse_name = "localhost";
         state_.client_addr = "127.0.0.1";
-        state_.client_port = "4711";
-        state_.protocol = "ESMTP";
-        state_.helo_name = "client.example";
-        state_.has_sender = true;
-        state_.sender = "s@example.org";
-    }
-    void set(const std::string& name, const std::string& value) { config_.set_override(name, value); }
-
-    CheckResult rcpt(const std::string& recipient) {
-        if (!check_) {
-            CheckServices svc;
-            svc.resolve = [](std::string_view, std::string_view address) -> std::optional<CheckServices::Resolved> {
-                CheckServices::Resolved r;
-                r.recipient = std::string(address);
-                r.flags = ipc::kResolveClassLocal | ipc::kResolveFinal;
-                r.transport = "local";
-                return r;
-            };
-            svc.dns = [](std::string_view, std::string_view) { return CheckServices::DnsAnswer{}; };
-            svc.sleep = [this](int s) { slept_ += s; };
-            svc.verify = [this](std::string_view address) -> std::optional<VerifyResult> {
-                queried_.emplace_back(address);
-                if (answers_.empty()) return std::nullopt;
-                auto a = answers_.front();
-                if (answers_.size() > 1) answers_.pop_front();
-                return a;
-            };
-            check_ = std::make_unique<SmtpdCheck>(config_, std::move(svc));
-            check_->begin_session();
-        }
-        state_.recipient = recipient;
-        return check_->check_rcpt(state_);
     }
 
-    config::Config config_;
-    CheckState state_;
-    std::unique_ptr<SmtpdCheck> check_;
+    CheckServices services() override {
+        CheckServices svc;
+        svc.resolve = [](std::string_view, std::string_view address) -> std::optional<CheckServices::Resolved> {
+            CheckServices::Resolved r;
+            r.recipient = std::string(address);
+            r.flags = ipc::kResolveClassLocal | ipc::kResolveFinal;
+            r.transport = "local";
+            return r;
+        };
+        svc.dns = [](std::string_view, std::string_view) { return CheckServices::DnsAnswer{}; };
+        svc.sleep = [this](int s) { slept_ += s; };
+        svc.verify = [this](std::string_view address) -> std::optional<VerifyResult> {
+            queried_.emplace_back(address);
+            if (answers_.empty()) return std::nullopt;
+            auto a = answers_.front();
+            if (answers_.size() > 1) answers_.pop_front();
+            return a;
+        };
+        return svc;
+    }
+
     std::deque<std::optional<VerifyResult>> answers_;
     std::vector<std::string> queried_;
     int slept_ = 0;
