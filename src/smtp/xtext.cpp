@@ -36,6 +36,23 @@ std::optional<std::string> xtext_decode(std::string_view text) {
     return out;
 }
 
+std::optional<std::string> xtext_decode_lenient(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '+') {
+            out.push_back(text[i]);
+            continue;
+        }
+        int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+        int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
 std::string xtext_encode(std::string_view bytes) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     std::string out;

@@ -15,6 +15,10 @@ namespace pf::smtp {
 
 // Decodes xtext; nullopt on a malformed "+HH" or a byte outside '!'..'~'.
 std::optional<std::string> xtext_decode(std::string_view text);
+// Decodes "+HH" and keeps every other byte as it is; nullopt on a '+'
+// without two hex digits after it (how smtpd reads XCLIENT and XFORWARD
+// values, which it then takes undecoded).
+std::optional<std::string> xtext_decode_lenient(std::string_view text);
 // Encodes bytes as xtext (hex digits upper case).
 std::string xtext_encode(std::string_view bytes);
 

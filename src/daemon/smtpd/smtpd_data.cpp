@@ -84,7 +84,7 @@ void start_content(Server& server, Session& s) {
         // re-injection point ourselves).
         bool ok = true;
         for (const auto& header : actions.prepend) ok = ok && proxy_put(s, header, false);
-        if (!s.xforward.used)
+        if (!s.xforward.present)
             for (const auto& line : received_lines(server, s)) ok = ok && proxy_put(s, line, false);
         if (!ok) s.cleanup_status |= ipc::kCleanupStatProxy;
         s.in_header = true;

@@ -185,26 +185,26 @@ bool open_cleanup(Server& server, Session& s) {
     s.arrival_time = now.tv_sec;
     auto& c = *s.cleanup;
     (void)c.write(rec::kTime, fmt::format("{} {}", now.tv_sec, now.tv_usec));
-    (void)c.write_attr("log_ident", s.xforward.used && !s.xforward.ident.empty() ? s.xforward.ident : s.queue_id);
-    (void)c.write_attr("rewrite_context",
-                       s.xforward.used && !s.xforward.domain.empty() ? s.xforward.domain : s.rewrite_context);
+    (void)c.write_attr("log_ident", s.xforward.ident.value_or(s.queue_id));
+    (void)c.write_attr("rewrite_context", s.xforward.domain_set ? s.xforward.domain : s.rewrite_context);
     sasl_cleanup_attributes(s, *c.cleanup());   // smtpd_sasl.cpp
     if (!s.dsn_envid.empty()) (void)c.write_attr("envelope_id", s.dsn_envid);
     if (s.dsn_ret) (void)c.write_attr("ret_flags", std::to_string(s.dsn_ret));
     (void)c.write(rec::kFrom, s.sender);
     if (!s.encoding.empty()) (void)c.write_attr("encoding", s.encoding);
-    // Log attributes: the XFORWARD values when given, else the client's.
+    // Log attributes: the forwarded client's once XFORWARD gave any of
+    // them, else the session's.
     const Xforward& xf = s.xforward;
-    bool fw = xf.used;
-    std::string log_name = fw && !xf.name.empty() ? xf.name : s.name;
-    std::string log_addr = fw && !xf.addr.empty() ? xf.addr : s.addr;
-    std::string log_port = fw && !xf.port.empty() ? xf.port : s.port;
-    std::string log_helo = fw && !xf.helo.empty() ? xf.helo : s.helo_name;
-    std::string log_proto = fw && !xf.protocol.empty() ? xf.protocol : s.protocol;
+    bool fw = xf.client;
+    std::string log_name = fw ? xf.name : s.name;
+    std::string log_addr = fw ? xf.rfc_addr : s.addr;
+    std::string log_port = fw ? xf.port : s.port;
+    std::string log_helo = fw ? xf.helo.value_or("") : s.helo_name;
+    std::string log_proto = fw ? xf.protocol : s.protocol;
     (void)c.write_attr("log_client_name", log_name);
     (void)c.write_attr("log_client_address", log_addr);
     (void)c.write_attr("log_client_port", log_port);
-    (void)c.write_attr("log_message_origin", fmt::format("{}[{}]", log_name, log_addr));
+    (void)c.write_attr("log_message_origin", fw ? xf.namaddr : s.namaddr);
     if (!log_helo.empty()) (void)c.write_attr("log_helo_name", log_helo);
     (void)c.write_attr("log_protocol_name", log_proto);
     (void)c.write_attr("client_name", s.name);
@@ -216,16 +216,11 @@ bool open_cleanup(Server& server, Session& s) {
     if (!s.helo_name.empty()) (void)c.write_attr("helo_name", s.helo_name);
     (void)c.write_attr("protocol_name", s.protocol);
     (void)c.write_attr("client_address_type", std::to_string(s.addr_family));
-    if (fw) {
-        // orig_queue_id only with a forwarded IDENT, orig_client only with
-        // forwarded client attributes (XFORWARD SOURCE alone adds neither).
-        bool client = !xf.name.empty() || !xf.addr.empty() || !xf.port.empty() || !xf.helo.empty() ||
-                      !xf.protocol.empty();
-        util::msg_info("{}: client={}{}{}{}", s.queue_id, s.namaddr, sasl_log_suffix(s),
-                       xf.ident.empty() ? std::string() : ", orig_queue_id=" + xf.ident,
-                       client ? ", orig_client=" + xf.namaddr() : std::string());
-    } else
-        util::msg_info("{}: client={}{}", s.queue_id, s.namaddr, sasl_log_suffix(s));
+    // orig_queue_id with a forwarded IDENT, orig_client with forwarded
+    // client attributes (XFORWARD SOURCE alone adds neither).
+    util::msg_info("{}: client={}{}{}{}", s.queue_id, s.namaddr, sasl_log_suffix(s),
+                   xf.ident ? ", orig_queue_id=" + *xf.ident : std::string(),
+                   fw ? ", orig_client=" + xf.namaddr : std::string());
     return true;
 }
 

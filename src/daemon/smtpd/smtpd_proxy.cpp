@@ -299,16 +299,15 @@ bool Proxy::send_xforward(const Session& s, unsigned features) {
     // Room for "XFORWARD" plus attributes in one 512-byte reply-sized line.
     constexpr std::size_t kPayloadLimit = 512 - std::string_view("250 XFORWARD\r\n").size();
     const Xforward& xf = s.xforward;
-    bool fw_client = xf.used && (!xf.name.empty() || !xf.addr.empty() || !xf.port.empty() || !xf.helo.empty() ||
-                                 !xf.protocol.empty());
+    bool fw_client = xf.client;
     auto avail = [](const std::string& v) { return !v.empty() && v != "unknown"; };
     std::string name = fw_client ? xf.name : s.name;
-    std::string addr = fw_client ? xf.addr : s.rfc_addr;
+    std::string addr = fw_client ? xf.rfc_addr : s.rfc_addr;
     std::string port = fw_client ? xf.port : s.port;
-    std::string helo = fw_client ? xf.helo : s.helo_name;
+    std::string helo = fw_client ? xf.helo.value_or("") : s.helo_name;
     std::string proto = fw_client ? xf.protocol : s.protocol;
-    std::string ident = xf.used && !xf.ident.empty() ? xf.ident : s.queue_id;
-    std::string domain = xf.used && !xf.domain.empty() ? xf.domain : "local";
+    std::string ident = xf.ident.value_or(s.queue_id);
+    std::string domain = xf.domain_set ? xf.domain : s.rewrite_context;
     std::string buf;
     auto flush = [&]() -> bool {
         if (buf.empty()) return true;
@@ -405,11 +404,9 @@ namespace {
 // The transaction's "client=" line; with a filter there is no queue ID.
 void log_client(const Session& s) {
     const Xforward& xf = s.xforward;
-    bool client = xf.used && (!xf.name.empty() || !xf.addr.empty() || !xf.port.empty() || !xf.helo.empty() ||
-                              !xf.protocol.empty());
     util::msg_info("NOQUEUE: client={}{}{}{}", s.namaddr, sasl_log_suffix(s),
-                   xf.used && !xf.ident.empty() ? ", orig_queue_id=" + xf.ident : std::string(),
-                   client ? ", orig_client=" + xf.namaddr() : std::string());
+                   xf.ident ? ", orig_queue_id=" + *xf.ident : std::string(),
+                   xf.client ? ", orig_client=" + xf.namaddr : std::string());
 }
 
 }  // namespace

@@ -215,8 +215,6 @@ std::string counters_text(const Session& s) {
 
 std::string make_namaddr(const Session& s) { return fmt::format("{}[{}]", s.name, s.addr); }
 
-std::string Xforward::namaddr() const { return fmt::format("{}[{}]", name, addr); }
-
 std::string escape_for_log(std::string_view bytes) {
     std::string out;
     for (char ch : bytes) {

@@ -97,10 +97,20 @@ struct CommandCount {
 
 // Client attributes forwarded with XFORWARD (the reference's
 // SMTPD_XFORWARD_ATTR); set only while a transaction's data is forwarded.
+// What XFORWARD said about the original client, kept as the reference
+// keeps it: the first XFORWARD that gets as far as its attributes presets
+// the client attributes to "unknown" (present); each attribute is stored
+// as it is read, so a command that fails half-way leaves its earlier
+// attributes stored. The forwarded client attributes stand for the
+// session's once a command that set one of them succeeded (client), the
+// address context once a command that set it succeeded (domain_set), and
+// the IDENT whenever one was stored.
 struct Xforward {
-    bool used = false;
-    std::string name, addr, port, helo, protocol, ident, domain;
-    std::string namaddr() const;
+    bool present = false;
+    bool client = false;
+    bool domain_set = false;
+    std::string name, addr, rfc_addr, port, protocol, namaddr, domain;
+    std::optional<std::string> helo, ident;
 };
 
 struct Session {
@@ -169,7 +179,8 @@ struct Session {
     unsigned cleanup_status = 0;         // CleanupStatus bits found by smtpd itself
 
     Xforward xforward;
-    bool xclient_done = false;
+    bool xclient_done = false;           // an XCLIENT has changed the client attributes
+    mutable int xclient_permit = -1;     // smtpd_authorized_xclient_hosts verdict, a cache (-1: not yet known)
     std::string real_name, real_addr;    // the connection's client, before XCLIENT
 
     int error_count = 0;

@@ -10,7 +10,9 @@
 #include "daemon/smtpd/smtpd_session.h"
 #include "daemon/smtpd/smtpd_sasl.h"
 
+#include "config/mail_params.h"
 #include "smtp/xtext.h"
+#include "util/utf8.h"
 #include "util/strings.h"
 
 #include <arpa/inet.h>
@@ -52,37 +54,59 @@ bool valid_port(std::string_view text) {
     return true;
 }
 
+// One "NAME=value" word as the reference reads it: the value is xtext
+// when it decodes as such (otherwise taken as it is), non-printable bytes
+// become '?'. On error the reply is returned.
 struct Attribute {
-    std::string name;   // upper case
-    std::string value;  // decoded
+    std::string name;   // as the client wrote it
+    std::string value;
 };
 
-// Splits "NAME=value" words; on error the reply is returned.
-std::optional<std::string> parse_attributes(const std::vector<Token>& args, std::string_view command,
-                                            const std::vector<std::string_view>& known, std::vector<Attribute>& out) {
-    for (const auto& t : args) {
-        auto eq = t.text.find('=');
-        if (eq == std::string::npos || eq == 0 || eq + 1 == t.text.size())
-            return std::string("501 5.5.4 Error: attribute=value expected");
-        std::string name = t.text.substr(0, eq);
-        std::string upper_name = name;
-        for (auto& c : upper_name)
-            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-        bool ok = false;
-        for (auto k : known)
-            if (upper_name == k) ok = true;
-        if (!ok) return fmt::format("501 5.5.4 Bad {} attribute name: {}", command, name);
-        auto value = smtp::xtext_decode(std::string_view(t.text).substr(eq + 1));
-        if (!value) return fmt::format("501 5.5.4 Bad {} syntax: {}", upper_name, t.text.substr(eq + 1));
-        out.push_back({upper_name, *value});
-    }
+std::optional<std::string> read_attribute(const Token& t, bool utf8, Attribute& out) {
+    auto eq = t.text.find('=');
+    if (eq == std::string::npos || eq + 1 == t.text.size())
+        return std::string("501 5.5.4 Error: attribute=value expected");
+    std::string_view raw = std::string_view(t.text).substr(eq + 1);
+    if (raw.size() > 255) return std::string("501 5.5.4 Error: attribute value too long");
+    out.name = t.text.substr(0, eq);
+    auto decoded = smtp::xtext_decode_lenient(raw);
+    std::string value = decoded ? *decoded : std::string(raw);
+    // A decoded NUL ends the value, as it ends a C string.
+    value.resize(std::min(value.size(), value.find('\0')));
+    out.value = util::printable(value, utf8);
     return std::nullopt;
+}
+
+// The characters that may not appear in a name or address taken into
+// Received: headers and logs: replaced by '?'.
+std::string neuter(std::string value) {
+    for (auto& c : value)
+        if (std::string_view(" <>()\\\";@").find(c) != std::string_view::npos) c = '?';
+    return value;
+}
+
+bool is_unavailable(std::string_view v) { return util::iequals(v, kUnavailable); }
+
+// NAME and REVERSE_NAME values: 2 (a name), 5 ([UNAVAILABLE]) or 4
+// ([TEMPUNAVAIL]).
+int name_code(std::string_view v) {
+    if (util::iequals(v, kUnavailable)) return 5;
+    if (util::iequals(v, kTempUnavail)) return 4;
+    return 2;
+}
+
+std::string bad_syntax(std::string_view name, std::string_view value) {
+    return fmt::format("501 5.5.4 Bad {} syntax: {}", name, value);
 }
 
 }  // namespace
 
+// Decided for the client of the connection, and again after each XCLIENT
+// that succeeded (not after one that failed half-way).
 bool xclient_allowed(Server& server, const Session& s) {
-    return server.settings.xclient_hosts->match(s.name, s.addr) == NamadrList::Result::yes;
+    if (s.xclient_permit < 0)
+        s.xclient_permit = server.settings.xclient_hosts->match(s.name, s.addr) == NamadrList::Result::yes;
+    return s.xclient_permit == 1;
 }
 
 bool xforward_allowed(Server& server, const Session& s) {
@@ -90,114 +114,97 @@ bool xforward_allowed(Server& server, const Session& s) {
     return server.settings.xforward_hosts->match(s.name, s.addr) == NamadrList::Result::yes;
 }
 
+// As the reference, each attribute takes effect as it is read: a bad one
+// ends the command with an error reply and leaves the earlier ones in
+// place (but the session's name[addr] for the log, the permissions and
+// the greeting change only when the whole command succeeded).
 Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) {
-    if (!xclient_allowed(server, s)) return fail(server, s, "550 5.7.0 Error: insufficient authorization");
     if (s.in_mail) return fail(server, s, "503 5.5.1 Error: MAIL transaction in progress");
     if (args.empty()) return fail(server, s, "501 5.5.4 Syntax: XCLIENT attribute=value...");
-    std::vector<Attribute> attrs;
-    static const std::vector<std::string_view> known = {"NAME", "REVERSE_NAME", "ADDR", "PORT", "PROTO",
-                                                        "HELO", "LOGIN", "DESTADDR", "DESTPORT"};
-    if (auto err = parse_attributes(args, "XCLIENT", known, attrs)) return fail(server, s, *err);
-    // Every value is checked before any is applied.
-    std::string name = s.name, reverse_name = s.reverse_name, addr = s.addr, rfc_addr = s.rfc_addr, port = s.port;
-    std::string helo = s.helo_name, protocol = "SMTP", server_addr = s.server_addr, server_port = s.server_port;
-    int name_status = s.name_status, reverse_status = s.reverse_name_status, family = s.addr_family;
-    bool helo_given = false;
-    std::optional<std::string> login;
-    bool reverse_given = false;
-    for (const auto& a : attrs)
-        if (a.name == "REVERSE_NAME") reverse_given = true;
-    for (const auto& a : attrs) {
-        bool unavailable = a.value == kUnavailable;
-        bool tempunavail = a.value == kTempUnavail;
-        if (a.name == "NAME") {
-            if (unavailable || tempunavail) {
-                name = "unknown";
-                name_status = tempunavail ? 4 : 5;
-            } else {
-                name = util::to_lower(a.value);
-                name_status = 2;
-            }
-            // Without REVERSE_NAME a real name stands for the reverse name too.
-            if (!reverse_given && !unavailable && !tempunavail) {
-                reverse_name = name;
-                reverse_status = name_status;
-            }
-        } else if (a.name == "REVERSE_NAME") {
-            if (unavailable || tempunavail) {
-                reverse_name = "unknown";
-                reverse_status = tempunavail ? 4 : 5;
-            } else {
-                reverse_name = util::to_lower(a.value);
-                reverse_status = 2;
-            }
-        } else if (a.name == "ADDR") {
-            if (unavailable) {
-                addr = "unknown";
-                rfc_addr = "unknown";
-                family = 0;
-            } else {
-                std::string out;
-                int f = 0;
-                if (!valid_address(a.value, out, f, server.settings.ipv6_enabled)) return fail(server, s, fmt::format("501 5.5.4 Bad ADDR syntax: {}", a.value));
-                addr = out;
-                rfc_addr = f == AF_INET6 ? "IPv6:" + out : out;
-                family = f;
-            }
-        } else if (a.name == "PORT") {
-            if (unavailable) port = "unknown";
-            else if (!valid_port(a.value)) return fail(server, s, fmt::format("501 5.5.4 Bad PORT syntax: {}", a.value));
-            else port = a.value;
-        } else if (a.name == "PROTO") {
-            if (unavailable) protocol = "SMTP";
-            else if (util::iequals(a.value, "SMTP") || util::iequals(a.value, "ESMTP")) {
-                std::string p = a.value;
-                for (auto& c : p)
-                    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-                protocol = p;
-            } else {
-                return fail(server, s, fmt::format("501 5.5.4 Bad PROTO syntax: {}", a.value));
-            }
-        } else if (a.name == "HELO") {
-            helo_given = true;
-            helo = unavailable ? std::string() : a.value;
-        } else if (a.name == "LOGIN") {
-            if (!unavailable) login = a.value;   // smtpd_sasl.cpp
-        } else if (a.name == "DESTADDR") {
-            if (!unavailable) {
-                std::string out;
-                int f = 0;
-                if (!valid_address(a.value, out, f, server.settings.ipv6_enabled))
-                    return fail(server, s, fmt::format("501 5.5.4 Bad DESTADDR syntax: {}", a.value));
-                server_addr = out;
-            }
-        } else if (a.name == "DESTPORT") {
-            if (!unavailable && !valid_port(a.value))
-                return fail(server, s, fmt::format("501 5.5.4 Bad DESTPORT syntax: {}", a.value));
-            if (!unavailable) server_port = a.value;
-        }
-    }
+    if (!xclient_allowed(server, s)) return fail(server, s, "550 5.7.0 Error: insufficient authorization");
     if (!s.xclient_done) {
         s.real_name = s.name;
         s.real_addr = s.addr;
+        s.xclient_done = true;
     }
-    s.xclient_done = true;
-    s.name = name;
-    s.reverse_name = reverse_name;
-    s.addr = addr;
-    s.rfc_addr = rfc_addr;
-    s.port = port;
-    s.name_status = name_status;
-    s.reverse_name_status = reverse_status;
-    s.addr_family = family;
-    s.server_addr = server_addr;
-    s.server_port = server_port;
-    s.namaddr = make_namaddr(s);
+    bool update_namaddr = false, got_helo = false, got_proto = false, got_login = false;
+    for (const auto& t : args) {
+        Attribute a;
+        if (auto err = read_attribute(t, server.settings.smtputf8_enable, a)) return fail(server, s, *err);
+        const std::string& v = a.value;
+        if (util::iequals(a.name, "NAME")) {
+            int code = name_code(v);
+            if (code == 2 && !config::valid_hostname(v, false)) return fail(server, s, bad_syntax("NAME", v));
+            s.name_status = code;
+            s.name = code == 2 ? v : "unknown";
+            update_namaddr = true;
+            if (code == 2) {
+                s.reverse_name = s.name;
+                s.reverse_name_status = code;
+            }
+        } else if (util::iequals(a.name, "REVERSE_NAME")) {
+            int code = name_code(v);
+            if (code == 2 && !config::valid_hostname(v, false)) return fail(server, s, bad_syntax("REVERSE_NAME", v));
+            s.reverse_name_status = code;
+            s.reverse_name = code == 2 ? v : "unknown";
+        } else if (util::iequals(a.name, "ADDR")) {
+            if (is_unavailable(v)) {
+                s.addr = "unknown";
+                s.rfc_addr = "unknown";
+            } else {
+                std::string value = neuter(v), out;
+                int family = 0;
+                if (!valid_address(value, out, family, server.settings.ipv6_enabled))
+                    return fail(server, s, bad_syntax("ADDR", value));
+                s.addr = out;
+                s.rfc_addr = family == AF_INET6 ? "IPv6:" + out : out;
+                s.addr_family = family;
+            }
+            update_namaddr = true;
+        } else if (util::iequals(a.name, "PORT")) {
+            if (!is_unavailable(v) && !valid_port(v)) return fail(server, s, bad_syntax("PORT", v));
+            s.port = is_unavailable(v) ? "unknown" : v;
+            update_namaddr = true;
+        } else if (util::iequals(a.name, "HELO")) {
+            if (is_unavailable(v)) {
+                s.helo_name.clear();
+            } else {
+                s.helo_name = neuter(v);
+            }
+            got_helo = true;
+        } else if (util::iequals(a.name, "PROTO")) {
+            if (!util::iequals(v, "SMTP") && !util::iequals(v, "ESMTP")) return fail(server, s, bad_syntax("PROTO", v));
+            s.protocol = util::iequals(v, "SMTP") ? "SMTP" : "ESMTP";
+            got_proto = true;
+        } else if (util::iequals(a.name, "LOGIN")) {
+            if (!is_unavailable(v)) {
+                sasl_xclient_login(server, s, v);   // smtpd_sasl.cpp
+                got_login = true;
+            }
+        } else if (util::iequals(a.name, "DESTADDR")) {
+            if (is_unavailable(v)) {
+                s.server_addr = "unknown";
+            } else {
+                std::string value = neuter(v), out;
+                int family = 0;
+                if (!valid_address(value, out, family, server.settings.ipv6_enabled))
+                    return fail(server, s, bad_syntax("DESTADDR", value));
+                s.server_addr = out;
+            }
+        } else if (util::iequals(a.name, "DESTPORT")) {
+            if (!is_unavailable(v) && !valid_port(v)) return fail(server, s, bad_syntax("DESTPORT", v));
+            s.server_port = is_unavailable(v) ? "unknown" : v;
+        } else {
+            return fail(server, s, fmt::format("501 5.5.4 Bad XCLIENT attribute name: {}", a.name));
+        }
+    }
+    if (update_namaddr) s.namaddr = make_namaddr(s);
+    s.xclient_permit = -1;
     reset_transaction(server, s);
-    s.helo_name = helo_given ? helo : std::string();
-    s.protocol = protocol;
+    if (!got_helo) s.helo_name.clear();
+    if (!got_proto) s.protocol = "SMTP";
+    if (!got_login) sasl_xclient_login(server, s, std::nullopt);
     s.ehlo_offered_pipelining = false;
-    sasl_xclient_login(server, s, login);   // smtpd_sasl.cpp
     server.restrictions->end_session();
     server.restrictions->begin_session();
     greet_client(server, s);
@@ -207,44 +214,64 @@ Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) 
 }
 
 Outcome cmd_xforward(Server& server, Session& s, const std::vector<Token>& args) {
-    if (!xforward_allowed(server, s)) return fail(server, s, "550 5.7.0 Error: insufficient authorization");
     if (s.in_mail) return fail(server, s, "503 5.5.1 Error: MAIL transaction in progress");
     if (args.empty()) return fail(server, s, "501 5.5.4 Syntax: XFORWARD attribute=value...");
-    std::vector<Attribute> attrs;
-    static const std::vector<std::string_view> known = {"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"};
-    if (auto err = parse_attributes(args, "XFORWARD", known, attrs)) return fail(server, s, *err);
-    Xforward xf = s.xforward;
-    for (const auto& a : attrs) {
-        bool unavailable = a.value == kUnavailable || a.value == kTempUnavail;
-        if (a.name == "NAME") {
-            xf.name = unavailable ? "unknown" : util::to_lower(a.value);
-        } else if (a.name == "ADDR") {
-            if (unavailable) {
+    if (!xforward_allowed(server, s)) return fail(server, s, "550 5.7.0 Error: insufficient authorization");
+    Xforward& xf = s.xforward;
+    if (!xf.present) {
+        xf = Xforward{};
+        xf.present = true;
+        xf.name = xf.addr = xf.rfc_addr = xf.port = xf.namaddr = xf.protocol = "unknown";
+    }
+    bool client = false, domain = false, update_namaddr = false;
+    for (const auto& t : args) {
+        Attribute a;
+        if (auto err = read_attribute(t, server.settings.smtputf8_enable, a)) return fail(server, s, *err);
+        const std::string& v = a.value;
+        if (util::iequals(a.name, "NAME")) {
+            std::string value = is_unavailable(v) ? std::string("unknown") : neuter(v);
+            if (!is_unavailable(v) && !config::valid_hostname(value, false)) return fail(server, s, bad_syntax("NAME", value));
+            xf.name = value;
+            client = update_namaddr = true;
+        } else if (util::iequals(a.name, "ADDR")) {
+            if (is_unavailable(v)) {
                 xf.addr = "unknown";
             } else {
-                std::string out;
-                int f = 0;
-                if (!valid_address(a.value, out, f, server.settings.ipv6_enabled)) return fail(server, s, fmt::format("501 5.5.4 Bad ADDR syntax: {}", a.value));
+                std::string value = neuter(v), out;
+                int family = 0;
+                if (!valid_address(value, out, family, server.settings.ipv6_enabled))
+                    return fail(server, s, bad_syntax("ADDR", value));
                 xf.addr = out;
+                xf.rfc_addr = family == AF_INET6 ? "IPv6:" + out : out;
             }
-        } else if (a.name == "PORT") {
-            if (unavailable) xf.port = "unknown";
-            else if (!valid_port(a.value)) return fail(server, s, fmt::format("501 5.5.4 Bad PORT syntax: {}", a.value));
-            else xf.port = a.value;
-        } else if (a.name == "PROTO") {
-            xf.protocol = unavailable ? std::string() : a.value;
-        } else if (a.name == "HELO") {
-            xf.helo = unavailable ? std::string() : a.value;
-        } else if (a.name == "IDENT") {
-            xf.ident = unavailable ? std::string() : a.value;
-        } else if (a.name == "SOURCE") {
-            if (util::iequals(a.value, "LOCAL")) xf.domain = "local";
-            else if (util::iequals(a.value, "REMOTE")) xf.domain = "remote";
-            else if (!unavailable) return fail(server, s, fmt::format("501 5.5.4 Bad SOURCE syntax: {}", a.value));
+            client = update_namaddr = true;
+        } else if (util::iequals(a.name, "PORT")) {
+            if (!is_unavailable(v) && !valid_port(v)) return fail(server, s, bad_syntax("PORT", v));
+            xf.port = is_unavailable(v) ? "unknown" : v;
+            client = update_namaddr = true;
+        } else if (util::iequals(a.name, "HELO")) {
+            xf.helo = is_unavailable(v) ? std::nullopt : std::optional<std::string>(neuter(v));
+            client = true;
+        } else if (util::iequals(a.name, "PROTO")) {
+            if (!is_unavailable(v) && v.size() > 64) return fail(server, s, bad_syntax("PROTO", v));
+            xf.protocol = is_unavailable(v) ? std::string("unknown") : neuter(v);
+            client = true;
+        } else if (util::iequals(a.name, "IDENT")) {
+            xf.ident = is_unavailable(v) ? std::nullopt : std::optional<std::string>(neuter(v));
+        } else if (util::iequals(a.name, "SOURCE")) {
+            std::string_view value = is_unavailable(v) ? std::string_view("LOCAL") : std::string_view(v);
+            if (util::iequals(value, "LOCAL")) xf.domain = "local";
+            else if (util::iequals(value, "REMOTE")) xf.domain = "remote";
+            else return fail(server, s, bad_syntax("SOURCE", value));
+            domain = true;
+        } else {
+            return fail(server, s, fmt::format("501 5.5.4 Bad XFORWARD attribute name: {}", a.name));
         }
     }
-    xf.used = true;
-    s.xforward = xf;
+    xf.client = xf.client || client;
+    xf.domain_set = xf.domain_set || domain;
+    if (update_namaddr)
+        xf.namaddr = xf.addr != "unknown" ? fmt::format("{}[{}]", xf.name, xf.addr) : xf.name;
     reply(server, s, "250 2.0.0 Ok");
     return Outcome::ok;
 }

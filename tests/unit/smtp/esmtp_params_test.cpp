@@ -62,3 +62,20 @@ TEST(Xtext, EncodeRoundTrip) {
 
 }  // namespace
 }  // namespace pf::smtp
+
+namespace pf::smtp {
+namespace {
+
+// XCLIENT/XFORWARD values: "+HH" decoded, any other byte kept; a '+'
+// without two hex digits makes the whole value undecodable.
+TEST(XtextLenient, DecodesHexAndKeepsOtherBytes) {
+    EXPECT_EQ(xtext_decode_lenient("a+2Eb c=d"), std::optional<std::string>("a.b c=d"));
+    EXPECT_EQ(xtext_decode_lenient("+41+6a"), std::optional<std::string>("Aj"));
+    EXPECT_EQ(xtext_decode_lenient(""), std::optional<std::string>(""));
+    EXPECT_FALSE(xtext_decode_lenient("he+llo").has_value());
+    EXPECT_FALSE(xtext_decode_lenient("end+").has_value());
+    EXPECT_FALSE(xtext_decode_lenient("end+4").has_value());
+}
+
+}  // namespace
+}  // namespace pf::smtp
