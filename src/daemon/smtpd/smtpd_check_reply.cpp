@@ -1,7 +1,8 @@
 // How a restriction's verdict becomes an SMTP reply and a log line, as the
 // reference's smtpd does it: "<code> <dsn> <text>" with the code checked
 // (4xx/5xx, else a warning and "450 4.7.1 Service unavailable"), the text
-// cut to 510 bytes and made printable, an earlier defer_if_reject turning
+// made printable (and not cut to 510 bytes: the reference means to, but
+// its reply and log line carry the whole text), an earlier defer_if_reject turning
 // a 5xx into its 4xx, soft_bounce turning 5 into 4, the DSN class made
 // equal to the reply class; then "<queue id|NOQUEUE>: reject: <WHERE>
 // from <name[addr]>: <reply>; from=<s> to=<r> proto=P helo=<h>".
@@ -118,7 +119,6 @@ Status SmtpdCheck::Impl::reject(Eval& e, std::string_view cls, int code, std::st
         util::msg_warn("DSN detail code configuration error: {}", error_text);
         error_text = "450 4.7.1 Service unavailable";
     }
-    if (error_text.size() > 510) error_text.resize(510);
     make_printable(error_text, params.smtputf8_enable);
 
     if (!warn_only && defer_if_reject.active && error_text[0] == '5') {
