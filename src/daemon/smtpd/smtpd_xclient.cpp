@@ -16,6 +16,7 @@
 #include "util/strings.h"
 
 #include <arpa/inet.h>
+#include <expected>
 #include <fmt/core.h>
 #include <sys/socket.h>
 
@@ -99,6 +100,23 @@ std::string bad_syntax(std::string_view name, std::string_view value) {
     return fmt::format("501 5.5.4 Bad {} syntax: {}", name, value);
 }
 
+// An ADDR or DESTADDR value: the address as logged, as in Received: and
+// its family; else the reply for the bad value (neutered, as the
+// reference shows it).
+struct HostAddress {
+    std::string addr, rfc_addr;
+    int family = 0;
+};
+
+std::expected<HostAddress, std::string> host_address(const Server& server, std::string_view attr, const std::string& v) {
+    std::string value = neuter(v);
+    HostAddress out;
+    if (!valid_address(value, out.addr, out.family, server.settings.ipv6_enabled))
+        return std::unexpected(bad_syntax(attr, value));
+    out.rfc_addr = out.family == AF_INET6 ? "IPv6:" + out.addr : out.addr;
+    return out;
+}
+
 }  // namespace
 
 // Decided for the client of the connection, and again after each XCLIENT
@@ -152,13 +170,11 @@ Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) 
                 s.addr = "unknown";
                 s.rfc_addr = "unknown";
             } else {
-                std::string value = neuter(v), out;
-                int family = 0;
-                if (!valid_address(value, out, family, server.settings.ipv6_enabled))
-                    return fail(server, s, bad_syntax("ADDR", value));
-                s.addr = out;
-                s.rfc_addr = family == AF_INET6 ? "IPv6:" + out : out;
-                s.addr_family = family;
+                auto host = host_address(server, "ADDR", v);
+                if (!host) return fail(server, s, host.error());
+                s.addr = host->addr;
+                s.rfc_addr = host->rfc_addr;
+                s.addr_family = host->family;
             }
             update_namaddr = true;
         } else if (util::iequals(a.name, "PORT")) {
@@ -185,11 +201,9 @@ Outcome cmd_xclient(Server& server, Session& s, const std::vector<Token>& args) 
             if (is_unavailable(v)) {
                 s.server_addr = "unknown";
             } else {
-                std::string value = neuter(v), out;
-                int family = 0;
-                if (!valid_address(value, out, family, server.settings.ipv6_enabled))
-                    return fail(server, s, bad_syntax("DESTADDR", value));
-                s.server_addr = out;
+                auto host = host_address(server, "DESTADDR", v);
+                if (!host) return fail(server, s, host.error());
+                s.server_addr = host->addr;
             }
         } else if (util::iequals(a.name, "DESTPORT")) {
             if (!is_unavailable(v) && !valid_port(v)) return fail(server, s, bad_syntax("DESTPORT", v));
@@ -237,12 +251,10 @@ Outcome cmd_xforward(Server& server, Session& s, const std::vector<Token>& args)
             if (is_unavailable(v)) {
                 xf.addr = "unknown";
             } else {
-                std::string value = neuter(v), out;
-                int family = 0;
-                if (!valid_address(value, out, family, server.settings.ipv6_enabled))
-                    return fail(server, s, bad_syntax("ADDR", value));
-                xf.addr = out;
-                xf.rfc_addr = family == AF_INET6 ? "IPv6:" + out : out;
+                auto host = host_address(server, "ADDR", v);
+                if (!host) return fail(server, s, host.error());
+                xf.addr = host->addr;
+                xf.rfc_addr = host->rfc_addr;
             }
             client = update_namaddr = true;
         } else if (util::iequals(a.name, "PORT")) {

@@ -4,6 +4,7 @@
 // other NOTIFY bits, as in the reference; a failed trace append makes the
 // message fail with a write error.
 #include "daemon/cleanup/cleanup_session.h"
+#include "memory_sink.h"
 
 #include "ipc/services.h"
 #include "queue/record.h"
@@ -20,32 +21,13 @@ namespace {
 
 namespace rec = queue::rec;
 
-struct RecordSink : QueueSink {
-    std::vector<std::pair<char, std::string>> records;
-    long size = 0;
-    bool write(char type, std::string_view data) override {
-        records.emplace_back(type, std::string(data));
-        size += static_cast<long>(queue::encode_record(type, data).size());
-        return true;
-    }
-    long offset() override { return size; }
-    bool rewrite_first(char type, std::string_view data) override {
-        records.front() = {type, std::string(data)};
-        return true;
-    }
-    std::vector<std::string> of_type(char type) const {
-        std::vector<std::string> out;
-        for (const auto& [t, d] : records)
-            if (t == type) out.push_back(d);
-        return out;
-    }
-    std::vector<std::string> notify_attrs() const {
-        std::vector<std::string> out;
-        for (const auto& [t, d] : records)
-            if (t == rec::kAttr && d.starts_with("notify_flags=")) out.push_back(d);
-        return out;
-    }
-};
+// The notify_flags attributes among the records.
+std::vector<std::string> notify_attrs(const MemorySink& sink) {
+    std::vector<std::string> out;
+    for (const auto& [t, d] : sink.records)
+        if (t == rec::kAttr && d.starts_with("notify_flags=")) out.push_back(d);
+    return out;
+}
 
 // Warnings off for one test (back on even when an assertion ends it).
 struct Quiet {
@@ -60,7 +42,7 @@ struct Traced {
 
 struct AliasedMessage {
     CleanupSettings settings;
-    RecordSink sink;
+    MemorySink sink;
     CleanupSession session;
     std::vector<Traced> traced;
     bool trace_ok = true;
@@ -109,7 +91,7 @@ TEST(CleanupNotify, SuccessOnAnAliasIsReportedAsExpanded) {
     EXPECT_TRUE(m.session.traced());
     EXPECT_EQ(m.sink.of_type(rec::kRcpt), (std::vector<std::string>{"bob@example.com", "carol@example.com"}));
     // SUCCESS alone becomes NEVER on the new recipients.
-    EXPECT_EQ(m.sink.notify_attrs(), (std::vector<std::string>{"notify_flags=1", "notify_flags=1"}));
+    EXPECT_EQ(notify_attrs(m.sink), (std::vector<std::string>{"notify_flags=1", "notify_flags=1"}));
 }
 
 TEST(CleanupNotify, OtherBitsStayAndPlainRecipientsAreNotTraced) {
@@ -117,7 +99,7 @@ TEST(CleanupNotify, OtherBitsStayAndPlainRecipientsAreNotTraced) {
     AliasedMessage m;
     EXPECT_EQ(m.run("6", "one@example.com"), 0u);  // SUCCESS,FAILURE
     ASSERT_EQ(m.traced.size(), 1u);
-    EXPECT_EQ(m.sink.notify_attrs(), (std::vector<std::string>{"notify_flags=4"}));
+    EXPECT_EQ(notify_attrs(m.sink), (std::vector<std::string>{"notify_flags=4"}));
     AliasedMessage plain;
     EXPECT_EQ(plain.run("2", "dave@example.com"), 0u);
     EXPECT_TRUE(plain.traced.empty());

@@ -4,6 +4,7 @@
 // limit as the reference's buffered file under a file size limit sees it,
 // and cleanup's own bounce of rejected mail.
 #include "daemon/cleanup/cleanup_session.h"
+#include "memory_sink.h"
 
 #include "ipc/services.h"
 #include "queue/queue_file_reader.h"
@@ -25,27 +26,6 @@ namespace pf::cleanup {
 namespace {
 
 namespace rec = queue::rec;
-
-struct MemorySink : QueueSink {
-    std::vector<std::pair<char, std::string>> records;
-    long size = 0;
-    bool write(char type, std::string_view data) override {
-        records.emplace_back(type, std::string(data));
-        size += static_cast<long>(queue::encode_record(type, data).size());
-        return true;
-    }
-    long offset() override { return size; }
-    bool rewrite_first(char type, std::string_view data) override {
-        records.front() = {type, std::string(data)};
-        return true;
-    }
-    std::vector<std::string> of_type(char type) const {
-        std::vector<std::string> out;
-        for (const auto& [t, d] : records)
-            if (t == type) out.push_back(d);
-        return out;
-    }
-};
 
 struct Logs {
     std::vector<std::string> lines;
