@@ -14,7 +14,6 @@ Trusts: its own arguments; the sink treats its peer's bytes as data only.
 import os
 import shutil
 import signal
-import socket
 import socketserver
 import subprocess
 import sys
@@ -47,21 +46,7 @@ def wait_for(predicate, timeout, step=0.05):
     return bool(predicate())
 
 
-def can_connect(path_or_port):
-    if isinstance(path_or_port, int):
-        s = socket.socket()
-        addr = ("127.0.0.1", path_or_port)
-    else:
-        s = socket.socket(socket.AF_UNIX)
-        addr = path_or_port
-    s.settimeout(1)
-    try:
-        s.connect(addr)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
+can_connect = pfinstance.can_connect
 
 
 class Process:

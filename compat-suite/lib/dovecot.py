@@ -17,7 +17,6 @@ whether a socket accepts connections and its exit status.
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 
@@ -65,18 +64,6 @@ def write_config(path, *args, **kwargs):
         f.write(config_text(*args, **kwargs))
 
 
-def can_connect(path):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(1)
-    try:
-        s.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 class Process:
     """`dovecot -F -c conf` as a child in its own session, output to log;
     start() waits (bounded) until `ready_socket` accepts a connection."""
@@ -95,7 +82,7 @@ class Process:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
-            if can_connect(ready_socket):
+            if pfinstance.can_connect(ready_socket):
                 return None
             time.sleep(0.05)
         why = "exited" if self.proc.poll() is not None else f"no {ready_socket} after {timeout} s"

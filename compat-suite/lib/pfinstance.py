@@ -153,3 +153,22 @@ def stop_process(proc, timeout=15):
             except OSError:
                 pass
             proc.wait(5)
+
+
+def can_connect(path_or_port):
+    """Whether a listener accepts a connection: a TCP port on 127.0.0.1
+    (an int) or a UNIX-domain socket (a path)."""
+    if isinstance(path_or_port, int):
+        s = socket.socket()
+        addr = ("127.0.0.1", path_or_port)
+    else:
+        s = socket.socket(socket.AF_UNIX)
+        addr = path_or_port
+    s.settimeout(1)
+    try:
+        s.connect(addr)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
