@@ -31,6 +31,7 @@ void EventLoop::watch_fd(int fd, std::function<void()> on_readable) {
 }
 
 void EventLoop::unwatch_fd(int fd) {
+    if (dispatching_) unwatched_in_batch_.insert(fd);
     exclusive_.erase(fd);
     if (fds_.erase(fd) != 0 && epoll_fd_ >= 0) (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
@@ -54,6 +55,21 @@ long long EventLoop::next_wait_ms(std::chrono::milliseconds max_wait) const {
     return wait_ms;
 }
 
+void EventLoop::begin_batch() {
+    unwatched_in_batch_.clear();
+    dispatching_ = true;
+}
+
+void EventLoop::dispatch(int fd) {
+    // Unwatched by an earlier callback of this batch (perhaps watched again
+    // under the same number for another descriptor): not this event's.
+    if (unwatched_in_batch_.contains(fd)) return;
+    auto it = fds_.find(fd);
+    if (it == fds_.end()) return;
+    auto callback = it->second;  // a copy: the callback may unwatch itself
+    callback();
+}
+
 bool EventLoop::wait_poll(int timeout) {
     std::vector<pollfd> polled;
     polled.reserve(fds_.size());
@@ -61,14 +77,12 @@ bool EventLoop::wait_poll(int timeout) {
     int n = ::poll(polled.data(), polled.size(), timeout);
     if (n < 0 && errno != EINTR) return false;
     if (n > 0) {
+        begin_batch();
         for (const auto& p : polled) {
             if (p.revents == 0) continue;
-            // The fd may have been unwatched (or replaced) by an earlier callback.
-            auto it = fds_.find(p.fd);
-            if (it == fds_.end()) continue;
-            auto callback = it->second;  // a copy: the callback may unwatch itself
-            callback();
+            dispatch(p.fd);
         }
+        dispatching_ = false;
     }
     return true;
 }
@@ -90,12 +104,9 @@ bool EventLoop::wait_epoll(int timeout) {
     // The order of poll: ascending descriptors.
     if (n > 1)
         std::sort(events, events + n, [](const epoll_event& a, const epoll_event& b) { return a.data.fd < b.data.fd; });
-    for (int i = 0; i < n; ++i) {
-        auto it = fds_.find(events[i].data.fd);
-        if (it == fds_.end()) continue;  // unwatched by an earlier callback
-        auto callback = it->second;      // a copy: the callback may unwatch itself
-        callback();
-    }
+    begin_batch();
+    for (int i = 0; i < n; ++i) dispatch(events[i].data.fd);
+    dispatching_ = false;
     return true;
 }
 

@@ -9,7 +9,8 @@
 // would otherwise stay registered).
 //
 // Callbacks may add or remove fds and timers (their own included) while they
-// run. Trust: none needed; fds are the caller's.
+// run; an event already collected for an fd that a callback unwatched is
+// dropped, even if the number has been reused meanwhile. Trust: none needed; fds are the caller's.
 #pragma once
 
 #include <chrono>
@@ -65,9 +66,17 @@ private:
     bool wait_poll(int timeout);
     bool wait_epoll(int timeout);
     void run_timers();
+    void begin_batch();
+    void dispatch(int fd);
 
     std::map<int, std::function<void()>> fds_;
     std::set<int> exclusive_;  // fds of watch_fd_exclusive
+    // Fds unwatched while a batch of ready events is being dispatched: the
+    // rest of that batch skips them, even when a callback has meanwhile
+    // watched a new descriptor with the same number (its readiness is not
+    // known yet, and a read on it could block).
+    std::set<int> unwatched_in_batch_;
+    bool dispatching_ = false;
     std::map<TimerId, Timer> timers_;
     TimerId next_timer_ = 1;
     bool want_epoll_ = false;

@@ -70,6 +70,9 @@ void Master::spawn(const ServicePtr& s) {
         throttle(s);
         return;
     }
+    // Our end never blocks the master: a read finds the child's status
+    // lines or nothing.
+    (void)::fcntl(sv[0], F_SETFL, ::fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     // Everything the child needs, built before fork.
     std::vector<std::string> env = child_env_;
     env.push_back("PF_LISTEN_FDS=" + std::to_string(s->listen_fds.size()));
