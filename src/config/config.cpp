@@ -77,7 +77,7 @@ std::string Config::host_default(std::string_view name) const {
 std::optional<std::string> Config::default_value(std::string_view name) const {
     if (const ParamInfo* p = find_builtin(name)) {
         if (p->type == ParamType::Host) return host_default(name);
-        return std::string(p->default_value);
+        return std::string(p->default_value());
     }
     if (auto it = service_params_.find(name); it != service_params_.end()) return it->second;
     return std::nullopt;

@@ -19,6 +19,7 @@
 
 #include "smtp/smtp_stream.h"
 #include "tls/tls_context.h"
+#include "tls/tls_facts.h"   // PeerInfo, StartOptions
 #include "tls/tls_log.h"
 
 #include <openssl/ssl.h>
@@ -33,35 +34,6 @@ struct SslFree {
     void operator()(SSL* ssl) const { SSL_free(ssl); }
 };
 using SslPtr = std::unique_ptr<SSL, SslFree>;
-
-// What the handshake learnt about the peer.
-struct PeerInfo {
-    bool cert_present = false;
-    bool trusted = false;          // the chain verified against the CAs
-    bool verified = false;         // trusted and the name matched (client side)
-    std::string peer_CN;
-    std::string issuer_CN;
-    std::string cert_fingerprint;  // "AB:CD:..." with the digest in use
-    std::string pkey_fingerprint;
-    std::string subject_line, issuer_line;  // one-line X509 names
-    long verify_result = 0;
-};
-
-struct StartOptions {
-    int timeout = 300;
-    std::string namaddr;           // "name[addr]" for the log lines
-    std::string cipher_grade;      // the grade in effect for this session
-    std::string cipher_exclusions;
-    std::string server_name;       // client: SNI (empty: none)
-    bool require_cert = false;     // a trusted peer certificate is required (its failure is logged)
-    // Session caching (contexts whose tlsmgr policy allows it). Server:
-    // the service name that partitions the cache; client: the lookup key's
-    // prefix ("service&nexthop&host&addr&", the reference's) and the
-    // server's EHLO name, both salted with the protocol and cipher lists
-    // into the key (client_cache_id()).
-    std::string serverid;
-    std::string helo;
-};
 
 // The client cache key: prefix, '&' and the upper-case hex SHA-256 of the
 // EHLO name, the OpenSSL version, the protocol list, the cipher list and

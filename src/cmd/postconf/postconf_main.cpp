@@ -91,7 +91,7 @@ void analyse_user_parameters(State& st) {
     };
     for (const auto& p : config::builtin_parameters())
         if (p.type != config::ParamType::Raw && p.type != config::ParamType::Host)
-            config::expand(p.default_value, defaults_scan);
+            config::expand(p.default_value(), defaults_scan);
 
     // One scan per value: references make names used; a reference to a name
     // defined nowhere is reported; syntax errors are warnings only (the fatal
@@ -197,7 +197,7 @@ int show_main_parameters(State& st) {
             for (const auto& a : cfg.main_cf().entries())
                 if (is_used_parameter(st, a.name)) names[a.name] = true;
         } else {
-            for (const auto& p : config::builtin_parameters()) names[std::string(p.name)] = true;
+            for (const auto& p : config::builtin_parameters()) names[std::string(p.name())] = true;
             for (const auto& [n, d] : cfg.service_parameters()) names[n] = true;
             if (!o.has(kDefaults))
                 for (const auto& a : cfg.main_cf().entries())

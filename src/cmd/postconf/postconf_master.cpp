@@ -248,7 +248,7 @@ void warn_unused_master_parameters(const State& st) {
     for (const auto& a : st.config.main_cf().entries())
         if (st.config.type_of(a.name) != config::ParamType::Raw) config::expand(a.value, scan);
     for (const auto& p : config::builtin_parameters())
-        if (p.type != config::ParamType::Raw && p.type != config::ParamType::Host) config::expand(p.default_value, scan);
+        if (p.type != config::ParamType::Raw && p.type != config::ParamType::Host) config::expand(p.default_value(), scan);
     if (const std::string* classes = st.config.main_cf().find("smtpd_restriction_classes"))
         for (auto c : util::split_tokens(*classes, util::kListSeparators)) main_refs.insert(std::string(c));
 

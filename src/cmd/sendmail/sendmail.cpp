@@ -26,6 +26,7 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,7 +75,8 @@ void open_standard_descriptors() {
         }
     }
     // A parent's leaked descriptors would keep a notification pipe open.
-    for (; fd < 100; ++fd) ::close(fd);
+    if (::close_range(3, 99, 0) != 0)
+        for (; fd < 100; ++fd) ::close(fd);
 }
 
 [[noreturn]] void run_replace(const std::string& dir, std::vector<std::string> args) {
@@ -151,6 +153,22 @@ std::optional<std::string> full_name() {
     return out;
 }
 
+// postdrop with to_child[0] as its standard input and from_child[1] as
+// its standard output, the pipes' other ends closed in it; -1 when it
+// could not be started.
+pid_t spawn_postdrop(std::vector<char*>& argv, const int to_child[2], const int from_child[2]) {
+    posix_spawn_file_actions_t actions;
+    if (::posix_spawn_file_actions_init(&actions) != 0) return -1;
+    bool ok = ::posix_spawn_file_actions_adddup2(&actions, to_child[0], 0) == 0 &&
+              ::posix_spawn_file_actions_adddup2(&actions, from_child[1], 1) == 0;
+    for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]})
+        ok = ok && ::posix_spawn_file_actions_addclose(&actions, fd) == 0;
+    pid_t pid = -1;
+    if (ok && ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
+    ::posix_spawn_file_actions_destroy(&actions);
+    return ok ? pid : -1;
+}
+
 struct Enqueue {
     Envelope env;
     CopyOptions copy;
@@ -178,7 +196,17 @@ void enqueue(Enqueue& job, const Settings& settings, int verbose) {
     for (int i = 0; i < verbose; ++i) shown += " -v";
     int to_child[2], from_child[2];
     if (::pipe(to_child) < 0 || ::pipe(from_child) < 0) util::msg_fatal("pipe: {}", std::strerror(errno));
-    pid_t pid = ::fork();
+    std::vector<std::string> args{command, "-r"};
+    for (int i = 0; i < verbose; ++i) args.emplace_back("-v");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // posix_spawn shares our memory until postdrop is executed, where fork
+    // would copy the page tables and make every page we write afterwards
+    // a copy-on-write fault. When it cannot run postdrop, the fork below
+    // tries again and reports the failure as it always has.
+    pid_t pid = spawn_postdrop(argv, to_child, from_child);
+    if (pid < 0) pid = ::fork();
     if (pid < 0) util::msg_fatal("fork: {}", std::strerror(errno));
     if (pid == 0) {
         util::msg_set_sink({});
@@ -186,11 +214,6 @@ void enqueue(Enqueue& job, const Settings& settings, int verbose) {
         ::dup2(from_child[1], 1);
         ::close(to_child[0]); ::close(to_child[1]);
         ::close(from_child[0]); ::close(from_child[1]);
-        std::vector<std::string> args{command, "-r"};
-        for (int i = 0; i < verbose; ++i) args.emplace_back("-v");
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
         ::execvp(argv[0], argv.data());
         util::msg_fatal("execvp {}: {}", command, std::strerror(errno));
     }

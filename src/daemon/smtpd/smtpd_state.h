@@ -13,7 +13,7 @@
 #include "daemon/smtpd/smtpd_sink.h"
 #include "ipc/cleanup_client.h"
 #include "smtp/smtp_stream.h"
-#include "daemon/smtpd/smtpd_tls.h"   // TlsSettings, tls::Session
+#include "daemon/smtpd/smtpd_tls.h"   // TlsSettings, TlsConnection
 
 #include <cstdint>
 #include <ctime>
@@ -197,7 +197,7 @@ struct Session {
 
     // TLS: set by the STARTTLS code once the handshake is done.
     bool tls_active = false;
-    std::unique_ptr<tls::Session> tls;   // the handshake's session (smtpd_tls.cpp)
+    std::unique_ptr<TlsConnection> tls;  // the handshake's session (smtpd_tls.cpp)
     // SASL (smtpd_sasl.cpp): the login once AUTH succeeded, MAIL FROM's
     // AUTH= value, and the back end's per-connection state.
     std::string sasl_method, sasl_username, sasl_sender;

@@ -1,9 +1,12 @@
 // smtpd's TLS (see smtpd_tls.h): settings, STARTTLS, wrapper mode, the
 // handshake's log lines and the Received: header's TLS lines, each as the
-// reference's smtpd produces them.
+// reference's smtpd produces them. The OpenSSL side (context, handshake)
+// is in smtpd-tls.so, loaded by TlsSettings::from_config when TLS is
+// offered.
 //
 // Trust: settings are configuration; the peer is hostile (OpenSSL parses
-// its bytes; certificate names are printable-only before use).
+// its bytes; certificate names are printable-only before use). The module
+// is found beside this program.
 #include "daemon/smtpd/smtpd_tls.h"
 
 #include "config/config.h"
@@ -12,8 +15,12 @@
 #include "daemon/smtpd/smtpd_session.h"
 #include "tls/tls_level.h"
 #include "util/msg.h"
+#include "util/shared_library.h"
 
 #include <fmt/core.h>
+
+#include <climits>
+#include <unistd.h>
 
 namespace pf::smtpd {
 
@@ -26,10 +33,20 @@ bool get_bool(const config::Config& config, std::string_view name) {
     return *v;
 }
 
-void add_exclusion(std::string& list, const std::string& more) {
-    if (more.empty()) return;
-    if (!list.empty()) list += ' ';
-    list += more;
+// smtpd-tls.so's entry point. The module is looked for in the directory
+// of the running program (/proc/self/exe, read before the chroot), where
+// it is installed and built, else (no /proc) in daemon_directory; a
+// missing module is fatal as a table module that does not load is
+// ("load_library_symbols: dlopen failure loading ...").
+TlsModuleInit* tls_module(const config::Config& config) {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    std::string path = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : config.get("daemon_directory") + "/";
+    path.resize(path.rfind('/') + 1);
+    path += kTlsModuleFile;
+    TlsModuleInit* init = nullptr;
+    util::bind_library_function(init, util::load_library(path.c_str()), path.c_str(), kTlsModuleInit);
+    return init;
 }
 
 // Parentheses and backslashes in a certificate name would break the
@@ -65,14 +82,14 @@ bool start_tls(Server& server, Session& s) {
     opts.require_cert = t.req_ccert && t.enforce_tls;
     // The service partitions the session cache, as the reference's.
     opts.serverid = server.config ? server.config->get("service_name") : std::string("smtp");
-    auto session = tls::Session::accept(*t.context, s.stream.fd(), opts);
+    auto session = t.context->accept(s.stream.fd(), opts);
     if (!session) {
         (void)anvil_newtls_over_limit(server, s, false);  // a failed handshake counts too
         s.end_reason = "lost connection";
         s.want_quit = true;
         return false;
     }
-    if (t.context->log_mask() & tls::kLogSummary) util::msg_info_text(session->summary_line(true));
+    if (t.context->log_mask() & tls::kLogSummary) util::msg_info_text(session->summary_line());
     s.tls = std::move(session);
     s.stream.set_transport(s.tls.get());
     s.tls_active = true;
@@ -139,30 +156,8 @@ TlsSettings TlsSettings::from_config(const config::Config& config) {
     t.starttls_timeout = *secs > 0 ? *secs : 1;
     if (!t.use_tls) return t;
 
-    tls::ContextSettings cs = tls::settings_from_config(config, tls::Role::kServer, "smtpd");
-    const bool ask = t.ask_ccert || (t.enforce_tls && t.req_ccert);
-    cs.ask_ccert = ask;
-    if (t.enforce_tls) cs.protocols = config.get("smtpd_tls_mandatory_protocols");
-    t.cipher_grade = t.enforce_tls ? config.get("smtpd_tls_mandatory_ciphers") : cs.cipher_grade;
-    add_exclusion(t.cipher_exclusions, config.get("smtpd_tls_exclude_ciphers"));
-    if (t.enforce_tls) add_exclusion(t.cipher_exclusions, config.get("smtpd_tls_mandatory_exclude_ciphers"));
-    if (ask) add_exclusion(t.cipher_exclusions, "aNULL");
-
-    bool have_cert = !cs.cert_file.empty() || !cs.eccert_file.empty() || !cs.dcert_file.empty();
-    if (!cs.chain_files.empty()) {
-        if (!have_cert) have_cert = true;
-        else
-            util::msg_warn("Both smtpd_tls_chain_files and one or more of the legacy  smtpd_tls_cert_file, "
-                           "smtpd_tls_eccert_file or smtpd_tls_dcert_file are non-empty; the legacy  parameters "
-                           "will be ignored");
-    }
-    if (!have_cert && ask) util::msg_warn("Need a server cert to request client certs");
-    if (!t.enforce_tls && t.req_ccert) util::msg_warn("Can't require client certs unless TLS is required");
-    if (have_cert || (cs.no_server_cert_ok && !ask)) {
-        t.context = tls::make_context(cs);
-    } else {
-        util::msg_warn("No server certs available. TLS won't be enabled");
-    }
+    // The context, its warnings and the cipher choices: smtpd-tls.so.
+    tls_module(config)(config, t);
     return t;
 }
 

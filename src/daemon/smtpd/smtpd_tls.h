@@ -6,12 +6,15 @@
 // client-certificate requirement, and the lines the Received: header
 // gets with smtpd_tls_received_header.
 //
+// OpenSSL is not linked into smtpd: the context and the handshake live in
+// the module smtpd-tls.so, loaded here only when TLS is offered (see
+// smtpd_tls_module.h).
+//
 // Trust: settings are configuration; the handshake is with a hostile
 // peer (see tls/tls_session.h).
 #pragma once
 
-#include "tls/tls_context.h"
-#include "tls/tls_session.h"
+#include "daemon/smtpd/smtpd_tls_module.h"
 
 #include <memory>
 #include <string>
@@ -36,7 +39,7 @@ struct TlsSettings {
     int starttls_timeout = 300;
     std::string cipher_grade;
     std::string cipher_exclusions;
-    std::shared_ptr<tls::Context> context;  // nullptr: TLS unavailable
+    std::shared_ptr<TlsServer> context;     // nullptr: TLS unavailable (smtpd-tls.so)
 
     static TlsSettings from_config(const config::Config& config);
 };

@@ -1,0 +1,45 @@
+// The plain facts of one TLS connection that code outside the OpenSSL
+// wrappers handles: what the handshake learnt about the peer (PeerInfo)
+// and what a caller asks of a handshake (StartOptions). Kept apart from
+// tls_session.h, which needs OpenSSL's headers, so that smtpd can speak
+// of a TLS session without linking OpenSSL (smtpd loads its TLS code
+// only when TLS is configured, see daemon/smtpd/smtpd_tls_module.h).
+//
+// Trust: PeerInfo's names come from the peer's certificate, made
+// printable by the session code; StartOptions are the caller's.
+#pragma once
+
+#include <string>
+
+namespace pf::tls {
+
+// What the handshake learnt about the peer.
+struct PeerInfo {
+    bool cert_present = false;
+    bool trusted = false;          // the chain verified against the CAs
+    bool verified = false;         // trusted and the name matched (client side)
+    std::string peer_CN;
+    std::string issuer_CN;
+    std::string cert_fingerprint;  // "AB:CD:..." with the digest in use
+    std::string pkey_fingerprint;
+    std::string subject_line, issuer_line;  // one-line X509 names
+    long verify_result = 0;
+};
+
+struct StartOptions {
+    int timeout = 300;
+    std::string namaddr;           // "name[addr]" for the log lines
+    std::string cipher_grade;      // the grade in effect for this session
+    std::string cipher_exclusions;
+    std::string server_name;       // client: SNI (empty: none)
+    bool require_cert = false;     // a trusted peer certificate is required (its failure is logged)
+    // Session caching (contexts whose tlsmgr policy allows it). Server:
+    // the service name that partitions the cache; client: the lookup key's
+    // prefix ("service&nexthop&host&addr&", the reference's) and the
+    // server's EHLO name, both salted with the protocol and cipher lists
+    // into the key (client_cache_id()).
+    std::string serverid;
+    std::string helo;
+};
+
+}  // namespace pf::tls
