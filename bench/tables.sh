@@ -89,6 +89,14 @@ for side in ours ref; do
     pm=pm_$side
     "${!pm}" -c "$work/conf" "hash:$work/table.$side" >/dev/null 2>&1
 done
+# The same listing on both sides: postmap -s walks the buckets in order, so
+# this also checks that ours lays the table out as the reference does.
+if [[ " $only " == *" build "* ]]; then
+    s_ours=$("$pm_ours" -c "$work/conf" -s "hash:$work/table.ours" | md5sum)
+    s_ref=$("$pm_ref" -c "$work/conf" -s "hash:$work/table.ref" | md5sum)
+    if [ "$s_ours" = "$s_ref" ]; then echo "postmap -s of the built tables: identical (${s_ref%% *})"
+    else echo "postmap -s of the built tables: DIFFERENT (ours ${s_ours%% *}, reference ${s_ref%% *})"; fi
+fi
 cmd() {  # bench side
     local pm=pm_$2
     pm=${!pm}

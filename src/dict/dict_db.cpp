@@ -16,10 +16,17 @@
 //    reading and around each lookup (kLock), exclusive for a whole bulk
 //    build, exclusive around each change otherwise;
 //  - keys and values are stored with a trailing NUL (see dict_indexed.h);
-//    errors read "open database X.db: <strerror>".
+//    errors read "open database X.db: <strerror>";
+//  - a bulk build of a hash file (postmap/postalias without -i) collects the
+//    entries and writes the file the reference's put() calls would leave, in
+//    one pass when the table is closed (dict_db_hash_build.h); duplicates are
+//    found and reported as they come, as the reference's DB_NOOVERWRITE puts
+//    find them. What that replay does not cover falls back to libdb's put()
+//    for every entry so far, in order.
 //
 // Trust: the .db file is outside input; Berkeley DB checks its own pages.
 #include "dict/dict_db_handles.h"
+#include "dict/dict_db_hash_build.h"
 #include "dict/dict_indexed.h"
 #include "dict/dict_registry.h"
 #include "util/msg.h"
@@ -29,14 +36,20 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 namespace pf::dict {
 namespace {
 
 constexpr u_int32_t kHashElements = 4096;
+// The most memory a bulk hash build holds its entries in (their keys and
+// values plus some 30 bytes each: over 10 million short entries); a larger
+// build goes on with libdb's put(), as the reference's does.
+constexpr size_t kHashBuildMemory = size_t{1} << 30;
 
 // An fd held only for its flock(2) lock; unlocked by closing.
 using LockFd = util::UniqueFd;
@@ -81,6 +94,10 @@ private:
     Error io_error(const char* what, int err) const {
         return Error{Error::Kind::retry, fmt::format("{} {}: {}", what, db_path_, db::error_text(err))};
     }
+    // The in-memory hash build (see the file comment).
+    void start_hash_build();
+    std::optional<Error> flush_hash_build();
+    std::optional<Error> finish_hash_build();
 
     std::string db_path_;
     std::string source_path_;
@@ -91,7 +108,53 @@ private:
     LockFd bulk_lock_;
     std::string key_buf_;  // the key of the current lookup/update, folded
     std::string val_buf_;  // the value of the current update
+    std::unique_ptr<db::HashBuild> hash_build_;
+    std::string hash_meta_;  // the meta page libdb wrote at creation
 };
+
+// A bulk build of a new hash file on a little-endian host, with a page size
+// the replay knows and the fresh meta page it starts from.
+void DbDict::start_hash_build() {
+    if constexpr (std::endian::native != std::endian::little) return;
+    if (!bulk() || !(open_flags() & O_TRUNC) || (flags() & kSync) || bulk_lock_.get() < 0) return;
+    u_int32_t page_size = 0;
+    if (db_->get_pagesize(db_.get(), &page_size) != 0 || page_size < 512 || page_size > 32768) return;
+    auto build = std::make_unique<db::HashBuild>(page_size);
+    std::string meta(page_size, '\0');
+    if (::pread(bulk_lock_.get(), meta.data(), page_size, 0) != static_cast<ssize_t>(page_size)) return;
+    if (!build->meta_is_fresh(meta)) return;
+    hash_meta_ = std::move(meta);
+    hash_build_ = std::move(build);
+}
+
+// Back to libdb: every entry collected so far is put, in order.
+std::optional<Error> DbDict::flush_hash_build() {
+    if (!hash_build_) return std::nullopt;
+    std::unique_ptr<db::HashBuild> build = std::move(hash_build_);
+    for (uint32_t i = 0; i < build->size(); ++i) {
+        std::string_view k = build->key(i);
+        std::string_view v = build->value(i);
+        DBT dk{};
+        DBT dv{};
+        dk.data = const_cast<char*>(k.data());
+        dk.size = static_cast<u_int32_t>(k.size());
+        dv.data = const_cast<char*>(v.data());
+        dv.size = static_cast<u_int32_t>(v.size());
+        if (int err = db_->put(db_.get(), nullptr, &dk, &dv, DB_NOOVERWRITE); err != 0)
+            return io_error("error writing", err);
+    }
+    return std::nullopt;
+}
+
+// At close: libdb's handles are closed already (so that it writes nothing
+// more); the file is written whole, then flushed to disk.
+std::optional<Error> DbDict::finish_hash_build() {
+    std::unique_ptr<db::HashBuild> build = std::move(hash_build_);
+    const int fd = bulk_lock_.get();
+    if (int err = build->write(fd, hash_meta_); err != 0) return io_error("close database", err);
+    if (::fdatasync(fd) != 0) return io_error("close database", errno);
+    return std::nullopt;
+}
 
 std::expected<void, Error> DbDict::open(DBTYPE db_type) {
     const int acc = open_flags() & O_ACCMODE;
@@ -155,6 +218,7 @@ std::expected<void, Error> DbDict::open(DBTYPE db_type) {
             if (!lock_fd(fd, LOCK_EX)) return open_error(errno);
         }
         bulk_lock_ = std::move(open_lock);
+        if (db_type == DB_HASH) start_hash_build();
     }
     open_lock.reset();
     if (!creating) warn_if_older_than_source(db_path_, source_path_);
@@ -165,6 +229,10 @@ std::expected<void, Error> DbDict::open(DBTYPE db_type) {
 // out on the table's own buffers: a lookup or an update allocates nothing
 // once the buffers have grown, and the library is called directly.
 LookupResult DbDict::lookup(std::string_view key) {
+    if (auto failed = flush_hash_build()) {
+        set_error(*failed);
+        return LookupResult::failed(std::move(*failed));
+    }
     fold_key_into(c_string(key), key_buf_);
     if (!op_lock(LOCK_SH)) return LookupResult::failed(io_error("lock database", errno));
     Flags f = flags();
@@ -205,6 +273,28 @@ ChangeStatus DbDict::update(std::string_view key, std::string_view value) {
     }
     set_flags(f);
     DupAction dup = dup_action(f);
+    if (hash_build_) {
+        // The replay holds every pair in memory: past kHashBuildMemory
+        // bytes the build goes on with libdb alone.
+        if (hash_build_->fits(key_buf_.size(), val_buf_.size()) && hash_build_->memory() < kHashBuildMemory) {
+            if (!hash_build_->contains(key_buf_)) {
+                hash_build_->add(key_buf_, val_buf_);
+                return ChangeStatus::done;
+            }
+            // A duplicate leaves the table as it is, unless it replaces.
+            if (dup != DupAction::replace) {
+                if (auto failed = duplicate_entry(dup, db_path_, key_buf_)) {
+                    set_error(std::move(*failed));
+                    return ChangeStatus::failed;
+                }
+                return ChangeStatus::done;
+            }
+        }
+        if (auto failed = flush_hash_build()) {
+            set_error(std::move(*failed));
+            return ChangeStatus::failed;
+        }
+    }
     DBT dk{};
     DBT dv{};
     dk.data = key_buf_.data();
@@ -233,6 +323,10 @@ ChangeStatus DbDict::update(std::string_view key, std::string_view value) {
 }
 
 ChangeStatus DbDict::remove(std::string_view key) {
+    if (auto failed = flush_hash_build()) {
+        set_error(std::move(*failed));
+        return ChangeStatus::failed;
+    }
     std::string folded = fold_key(c_string(key));
     if (!op_lock(LOCK_EX)) {
         set_error(io_error("lock database", errno));
@@ -259,6 +353,10 @@ ChangeStatus DbDict::remove(std::string_view key) {
 }
 
 std::optional<Entry> DbDict::sequence(SequenceStart where) {
+    if (auto failed = flush_hash_build()) {
+        set_error(std::move(*failed));
+        return std::nullopt;
+    }
     if (where == SequenceStart::first || !cursor_) {
         cursor_.reset();
         auto c = db::Cursor::open(db_);
@@ -297,9 +395,16 @@ std::expected<void, Error> DbDict::close() {
     int err = db_->sync(db_.get(), 0);
     int close_err = db_.close();
     int env_err = env_.close();
-    bulk_lock_.reset();
     if (err == 0) err = close_err;
     if (err == 0) err = env_err;
+    if (err == 0 && hash_build_) {
+        if (auto failed = finish_hash_build()) {
+            bulk_lock_.reset();
+            return std::unexpected(std::move(*failed));
+        }
+    }
+    hash_build_.reset();
+    bulk_lock_.reset();
     if (err != 0) return std::unexpected(io_error("close database", err));
     return {};
 }
