@@ -19,6 +19,9 @@ using util::msg_warn;
 constexpr std::size_t kMaxRecord = 1 << 20;
 constexpr std::string_view kEnvelopeTypes = "MCTcFILSDRO/WVA>K<ion";
 constexpr std::string_view kExtractTypes = "EDRO/PreAFIL>Kon";
+// Outside the content, either segment's types may follow.
+constexpr std::string_view kAnyTypes = "MCTcFILSDRO/WVA>K<ionEDRO/PreAFIL>Kon";
+static_assert(kAnyTypes.size() == kEnvelopeTypes.size() + kExtractTypes.size());
 // The DSN NOTIFY bits (shifted) and bit 0, "recipient records mixed with
 // other records" (cleanup sets it when local(8) forwards to several addresses).
 constexpr int kReadFlagUser = 1 | ((1 | 2 | 4 | 8) << 1);
@@ -72,9 +75,19 @@ void set_once(std::string& field, bool& have, std::string_view value) {
     have = true;
 }
 
+// Moves the stream n bytes on. A short distance is read into a scratch
+// buffer: glibc's fseek() makes an lseek() system call even when the
+// target is in the stream's buffer, and a typical message's content is.
+bool skip_forward(std::FILE* fp, long n) {
+    constexpr long kByRead = 16384;
+    if (n < 0 || n > kByRead) return std::fseek(fp, n, SEEK_CUR) == 0;
+    static char scratch[kByRead];
+    return std::fread(scratch, 1, static_cast<std::size_t>(n), fp) == static_cast<std::size_t>(n);
+}
+
 }  // namespace
 
-bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int recipient_limit) {
+bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int recipient_limit, bool at_start) {
     namespace rec = queue::rec;
     long saved_offset = env.rcpt_offset;
     int saved_unread = env.rcpt_unread;
@@ -87,7 +100,7 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
         if (std::fseek(fp, env.rcpt_offset, SEEK_SET) < 0) return false;
         next = env.rcpt_offset;
         env.rcpt_offset = 0;
-    } else if (std::fseek(fp, 0, SEEK_SET) < 0) {
+    } else if (!at_start && std::fseek(fp, 0, SEEK_SET) < 0) {
         return false;
     }
     std::optional<std::string> orig_rcpt;
@@ -98,20 +111,16 @@ bool read_envelope(std::FILE* fp, const std::string& id, Envelope& env, int reci
     bool error = false;  // already warned
 
     for (;;) {
-        std::string_view expected = kEnvelopeTypes;
-        std::string expected_storage;
+        std::string_view expected = kAnyTypes;
         long curr = next;
         if (curr == env.data_offset && curr > 0) {
-            if (std::fseek(fp, env.data_size, SEEK_CUR) < 0) {
+            if (!skip_forward(fp, env.data_size)) {
                 msg_warn("{}: message rejected: missing end record", id);
                 error = true;
                 break;
             }
             curr += env.data_size;
             expected = "X";
-        } else {
-            expected_storage = std::string(kEnvelopeTypes) + std::string(kExtractTypes);
-            expected = expected_storage;
         }
         std::size_t consumed = 0;
         auto record = queue::read_record(fp, kMaxRecord, &consumed);

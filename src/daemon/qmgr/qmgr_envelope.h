@@ -69,9 +69,11 @@ struct Envelope {
 };
 
 // Reads the envelope (first call: rcpt_offset == 0) or the next batch of
-// recipients (rcpt_offset > 0) from a queue file positioned anywhere.
-// Returns false on a damaged file (after the reference's warning).
-bool read_envelope(std::FILE* fp, const std::string& queue_id, Envelope& env, int recipient_limit);
+// recipients (rcpt_offset > 0) from a queue file positioned anywhere, or,
+// with at_start, at offset 0 (a first read of a stream just opened: no
+// seek). Returns false on a damaged file (after the reference's warning).
+bool read_envelope(std::FILE* fp, const std::string& queue_id, Envelope& env, int recipient_limit,
+                   bool at_start = false);
 
 // Trace flags kept from the trace_flags attribute.
 inline constexpr int kTraceFlagsMask = (1 << 8) | (1 << 9) | (1 << 10) | (1 << 13);

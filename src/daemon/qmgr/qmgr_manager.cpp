@@ -338,7 +338,8 @@ bool QueueManager::load_recipients(Message& message, std::FILE* fp) {
         if (limit < kMinMessageRecipients) limit = kMinMessageRecipients;
     }
     if (limit > kMaxBatch) limit = kMaxBatch;
-    if (!read_envelope(fp, message.queue_id, message.env, limit)) return false;
+    // A first read starts where a stream just opened is: no seek.
+    if (!read_envelope(fp, message.queue_id, message.env, limit, message.env.rcpt_offset == 0)) return false;
     // After a delay warning, the sender hears when the delay is over.
     if (settings_.confirm_delay_cleared && message.env.warn_time < 0) message.env.tflags |= kTraceRecordDelayedSent;
     message.times.incoming_arrival = ipc::TimeStamp{message.env.arrival_sec, message.env.arrival_usec};
@@ -411,6 +412,14 @@ void QueueManager::resolve_and_assign(Message& message) {
                 if (fd >= 0) ::close(fd);
                 if (!marked) message.defer = true;
                 continue;
+            }
+        }
+        if (!message.rcpt_offsets_overflow) {
+            if (message.rcpt_offsets.size() < Message::kMaxRcptOffsets) {
+                message.rcpt_offsets.push_back(rcpt.offset);
+            } else {
+                message.rcpt_offsets_overflow = true;
+                message.rcpt_offsets = {};
             }
         }
         keep.push_back(std::move(rcpt));
@@ -510,6 +519,23 @@ void QueueManager::defer_file(std::string_view from, const std::string& id, std:
 bool QueueManager::recipients_left(const Message& message) {
     // Safety net beyond the reference: a file that still holds recipients
     // not marked done is never removed, whatever the agents answered.
+    // Usually the type byte of each recipient handed out is enough (an
+    // agent marks a recipient done by changing it in place).
+    if (!message.rcpt_offsets_overflow) {
+        int fd = ::open(paths_.path(queue::kActive, message.queue_id).c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return false;
+        bool left = false;
+        for (long offset : message.rcpt_offsets) {
+            char type = 0;
+            if (::pread(fd, &type, 1, offset) != 1) break;
+            if (type == queue::rec::kRcpt) {
+                left = true;
+                break;
+            }
+        }
+        ::close(fd);
+        return left;
+    }
     File fp = open_queue_file(paths_.path(queue::kActive, message.queue_id));
     if (!fp) return false;
     long data_offset = message.env.data_offset, data_size = message.env.data_size;

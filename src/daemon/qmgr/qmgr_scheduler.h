@@ -61,6 +61,12 @@ struct Message {
     int refcount = 0;     // entries not yet done
     bool defer = false;   // some recipient must be tried again
     long rcpt_count = 0;  // recipients in memory
+    // Where the recipients handed to the scheduler are on file, for the
+    // last check before removal (QueueManager::recipients_left); after
+    // kMaxRcptOffsets of them the check reads the whole file instead.
+    static constexpr std::size_t kMaxRcptOffsets = 1000;
+    std::vector<long> rcpt_offsets;
+    bool rcpt_offsets_overflow = false;
 };
 
 struct Transport;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 
 namespace pf::qmgr {
@@ -31,6 +32,9 @@ struct AgentBehaviour {
     bool mark_done = true;     // mark the recipients done in the queue file
     std::string dsn_status;    // hop problem
     std::string reason;
+    // Recipients starting "nosuch" get a line in the bounce log (as an
+    // agent records a non-delivery) before the reply.
+    bool bounce_nosuch = false;
 };
 
 class Harness {
@@ -46,6 +50,8 @@ public:
     std::vector<std::pair<std::string, std::string>> defer_appends;  // id, address
     std::vector<std::string> notices;                                 // "service request id"
     int trace_status = 0;                                             // the trace service's answer
+    // Runs inside the fake bounce/defer/trace service, before it answers.
+    std::function<void(std::string_view service, std::string_view request, const Message&)> on_notice;
     std::map<int, std::string> agent_fds;                             // our end -> transport
     std::map<int, std::string> agent_buffers;
 
@@ -100,6 +106,7 @@ public:
         };
         hooks.notice = [this](std::string_view service, std::string_view request, const Message& m) {
             notices.push_back(fmt::format("{} {} {}", service, request, m.queue_id));
+            if (on_notice) on_notice(service, request, m);
             return request == "trace" ? trace_status : 0;
         };
         manager = std::make_unique<QueueManager>(settings, lookup, paths, events, std::move(hooks));
@@ -131,6 +138,13 @@ public:
             ASSERT_GE(qfd, 0) << path;
             for (const auto& r : request->recipients) ASSERT_TRUE(queue::mark_record(qfd, r.offset, 'D', false));
             close(qfd);
+        }
+        if (b.bounce_nosuch) {
+            for (const auto& r : request->recipients) {
+                if (!r.address.starts_with("nosuch")) continue;
+                std::ofstream log(paths.path("bounce", request->queue_id), std::ios::app);
+                log << "recipient=" << r.address << "\nstatus=5.1.1\n\n";
+            }
         }
         ipc::DeliveryReply reply;
         reply.status = b.status;
@@ -427,6 +441,49 @@ TEST(QmgrManager, NoTraceReportWithoutTraceFlags) {
     h.start();
     ASSERT_TRUE(h.run_until([&] { return log.has(id + ": removed"); })) << log.all();
     EXPECT_TRUE(h.notices.empty());
+}
+
+TEST(QmgrManager, NonDeliveryNoticeIsActiveBeforeTraceReportIsAskedFor) {
+    // One message gives both a non-delivery notice (its bounce log) and a
+    // sendmail -v report. The reference asks for the report only once the
+    // bounce service has answered, and by then the notice (queued by
+    // cleanup) is in its active queue: the sender gets the notice first.
+    test::LogCapture log;
+    Harness h;
+    h.agents["fake"] = {};
+    h.agents["fake"].bounce_nosuch = true;
+    auto spec = message({"a@example.com", "nosuch@example.com"});
+    spec.attrs.push_back("trace_flags=1024");
+    auto id = h.put("incoming", "B31B2C3D4E", spec);
+    test::QueueFileSpec notice_spec = message({"sender@example.com"});
+    notice_spec.sender = "";
+    const std::string notice_id = "B41B2C3D4E", report_id = "B51B2C3D4E";
+    bool notice_active_at_trace = false;
+    h.on_notice = [&](std::string_view service, std::string_view request, const Message& m) {
+        if (m.queue_id != id) return;
+        // What cleanup has queued by the time each service answers.
+        if (service == "bounce" && request == "flush") h.put("incoming", notice_id, notice_spec);
+        if (request == "trace") {
+            notice_active_at_trace = fs::exists(h.queue_path("active", notice_id));
+            h.put("incoming", report_id, notice_spec);
+        }
+    };
+    h.start();
+    ASSERT_TRUE(h.run_until([&] { return log.has(id + ": removed"); })) << log.all();
+    h.manager->trigger("I");  // cleanup's wakeup after it queued the report
+    ASSERT_TRUE(h.run_until([&] { return log.has(notice_id + ": removed") && log.has(report_id + ": removed"); }))
+        << log.all();
+    std::vector<std::string> for_message;
+    for (const auto& n : h.notices)
+        if (n.ends_with(id)) for_message.push_back(n);
+    EXPECT_EQ(for_message, (std::vector<std::string>{"bounce flush " + id, "trace trace " + id}));
+    EXPECT_TRUE(notice_active_at_trace);
+    // Delivered in that order too (one destination: first come, first served).
+    std::vector<std::string> order;
+    for (const auto& r : h.requests)
+        if (r.queue_id == notice_id || r.queue_id == report_id) order.push_back(r.queue_id);
+    EXPECT_EQ(order, (std::vector<std::string>{notice_id, report_id}));
+    EXPECT_LT(log.all().find(notice_id + ": from=<>"), log.all().find(report_id + ": from=<>"));
 }
 
 }  // namespace
