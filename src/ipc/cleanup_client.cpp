@@ -66,10 +66,12 @@ std::expected<CleanupClient, std::string> CleanupClient::attach(ServiceConnectio
     if (!status || *status != 0 || !id || id->empty())
         return std::unexpected(std::string("cleanup service could not create a queue file"));
     client.queue_id_ = std::string(*id);
+    // The flags leave with the first block of records (cleanup expects
+    // nothing else in between): one send and one wakeup of cleanup less
+    // per message. A client that closes before writing still sends them.
     AttrList request;
     request.add("flags", static_cast<long long>(flags));
-    if (auto sent = client.connection_.send(request, timeout); !sent)
-        return std::unexpected(attr_failure("send cleanup flags", sent.error()));
+    client.pending_ = encode_attrs(request);
     return client;
 }
 

@@ -6,7 +6,8 @@
 //   1. server -> client  {status=0, queue_id=<id>}      (attr.h message)
 //      A status other than 0, or no queue_id, means cleanup could not
 //      create a queue file: the client gives up (and retries later).
-//   2. client -> server  {flags=<CleanupFlags bits, decimal>}
+//   2. client -> server  {flags=<CleanupFlags bits, decimal>} (sent in one
+//      block with the first records of step 3)
 //   3. client -> server  queue-file records in record.h framing, exactly
 //      the stream the reference's injector gives the reference's cleanup:
 //        envelope:  T? c? F? S A* (R | O R | D ...)*  and the other
@@ -60,7 +61,7 @@ std::string_view cleanup_strerror(unsigned status);
 class CleanupClient {
 public:
     // Connects to public/<service> under queue_directory, reads the
-    // greeting and sends flags. Error: errno-style or protocol text.
+    // greeting and queues flags. Error: errno-style or protocol text.
     static std::expected<CleanupClient, std::string> open(const std::string& queue_directory,
                                                           std::string_view service, unsigned flags,
                                                           int timeout = kCleanupTimeout);

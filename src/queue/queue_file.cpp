@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "util/msg.h"
+#include "util/process_id.h"
 #include "util/strings.h"
 
 #include <cerrno>
@@ -170,7 +171,7 @@ std::optional<unsigned long> queue_id_inode(std::string_view id) {
 std::expected<QueueFileWriter, std::string> QueueFileWriter::create(const QueueLayout& layout,
                                                                      std::string_view queue) {
     const std::string queue_dir = layout.queue_directory + "/" + std::string(queue);
-    const int pid = static_cast<int>(::getpid());
+    const int pid = static_cast<int>(util::current_pid());
     std::string temp;
     int fd = -1;
     for (int attempt = 0;; ++attempt) {

@@ -38,6 +38,13 @@ std::string encode_record(char type, std::string_view data) {
 
 std::expected<Record, RecordError> decode_record(std::string_view buf, std::size_t max_length,
                                                  std::size_t& consumed) {
+    auto view = decode_record_view(buf, max_length, consumed);
+    if (!view) return std::unexpected(view.error());
+    return Record{view->type, std::string(view->data)};
+}
+
+std::expected<RecordView, RecordError> decode_record_view(std::string_view buf, std::size_t max_length,
+                                                          std::size_t& consumed) {
     if (buf.empty()) return std::unexpected(RecordError::eof);
     std::size_t pos = 1;
     std::size_t len = 0;
@@ -51,7 +58,7 @@ std::expected<Record, RecordError> decode_record(std::string_view buf, std::size
     if (max_length != 0 && len > max_length) return std::unexpected(RecordError::too_long);
     if (buf.size() - pos < len) return std::unexpected(RecordError::truncated);
     consumed = pos + len;
-    return Record{buf[0], std::string(buf.substr(pos, len))};
+    return RecordView{buf[0], buf.substr(pos, len)};
 }
 
 std::expected<Record, RecordError> read_record(std::FILE* in, std::size_t max_length, std::size_t* consumed) {

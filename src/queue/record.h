@@ -78,6 +78,14 @@ void append_record(std::string& out, char type, std::string_view data);
 std::expected<Record, RecordError> decode_record(std::string_view buf, std::size_t max_length,
                                                  std::size_t& consumed);
 
+// The same without a copy: data points into buf (valid while buf is).
+struct RecordView {
+    char type = 0;
+    std::string_view data;
+};
+std::expected<RecordView, RecordError> decode_record_view(std::string_view buf, std::size_t max_length,
+                                                          std::size_t& consumed);
+
 // Reads records from a stdio stream (queue files). consumed, when given,
 // receives the bytes the record took on success (so readers can follow
 // their offset without ftell, which costs a system call each).

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -51,8 +52,7 @@ std::expected<void, StreamError> SmtpStream::fill() {
         buf_.append(chunk, *n);
         return {};
     }
-    auto deadline = Clock::now() + std::chrono::seconds(timeout_);
-    char chunk[8192];
+    const auto deadline = Clock::now() + std::chrono::seconds(timeout_);
     // First the read itself, blocking within the socket's time limit.
     if (timeout_ > 0 && rcv_timeout_ != timeout_) {
         timeval tv{timeout_, 0};
@@ -61,12 +61,16 @@ std::expected<void, StreamError> SmtpStream::fill() {
     }
     bool poll_first = !(timeout_ > 0 && rcv_timeout_ok_);
     if (poll_first && !wait_until(fd_, POLLIN, deadline)) return std::unexpected(StreamError::kTimeout);
+    constexpr std::size_t kChunk = 8192;
     for (;;) {
-        ssize_t n = ::read(fd_, chunk, sizeof chunk);
-        if (n > 0) {
-            buf_.append(chunk, static_cast<std::size_t>(n));
-            return {};
-        }
+        // Straight into the buffer's tail (no copy through the stack).
+        ssize_t n = -1;
+        const std::size_t had = buf_.size();
+        buf_.resize_and_overwrite(had + kChunk, [&](char* p, std::size_t) {
+            n = ::read(fd_, p + had, kChunk);
+            return had + (n > 0 ? static_cast<std::size_t>(n) : 0);
+        });
+        if (n > 0) return {};
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
             // Interrupted, timed out in the kernel, or a non-blocking
             // descriptor: poll for what is left of the limit.
@@ -88,10 +92,38 @@ std::expected<Line, StreamError> SmtpStream::read_line(std::size_t limit, bool s
     Line line;
     bool got_any = false;
     bool cut = false;
+    // Whether text holds a CR (a bare one once the line's trailing CRs go).
+    auto note_bare_cr = [&line] {
+        line.bare_cr = line.text.find('\r') != std::string::npos;
+    };
     for (;;) {
-        while (pos_ < buf_.size()) {
-            char c = buf_[pos_];
-            if (c == '\n') {
+        // What is buffered up to the next newline is taken in one piece.
+        if (pos_ < buf_.size()) {
+            const char* base = buf_.data() + pos_;
+            const std::size_t avail = buf_.size() - pos_;
+            const char* nl = static_cast<const char*>(std::memchr(base, '\n', avail));
+            const std::size_t span = nl != nullptr ? static_cast<std::size_t>(nl - base) : avail;
+            if (span > 0) got_any = true;
+            if (cut) {
+                pos_ += span;
+            } else if (limit != 0 && span >= limit - line.text.size()) {
+                // The limit is reached inside this piece.
+                const std::size_t room = limit - line.text.size();
+                line.text.append(base, room);
+                pos_ += room;
+                if (!skip_rest) {
+                    line.end = LineEnd::kNone;
+                    note_bare_cr();
+                    compact();
+                    return line;
+                }
+                cut = true;
+                pos_ += span - room;
+            } else {
+                line.text.append(base, span);
+                pos_ += span;
+            }
+            if (nl != nullptr) {
                 ++pos_;
                 if (cut) {
                     // The skipped remainder ended: report as the line ended,
@@ -102,24 +134,9 @@ std::expected<Line, StreamError> SmtpStream::read_line(std::size_t limit, bool s
                     if (!line.text.empty() && line.text.back() == '\r') line.end = LineEnd::kCrLf;
                     while (!line.text.empty() && line.text.back() == '\r') line.text.pop_back();
                 }
-                for (char ch : line.text)
-                    if (ch == '\r') line.bare_cr = true;
+                note_bare_cr();
                 compact();
                 return line;
-            }
-            got_any = true;
-            ++pos_;
-            if (cut) continue;
-            line.text.push_back(c);
-            if (limit != 0 && line.text.size() >= limit) {
-                if (!skip_rest) {
-                    line.end = LineEnd::kNone;
-                    for (char ch : line.text)
-                        if (ch == '\r') line.bare_cr = true;
-                    compact();
-                    return line;
-                }
-                cut = true;
             }
         }
         if (auto r = fill(); !r) {

@@ -95,17 +95,21 @@ void CleanupSession::record(char type, std::string_view data) {
     }
 }
 
+void CleanupSession::extra_flags_record(std::string_view data) {
+    // Extra request flags from the client (smtpd's HOLD and DISCARD
+    // actions); anything else is refused with the reference's warning.
+    unsigned long extra = 0;
+    auto [end, ec] = std::from_chars(data.data(), data.data() + data.size(), extra);
+    if (ec != std::errc() || end != data.data() + data.size() || (extra & ~(kHold | kDiscard)) != 0) {
+        msg_warn("{}: ignoring bad extra flags: 0x{:x}", queue_id_, extra);
+        return;
+    }
+    flags_ |= static_cast<unsigned>(extra);
+}
+
 void CleanupSession::envelope_record(char type, std::string_view data) {
     if (type == rec::kFlags) {  // not part of the queue file
-        // Extra request flags from the client (smtpd's HOLD and DISCARD
-        // actions); anything else is refused with the reference's warning.
-        unsigned long extra = 0;
-        auto [end, ec] = std::from_chars(data.data(), data.data() + data.size(), extra);
-        if (ec != std::errc() || end != data.data() + data.size() || (extra & ~(kHold | kDiscard)) != 0) {
-            msg_warn("{}: ignoring bad extra flags: 0x{:x}", queue_id_, extra);
-            return;
-        }
-        flags_ |= static_cast<unsigned>(extra);
+        extra_flags_record(data);
         return;
     }
     if (type == rec::kMilterCount) return;

@@ -17,7 +17,13 @@ namespace rec = queue::rec;
 using util::msg_warn;
 
 void CleanupSession::extracted_record(char type, std::string_view data) {
-    if (type == rec::kFlags || type == rec::kMilterCount) return;
+    // smtpd's end-of-data HOLD and DISCARD come here, after the content;
+    // the reference applies them as in the initial envelope.
+    if (type == rec::kFlags) {
+        extra_flags_record(data);
+        return;
+    }
+    if (type == rec::kMilterCount) return;
     static constexpr std::string_view kExtractTypes = "EDRO/PreAFIL>Kon";
     if (kExtractTypes.find(type) == std::string_view::npos) {
         msg_warn("{}: message rejected: unexpected record type {} in extracted envelope", queue_id_,

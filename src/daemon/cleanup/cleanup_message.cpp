@@ -552,9 +552,10 @@ void CleanupSession::body_record(char type, std::string_view data) {
             break;
         }
     }
-    std::string text(data);
     if ((flags_ & ipc::kCleanupFilter) && s_.body_checks &&
         (s_.body_checks_size_limit == 0 || body_offset_ < s_.body_checks_size_limit)) {
+        // A copy only here: an action may replace the line.
+        std::string text(data);
         dict::LookupResult r = s_.body_checks->find(text);
         if (r.is_found()) {
             if (!act("body", text, r.value(), "body_checks")) {
@@ -565,9 +566,12 @@ void CleanupSession::body_record(char type, std::string_view data) {
             msg_warn("{}: {} map lookup problem -- message not accepted, try again later", queue_id_, "body_checks");
             errs_ |= ipc::kCleanupStatWrite;
         }
+        body_offset_ += static_cast<long>(data.size()) + (type == rec::kNorm ? 1 : 0);
+        out(type, text);
+        return;
     }
     body_offset_ += static_cast<long>(data.size()) + (type == rec::kNorm ? 1 : 0);
-    out(type, text);
+    out(type, data);
 }
 
 void CleanupSession::end_of_content() {
@@ -605,7 +609,9 @@ void CleanupSession::content_record(char type, std::string_view data) {
         return;
     }
     std::string buf;
-    if (s_.replace_stray_cr_lf && data.find_first_of("\r\n") != std::string_view::npos) {
+    // (Two memchr scans: find_first_of would call memchr once per byte.)
+    if (s_.replace_stray_cr_lf &&
+        (data.find('\r') != std::string_view::npos || data.find('\n') != std::string_view::npos)) {
         buf.assign(data);
         for (char& c : buf)
             if (c == '\r' || c == '\n') c = ' ';

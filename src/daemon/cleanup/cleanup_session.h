@@ -118,6 +118,9 @@ private:
 
     // cleanup_envelope.cpp
     void envelope_record(char type, std::string_view data);
+    // An 'f' record (initial or extracted envelope): the client's extra
+    // request flags, HOLD and DISCARD.
+    void extra_flags_record(std::string_view data);
     bool split_attribute(std::string_view data, std::string& name, std::string& value);
     // cleanup_message.cpp
     void content_record(char type, std::string_view data);

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -167,6 +169,92 @@ TEST_F(SmtpStreamTest, WritesAreFlushedTogether) {
     char buf[64];
     ssize_t n = ::read(fds_[1], buf, sizeof buf);
     EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "250-a\r\n250 b\r\n");
+}
+
+// The byte-at-a-time reading the stream did before it took whole pieces
+// up to the next LF: the model the stream must still agree with.
+struct ModelReader {
+    std::string in;
+    std::size_t pos = 0;
+    // nullopt at the end of input (the stream's kEof).
+    std::optional<Line> read_line(std::size_t limit, bool skip_rest) {
+        Line line;
+        bool got_any = false;
+        bool cut = false;
+        while (pos < in.size()) {
+            char c = in[pos++];
+            if (c == '\n') {
+                if (cut) {
+                    line.end = LineEnd::kCrLf;
+                } else {
+                    line.end = LineEnd::kBareLf;
+                    if (!line.text.empty() && line.text.back() == '\r') line.end = LineEnd::kCrLf;
+                    while (!line.text.empty() && line.text.back() == '\r') line.text.pop_back();
+                }
+                line.bare_cr = line.text.find('\r') != std::string::npos;
+                return line;
+            }
+            got_any = true;
+            if (cut) continue;
+            line.text.push_back(c);
+            if (limit != 0 && line.text.size() >= limit) {
+                if (!skip_rest) {
+                    line.end = LineEnd::kNone;
+                    line.bare_cr = line.text.find('\r') != std::string::npos;
+                    return line;
+                }
+                cut = true;
+            }
+        }
+        if (got_any && !cut) {
+            line.end = LineEnd::kNone;
+            return line;
+        }
+        return std::nullopt;
+    }
+};
+
+// Random text of CR, LF and letters, sent in random pieces, read with
+// random limits: every line as the model reads it.
+TEST_F(SmtpStreamTest, PiecesAgreeWithTheByteModel) {
+    unsigned seed = 12345;
+    auto next = [&seed](unsigned n) {
+        seed = seed * 1103515245u + 12345u;
+        return (seed >> 16) % n;
+    };
+    for (int round = 0; round < 200; ++round) {
+        int fds[2];
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+        std::string text;
+        std::size_t size = next(300);
+        for (std::size_t i = 0; i < size; ++i) {
+            unsigned r = next(10);
+            text.push_back(r == 0 ? '\n' : r == 1 ? '\r' : static_cast<char>('a' + next(3)));
+        }
+        for (std::size_t off = 0; off < text.size();) {
+            std::size_t piece = std::min<std::size_t>(1 + next(40), text.size() - off);
+            ASSERT_EQ(::write(fds[1], text.data() + off, piece), static_cast<ssize_t>(piece));
+            off += piece;
+        }
+        ::close(fds[1]);
+        SmtpStream s(fds[0], 5);
+        ModelReader model{text};
+        for (int n = 0; n < 400; ++n) {
+            std::size_t limit = next(4) == 0 ? 0 : 1 + next(12);
+            bool skip = next(2) == 0;
+            auto want = model.read_line(limit, skip);
+            auto got = s.read_line(limit, skip);
+            if (!want) {
+                EXPECT_FALSE(got) << "round " << round;
+                break;
+            }
+            ASSERT_TRUE(got) << "round " << round;
+            EXPECT_EQ(got->text, want->text) << "round " << round;
+            EXPECT_EQ(got->end, want->end) << "round " << round;
+            EXPECT_EQ(got->bare_cr, want->bare_cr) << "round " << round;
+        }
+        ::close(fds[0]);
+    }
 }
 
 }  // namespace

@@ -155,6 +155,47 @@ TEST(CleanupSession, DiscardStopsProcessing) {
     EXPECT_FALSE(logs.has("message-id=")) << "nothing is processed after DISCARD";
 }
 
+// smtpd's end-of-data HOLD (and DISCARD) arrive as an 'f' record in the
+// extracted envelope, after the content: applied as in the initial one,
+// and a bad value is refused with the reference's warning.
+TEST(CleanupSession, ExtraFlagsInTheExtractedEnvelope) {
+    Logs logs;
+    {
+        Message m;
+        m.envelope({"bob@example.com"});
+        m.session.record(rec::kNorm, "");
+        m.session.record(rec::kNorm, "body");
+        m.session.record(rec::kExtracted, "");
+        m.session.record(rec::kFlags, std::to_string(ipc::kCleanupHold));
+        m.session.record(rec::kEnd, "");
+        EXPECT_EQ(m.session.finish(), 0u);
+        EXPECT_TRUE(m.session.hold());
+        EXPECT_FALSE(m.session.discard());
+        EXPECT_TRUE(m.sink.of_type(rec::kFlags).empty()) << "not part of the queue file";
+    }
+    {
+        Message m;
+        m.envelope({"bob@example.com"});
+        m.session.record(rec::kNorm, "");
+        m.session.record(rec::kExtracted, "");
+        m.session.record(rec::kFlags, std::to_string(ipc::kCleanupDiscard));
+        m.session.record(rec::kEnd, "");
+        EXPECT_EQ(m.session.finish(), 0u);
+        EXPECT_TRUE(m.session.discard());
+    }
+    {
+        Message m;
+        m.envelope({"bob@example.com"});
+        m.session.record(rec::kNorm, "");
+        m.session.record(rec::kExtracted, "");
+        m.session.record(rec::kFlags, "4096");
+        m.session.record(rec::kEnd, "");
+        EXPECT_EQ(m.session.finish(), 0u);
+        EXPECT_FALSE(m.session.hold());
+        EXPECT_TRUE(logs.has("warning: ABC123: ignoring bad extra flags: 0x1000"));
+    }
+}
+
 // The reference's queue file stream writes 4096 bytes at a time under a
 // file size limit of message_size_limit: a message that ends before the
 // next 4096-byte boundary past the limit fails at the final flush, one
