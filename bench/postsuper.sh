@@ -12,6 +12,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
+# A relative build directory names one of the tree (or of the working directory).
+[ -d "$build" ] || build=$top/$build
+build=$(cd "$build" && pwd)
 ref=$top/compat-suite/.cache/reference
 [ -x "$ref/usr/sbin/postsuper" ] || bash "$top/compat-suite/fetch-reference.sh" "$ref" >/dev/null
 runs=${PF_BENCH_RUNS:-3}

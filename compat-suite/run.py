@@ -656,7 +656,7 @@ def run_case(case, ref, ours, inputs):
             t_ours, pid_ours = run_case_on(case, ours, config, inputs, sides)
             if t_ref == t_ours:
                 if attempt > 1 and not (pid_ref or pid_ours):
-                    print(f"  FLAKY {case.full_name()}: identical on attempt {attempt}", file=sys.stderr)
+                    print(f"  FLAKY {case.full_name}: identical on attempt {attempt}", file=sys.stderr)
                 break
             # A pid may by chance equal another number of the output; then the
             # pid rule of the normalisation changed that too. New pids next time.

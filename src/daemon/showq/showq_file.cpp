@@ -23,7 +23,9 @@ constexpr int kReverseJumpLimit = 10000;
 
 }  // namespace
 
-QueueFileImage::QueueFileImage(int fd, off_t size, std::string_view path) : fd_(fd), path_(path) {
+QueueFileImage::QueueFileImage(int fd, off_t size, std::string_view path, std::string& buffer)
+    : fd_(fd), path_(path), window_(buffer) {
+    window_.clear();
     // The size plus one byte, so that a file that did not grow since it
     // was examined ends with a short read: no second read for its end.
     off_t want = size < 0 ? 0 : size + 1;
@@ -47,43 +49,69 @@ bool QueueFileImage::load() {
     return got > 0;
 }
 
+int QueueFileImage::read_record(std::string& data) {
+    // The common case first: the type, a length of at most four bytes and
+    // the data all in the window (such a length cannot be negative), taken
+    // at once. Anything else goes byte by byte below, from the same place.
+    if (in_window()) {
+        std::size_t at = static_cast<std::size_t>(pos_ - window_start_);
+        const unsigned char* p = reinterpret_cast<const unsigned char*>(window_.data()) + at;
+        std::size_t avail = window_.size() - at;
+        std::size_t n = 1;
+        std::size_t len = 0;
+        for (unsigned shift = 0; shift <= 21 && n < avail; shift += 7) {
+            unsigned char byte = p[n++];
+            len |= static_cast<std::size_t>(byte & 0x7f) << shift;
+            if ((byte & 0x80) == 0) {
+                if (len > avail - n) break;
+                data.assign(reinterpret_cast<const char*>(p + n), len);
+                pos_ += static_cast<off_t>(n + len);
+                return p[0];
+            }
+        }
+    }
+    int type = next_byte();
+    if (type < 0) return queue::kRecEof;
+    // Sum the groups as a C int, then widen, as the reference does.
+    long len = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        if (shift >= 32) {
+            util::msg_warn("{}: too many length bits, record type {}", path_, type);
+            return queue::kRecError;
+        }
+        int byte = next_byte();
+        if (byte < 0) {
+            util::msg_warn("{}: unexpected EOF reading length, record type {}", path_, type);
+            return queue::kRecError;
+        }
+        auto group = static_cast<std::uint32_t>(byte & 0x7f) << shift;
+        len |= static_cast<long>(static_cast<std::int32_t>(group));
+        if ((byte & 0x80) == 0) break;
+    }
+    if (len < 0) {
+        util::msg_warn("{}: illegal length {}, record type {}", path_, len, type);
+        return queue::kRecError;
+    }
+    // Only as many bytes as the file holds are collected.
+    data.clear();
+    std::size_t want = static_cast<std::size_t>(len);
+    while (data.size() < want && available()) {
+        std::size_t at = static_cast<std::size_t>(pos_ - window_start_);
+        std::size_t n = std::min(want - data.size(), window_.size() - at);
+        data.append(window_, at, n);
+        pos_ += static_cast<off_t>(n);
+    }
+    if (data.size() != want) {
+        util::msg_warn("{}: unexpected EOF in data, record type {} length {}", path_, type, len);
+        return queue::kRecError;
+    }
+    return type;
+}
+
 int QueueFileImage::get(std::string& data) {
     for (;;) {
-        int type = next_byte();
-        if (type < 0) return queue::kRecEof;
-        // Sum the groups as a C int, then widen, as the reference does.
-        long len = 0;
-        for (unsigned shift = 0;; shift += 7) {
-            if (shift >= 32) {
-                util::msg_warn("{}: too many length bits, record type {}", path_, type);
-                return queue::kRecError;
-            }
-            int byte = next_byte();
-            if (byte < 0) {
-                util::msg_warn("{}: unexpected EOF reading length, record type {}", path_, type);
-                return queue::kRecError;
-            }
-            auto group = static_cast<std::uint32_t>(byte & 0x7f) << shift;
-            len |= static_cast<long>(static_cast<std::int32_t>(group));
-            if ((byte & 0x80) == 0) break;
-        }
-        if (len < 0) {
-            util::msg_warn("{}: illegal length {}, record type {}", path_, len, type);
-            return queue::kRecError;
-        }
-        // Only as many bytes as the file holds are collected.
-        data.clear();
-        std::size_t want = static_cast<std::size_t>(len);
-        while (data.size() < want && available()) {
-            std::size_t at = static_cast<std::size_t>(pos_ - window_start_);
-            std::size_t n = std::min(want - data.size(), window_.size() - at);
-            data.append(window_, at, n);
-            pos_ += static_cast<off_t>(n);
-        }
-        if (data.size() != want) {
-            util::msg_warn("{}: unexpected EOF in data, record type {} length {}", path_, type, len);
-            return queue::kRecError;
-        }
+        int type = read_record(data);
+        if (type < 0) return type;
         if (type == queue::rec::kPointer) {
             type = go_to(data);
             if (type != queue::kRecError) continue;

@@ -26,15 +26,20 @@ namespace pf::showq {
 class QueueFileImage {
 public:
     // fd: open for reading, not owned. size: the file's size when it was
-    // examined, to size the first read. path: names the file in warnings.
-    QueueFileImage(int fd, off_t size, std::string_view path);
+    // examined, to size the first read. path: names the file in warnings
+    // (kept as a view: it must outlive the reader). buffer, when given,
+    // holds the bytes read (a scan reuses one buffer for every file).
+    QueueFileImage(int fd, off_t size, std::string_view path) : QueueFileImage(fd, size, path, own_) {}
+    QueueFileImage(int fd, off_t size, std::string_view path, std::string& buffer);
+    QueueFileImage(const QueueFileImage&) = delete;
+    QueueFileImage& operator=(const QueueFileImage&) = delete;
 
     // The next record's type (0-255), queue::kRecEof or queue::kRecError.
     int get(std::string& data);
     // Moves forward by offset bytes from the current position (fseek with
     // SEEK_CUR); false with errno set when that position cannot exist.
     bool skip(long offset);
-    const std::string& path() const { return path_; }
+    std::string_view path() const { return path_; }
 
     static constexpr std::size_t kWindow = 64 * 1024;
     static constexpr std::size_t kFirstReadLimit = 1024 * 1024;
@@ -50,12 +55,15 @@ private:
         if (!available()) return -1;
         return static_cast<unsigned char>(window_[static_cast<std::size_t>(pos_++ - window_start_)]);
     }
+    // One record as it is in the file (pointers and padding included).
+    int read_record(std::string& data);
     int go_to(std::string_view pointer);
     bool seek_end();
 
+    std::string own_;          // the buffer when none is given
     int fd_;
-    std::string path_;
-    std::string window_;       // bytes of the file from window_start_
+    std::string_view path_;
+    std::string& window_;      // bytes of the file from window_start_
     off_t window_start_ = 0;
     off_t pos_ = 0;
     off_t eof_ = -1;           // the end of the file once a read met it

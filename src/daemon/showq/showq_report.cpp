@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -45,44 +46,92 @@ std::string_view c_string(const std::string& data) {
     return std::string_view(data.c_str(), std::strlen(data.c_str()));
 }
 
+// The length of the UTF-8-shaped sequence at a[i] (a byte from 0xC2 to
+// 0xFE and the continuation bytes after it, at least one) that
+// util::printable() keeps with UTF-8 on; 0 when it would replace a[i].
+std::size_t utf8_kept(std::string_view a, std::size_t i) {
+    auto cont = [&a](std::size_t k) {
+        return k < a.size() && static_cast<unsigned char>(a[k]) >= 0x80 && static_cast<unsigned char>(a[k]) < 0xc0;
+    };
+    auto c = static_cast<unsigned char>(a[i]);
+    if (c < 0xc2 || c > 0xfe || !cont(i + 1)) return 0;
+    std::size_t j = i + 2;
+    while (cont(j)) ++j;
+    return j - i;
+}
+
 // Whether quoting the local-part and replacing unprintable bytes both
 // leave the address as it is: a local-part that is a dot-string of
 // printable ASCII without specials (no '@' before the last one, no
-// leading, trailing or double dot), a domain of printable ASCII. Almost every address is; the others take
-// the general path.
-bool plain_address(std::string_view a) {
+// leading, trailing or double dot), a domain of printable ASCII; with
+// UTF-8 on, UTF-8-shaped sequences may stand anywhere as well (quoting
+// leaves 8-bit bytes alone, printable() keeps them). Almost every address
+// is; the others take the general path.
+// How plain_address() takes each byte of a local-part.
+enum ByteClass : unsigned char { kOrdinary, kReject, kDot, kHigh };
+constexpr std::array<unsigned char, 256> kLocalPartClass = [] {
+    std::array<unsigned char, 256> t{};
+    constexpr std::string_view kSpecials = "()<>,;:\\\"[]@";
+    for (unsigned c = 0; c < 256; ++c) {
+        if (c >= 0x80) t[c] = kHigh;
+        else if (c <= ' ' || c == 0x7f || kSpecials.find(static_cast<char>(c)) != kSpecials.npos) t[c] = kReject;
+        else if (c == '.') t[c] = kDot;
+        else t[c] = kOrdinary;
+    }
+    return t;
+}();
+
+bool plain_address(std::string_view a, bool utf8) {
     if (a.empty() || a.front() == '@') return false;  // a source route, an empty local-part
     std::size_t at = a.rfind('@');
     std::string_view local = a.substr(0, at);
     if (local.empty() || local.front() == '.' || local.back() == '.') return false;
-    char previous = 0;
-    for (char ch : local) {
-        auto c = static_cast<unsigned char>(ch);
-        if (c <= ' ' || c >= 0x7f) return false;
-        switch (c) {
-        case '(': case ')': case '<': case '>': case ',': case ';': case ':':
-        case '\\': case '"': case '[': case ']': case '@':
-            return false;
-        case '.':
-            if (previous == '.') return false;
+    bool after_dot = false;
+    for (std::size_t i = 0; i < local.size(); ++i) {
+        switch (kLocalPartClass[static_cast<unsigned char>(local[i])]) {
+        case kOrdinary:
+            after_dot = false;
             break;
-        default:
+        case kDot:
+            if (after_dot) return false;
+            after_dot = true;
+            break;
+        case kHigh: {
+            std::size_t n = utf8 ? utf8_kept(a, i) : 0;
+            if (n == 0 || i + n > local.size()) return false;
+            i += n - 1;
+            after_dot = false;
             break;
         }
-        previous = ch;
+        default:
+            return false;
+        }
     }
     if (at != std::string_view::npos)
-        for (char ch : a.substr(at + 1))
-            if (static_cast<unsigned char>(ch) < ' ' || static_cast<unsigned char>(ch) >= 0x7f) return false;
+        for (std::size_t i = at + 1; i < a.size(); ++i) {
+            auto c = static_cast<unsigned char>(a[i]);
+            if (c >= 0x80 && utf8) {
+                std::size_t n = utf8_kept(a, i);
+                if (n == 0) return false;
+                i += n - 1;
+                continue;
+            }
+            if (c < ' ' || c >= 0x7f) return false;
+        }
     return true;
 }
 
-// The address as listed: the null address replaced, the local-part
-// quoted, unprintable bytes replaced.
-std::string listed_address(std::string_view raw, const ShowqSettings& settings) {
+// The address as listed, into out: the null address replaced, the
+// local-part quoted, unprintable bytes replaced.
+void listed_address(std::string& out, std::string_view raw, const ShowqSettings& settings) {
     if (raw.empty()) raw = settings.empty_address;
-    if (plain_address(raw)) return std::string(raw);
-    return util::printable(mail::quote_822_local(raw), settings.utf8);
+    if (plain_address(raw, settings.utf8)) {
+        out.assign(raw);
+        return;
+    }
+    out.clear();
+    mail::quote_822_local_append(out, raw);
+    out = util::printable(out, settings.utf8);
 }
 
 // Which defer logs exist, from one walk over the defer directory before
@@ -103,6 +152,8 @@ public:
     // Whether the log at path may exist (a miss in a complete index: it
     // does not, as far as the walk saw).
     bool may_exist(const std::string& path) const { return !complete_ || paths_.contains(path); }
+    // Whether the walk found no log at all (then no path need be made).
+    bool none() const { return complete_ && paths_.empty(); }
 
 private:
     bool walk(const std::string& dir_path, int depth) {
@@ -220,9 +271,14 @@ bool list_one(ShowqOutput& out, const ShowqSettings& settings, const DeferLogInd
             return true;
         }
     }
-    QueueFileImage file(fd, st.st_size, path);
-    std::string log_path = settings.layout.path(queue::kDeferLog, id, true);
-    bool go_on = showq_report(out, settings, queue, id, file, st, defer_logs.may_exist(log_path) ? log_path : "");
+    static std::string buffer;  // the bytes of each file in turn
+    QueueFileImage file(fd, st.st_size, path, buffer);
+    std::string log_path;
+    if (!defer_logs.none()) {
+        log_path = settings.layout.path(queue::kDeferLog, id, true);
+        if (!defer_logs.may_exist(log_path)) log_path.clear();
+    }
+    bool go_on = showq_report(out, settings, queue, id, file, st, log_path);
     if (::close(fd) != 0) util::msg_warn("close file {} {}: {}", queue, id, std::strerror(errno));
     return go_on;
 }
@@ -353,9 +409,12 @@ bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
     long msg_size = static_cast<long>(st.st_size);
     bool msg_size_ok = false;
     int sender_seen = 0;
-    std::string quoted;  // the last address listed (also in warnings)
+    // The buffers live as long as the process (one listing at a time):
+    // no allocation per record or per address.
+    static std::string quoted;  // the last address listed (also in warnings)
+    static std::string data;
+    quoted.clear();
     std::optional<std::unordered_set<std::string>> dup_filter;
-    std::string data;
 
     auto finish = [&] {
         if (sender_seen > 0) out.end_group();
@@ -382,7 +441,7 @@ bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
             }
             break;
         case queue::rec::kFrom:
-            quoted = listed_address(start, settings);
+            listed_address(quoted, start, settings);
             if (sender_seen++ > 0) {
                 util::msg_warn("{}: duplicate sender address: {} -- skipping remainder of this file", id, quoted);
                 finish();
@@ -401,7 +460,7 @@ bool showq_report(ShowqOutput& out, const ShowqSettings& settings, std::string_v
                 finish();
                 return false;  // the reference's showq dies here
             }
-            quoted = listed_address(start, settings);
+            listed_address(quoted, start, settings);
             if (!dup_filter || !dup_filter->contains(quoted)) {
                 out.attr("recipient", quoted);
                 out.attr("reason", std::string_view());

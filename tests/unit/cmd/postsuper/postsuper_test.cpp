@@ -184,6 +184,26 @@ TEST_F(PostsuperQueue, DeleteAllCountsReadyMessagesOnly) {
     EXPECT_TRUE(files().empty());
 }
 
+// Many entries, with files that are not counted, a symbolic link and
+// directories among them.
+TEST_F(PostsuperQueue, DeleteAllManyFilesCountsReadyOnes) {
+    int ready = 0;
+    for (int i = 0; i < 1500; ++i) {
+        message("hold", i % 7 == 0 ? 0600 : 0700, fmt::format("{:05X}", i));
+        if (i % 7 != 0) ++ready;
+    }
+    fs::create_directory("hold/emptydir");
+    fs::create_directory("hold/fulldir");
+    { std::ofstream("hold/fulldir/x") << "x"; }
+    ::symlink("nowhere", "hold/link");
+    scan_queues(ctx_, default_queues(), kDeleteAll);
+    // The symbolic link counts as well: its owner bits are rwx (as with
+    // the reference).
+    EXPECT_EQ(ctx_.counters.deleted, ready + 1);
+    EXPECT_EQ(files(), std::set<std::string>{"hold/fulldir/x"});
+    EXPECT_FALSE(fs::exists("hold/emptydir"));
+}
+
 TEST_F(PostsuperQueue, HoldReleaseRequeue) {
     std::string a = message("deferred");
     std::string b = message("maildrop");

@@ -122,4 +122,20 @@ TEST(ShowqFileTest, DamagedFiles) {
     expect_same(std::string("S\xff\xff\xff\xff\x0f", 6));  // a negative length
 }
 
+// Lengths of every size the fast path takes (one to four bytes) and those
+// it leaves to the byte-by-byte path (five bytes, redundant continuation
+// groups), records ending exactly at the end of the file, and a record
+// whose data runs past the end.
+TEST(ShowqFileTest, LengthEncodings) {
+    std::string file = encode_record('S', "s@x") + encode_record('N', std::string(200, 'a')) +
+                       encode_record('N', std::string(20000, 'b')) + encode_record('N', std::string(3000000, 'c'));
+    expect_same(file);
+    expect_same(file + encode_record('E', ""));
+    expect_same(std::string("N\x83\x80\x00" "abc", 7));          // three bytes for 3
+    expect_same(std::string("N\x83\x80\x80\x00" "abc", 8));      // four bytes for 3
+    expect_same(std::string("N\x83\x80\x80\x80\x00" "abc", 9));  // five bytes for 3
+    expect_same(std::string("N\x05" "abc", 5));                   // data cut short
+    expect_same(std::string("N\x00", 2) + encode_record('E', ""));
+}
+
 }  // namespace

@@ -244,16 +244,23 @@ TEST_F(ShowqReportTest, AddressesListedAsQuotedAndPrintable) {
         "plain@example.org", "a@b@example.org", ".lead@x", "trail.@x", "dou..ble@x", "a b@x", "q\"uote@x",
         "@route,@r2:user@x", "@nocolon@x", "bare", "x@d\x01main", "tab\t@x", "ok.dots.here@x", "8bit\xc3\xa9@x",
         "del\x7f@x", "paren(x)@y", "brack[x]@y", "colon:x@y", "semi;x@y", "comma,x@y", "angle<x>@y", "back\\x@y",
-        "plus+tag@x", "x@", "@"};
+        "plus+tag@x", "x@", "@",
+        // UTF-8 shaped or not, in the local-part and in the domain.
+        "\xc3\xa9t\xc3\xa9@x", "\xc3@x", "\x80@x", "a\xc3\xa9.b@x", "a.\xc3\xa9@x", "\xc3\xa9.@x", ".\xc3\xa9@x",
+        "\xc3\xa9..b@x", "x@d\xc3\xa9main", "x@d\xc3", "x@\xff", "\xf0\x9f\x98\x80@x", "\xc1\x81@x", "\xfe\x80@x",
+        "\xff\x80@x", "a\xc3\xa9\xa9\xa9@x", "\xc3\xa9@\xc3\xa9.x", "a\xc3@\xa9x", "\xc3\xa9 b@x", "\xe2\x80@x"};
     std::vector<std::pair<char, std::string>> rcpts;
     for (const auto& a : addresses) rcpts.emplace_back('R', a);
     write_file("hold", "ADDR1", message("s@x", rcpts));
-    std::string out = listing();
-    for (const auto& a : addresses) {
-        std::string listed = pf::util::printable(pf::mail::quote_822_local(a), settings_.utf8);
-        EXPECT_NE(out.find(std::string("recipient\0", 10) + listed + std::string("\0reason\0\0", 9)),
-                  std::string::npos)
-            << a;
+    for (bool utf8 : {true, false}) {
+        settings_.utf8 = utf8;
+        std::string out = listing();
+        for (const auto& a : addresses) {
+            std::string listed = pf::util::printable(pf::mail::quote_822_local(a), utf8);
+            EXPECT_NE(out.find(std::string("recipient\0", 10) + listed + std::string("\0reason\0\0", 9)),
+                      std::string::npos)
+                << a << " utf8 " << utf8;
+        }
     }
 }
 
