@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build check for smtpd's TLS module: every pf:: function smtpd-tls.so
+"""Build check for smtpd's TLS module: every pf:: function (and pf:: type
+information, which the sanitizer build refers to) that smtpd-tls.so
 leaves undefined must be exported by the smtpd program that loads it
 (exports.list), else the module would fail to load at the first start of
 an smtpd with TLS. Usage: check_exports.py SMTPD MODULE; exit 1 with the
@@ -15,7 +16,7 @@ def dynamic_symbols(path, which):
 
 def main():
     smtpd, module = sys.argv[1:3]
-    wanted = {s for s in dynamic_symbols(module, "--undefined-only") if s.startswith(("_ZN2pf", "_ZNK2pf"))}
+    wanted = {s for s in dynamic_symbols(module, "--undefined-only") if s.startswith(("_ZN2pf", "_ZNK2pf", "_ZTIN2pf", "_ZTSN2pf"))}
     missing = sorted(wanted - dynamic_symbols(smtpd, "--defined-only"))
     if missing:
         names = subprocess.run(["c++filt"], input="\n".join(missing), capture_output=True, text=True).stdout
