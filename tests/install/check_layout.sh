@@ -43,6 +43,8 @@ need -f share/postfix/main.cf.dist
 need -f share/postfix/master.cf.dist
 need -f share/man/man5/postconf.5
 need -f share/man/man1/postconf.1
+need -L share/man/man1/mailq.1 sendmail.1
+need -L share/man/man1/newaliases.1 sendmail.1
 need -f share/man/man8/smtpd.8postfix
 need -L share/man/man8/lmtp.8postfix smtp.8postfix
 exit $missing
