@@ -181,6 +181,9 @@ void stop_accepting(Server& s) {
     for (int fd : s.listen_fds) loop().unwatch_fd(fd);
 }
 
+int accept_waiting(Server& s);
+void serve_multi_client(Server& s, int fd);
+
 // A client connection is over (multi-server).
 void client_done(Server& s, int fd) {
     loop().unwatch_fd(fd);
@@ -189,6 +192,21 @@ void client_done(Server& s, int fd) {
     touch(s);
     if (s.client_count == 0) {
         if (use_limit_reached(s) || !s.accepting) s.done = true;
+        // A connection already waiting is taken now, still busy: master
+        // need not hear "available" and then "busy" again. (Bounded: a
+        // client served to its end at once would bring us back here.)
+        static int depth = 0;
+        if (!s.done && depth < 4) {
+            if (int next = accept_waiting(s); next >= 0) {
+                ++depth;
+                ++s.client_count;
+                ++s.use_count;
+                if (use_limit_reached(s)) stop_accepting(s);
+                serve_multi_client(s, next);
+                --depth;
+                return;
+            }
+        }
         report_status(s, false);
     }
 }
@@ -219,15 +237,23 @@ bool wait_readable(int fd, int seconds) {
 
 void serve_single_client(Server& s, int fd) {
     report_status(s, true);
-    ++s.use_count;
-    touch(s);
-    while (s.client_handler(*s.ctx, fd)) {
-        if (!wait_readable(fd, s.ipc_timeout)) break;
+    while (fd >= 0) {
+        ++s.use_count;
         touch(s);
+        while (s.client_handler(*s.ctx, fd)) {
+            if (!wait_readable(fd, s.ipc_timeout)) break;
+            touch(s);
+        }
+        ::close(fd);
+        touch(s);
+        if (use_limit_reached(s)) {
+            s.done = true;
+            break;
+        }
+        // A connection that is already waiting is served now, still busy:
+        // no "available" and "busy" to master in between.
+        fd = accept_waiting(s);
     }
-    ::close(fd);
-    touch(s);
-    if (use_limit_reached(s)) s.done = true;
     report_status(s, false);
 }
 
@@ -282,34 +308,50 @@ void serve_trigger(Server& s, int fd, bool stream) {
     report_status(s, false);
 }
 
-void on_listen_readable(Server& s, int listen_fd) {
-    if (s.done) return;
-    if (s.connectionless) {
-        if (s.kind == Kind::trigger) {
-            serve_trigger(s, listen_fd, false);
-        } else {
-            report_status(s, true);
-            ++s.use_count;
-            touch(s);
-            s.client_handler(*s.ctx, listen_fd);
-            touch(s);
-            if (use_limit_reached(s)) s.done = true;
-            report_status(s, false);
-        }
-        return;
-    }
+// Accepts a connection on listen_fd (receiving the client of a "pass"
+// service); -1 when none was there.
+int accept_one(Server& s, int listen_fd) {
     if (s.hooks.pre_accept) s.hooks.pre_accept(*s.ctx);
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
         // Another process of this service took it, or the client left.
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
             util::msg_warn("accept connection: {}", std::strerror(errno));
+        return -1;
+    }
+    if (s.ctx->service_type == "pass" && s.kind != Kind::trigger) return receive_passed_client(fd);
+    return fd;
+}
+
+// A connection already waiting on any listening socket, or -1.
+int accept_waiting(Server& s) {
+    if (!s.accepting || s.done) return -1;
+    for (int listen_fd : s.listen_fds) {
+        int fd = accept_one(s, listen_fd);
+        if (fd >= 0) return fd;
+    }
+    return -1;
+}
+
+void on_listen_readable(Server& s, int listen_fd) {
+    if (s.done) return;
+    if (s.connectionless) {
+        if (s.kind == Kind::trigger) {
+            serve_trigger(s, listen_fd, false);
+        } else {
+            // A datagram service (postlogd) tells master nothing per
+            // datagram: it serves every sender at once, so "busy" would
+            // only cost master a wake-up and a read per log line burst.
+            ++s.use_count;
+            touch(s);
+            s.client_handler(*s.ctx, listen_fd);
+            touch(s);
+            if (use_limit_reached(s)) s.done = true;
+        }
         return;
     }
-    if (s.ctx->service_type == "pass" && s.kind != Kind::trigger) {
-        fd = receive_passed_client(fd);
-        if (fd < 0) return;
-    }
+    int fd = accept_one(s, listen_fd);
+    if (fd < 0) return;
     switch (s.kind) {
     case Kind::single:
         serve_single_client(s, fd);
@@ -427,6 +469,8 @@ void start(Server& s, int argc, char** argv) {
 
     if (s.hooks.pre_init) s.hooks.pre_init(ctx);
 
+    if (s.hooks.privileged && o.unprivileged)
+        util::msg_fatal("service {} requires privileged operation", o.service_name);
     bool root = ::geteuid() == 0;
     if (o.chroot && !root) util::msg_warn("not running as root: no chroot to {}", queue_directory);
     if (root && o.unprivileged && !s.hooks.keep_root) {

@@ -82,6 +82,10 @@ struct ServerHooks {
     std::function<void(ServerContext&)> post_init;
     // Keep root (local, virtual, pipe): the daemon drops per delivery.
     bool keep_root = false;
+    // Added (spawn): the daemon cannot work unprivileged; run with -u
+    // (master.cf unprivileged = y) it stops at start-up with the
+    // reference's "service <name> requires privileged operation".
+    bool privileged = false;
     // -S on stdin: diagnostics go to the mail log only, from the start
     // (smtpd run by sendmail -bs, whose stderr is the user's), unless
     // stderr is a terminal.

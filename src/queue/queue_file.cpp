@@ -13,6 +13,8 @@
 // from users and directory scans); a bad one here is a broken invariant.
 #include "queue/queue_file.h"
 
+#include "queue/queue_file_pool.h"
+
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "util/msg.h"
@@ -169,12 +171,18 @@ std::optional<unsigned long> queue_id_inode(std::string_view id) {
 }
 
 std::expected<QueueFileWriter, std::string> QueueFileWriter::create(const QueueLayout& layout,
-                                                                     std::string_view queue) {
+                                                                     std::string_view queue, bool from_pool) {
     const std::string queue_dir = layout.queue_directory + "/" + std::string(queue);
     const int pid = static_cast<int>(util::current_pid());
     std::string temp;
     int fd = -1;
-    for (int attempt = 0;; ++attempt) {
+    if (from_pool) {
+        struct timeval tv;
+        ::gettimeofday(&tv, nullptr);
+        temp = fmt::format("{}/{}.{}", queue_dir, static_cast<int>(tv.tv_usec), pid);
+        fd = take_pooled_file(layout.queue_directory + "/" + std::string(kRecycle), temp);
+    }
+    for (int attempt = 0; fd < 0; ++attempt) {
         struct timeval tv;
         ::gettimeofday(&tv, nullptr);
         temp = fmt::format("{}/{}.{}", queue_dir, static_cast<int>(tv.tv_usec), pid);

@@ -78,8 +78,11 @@ std::optional<unsigned long> queue_id_inode(std::string_view id);
 class QueueFileWriter {
 public:
     // Creates the file in queue (making missing hash directories) with
-    // mode kModeWriting; errno-style text on failure.
-    static std::expected<QueueFileWriter, std::string> create(const QueueLayout& layout, std::string_view queue);
+    // mode kModeWriting; errno-style text on failure. With from_pool, the
+    // file is taken from the pool of emptied queue files when it has one
+    // (queue_file_pool.h).
+    static std::expected<QueueFileWriter, std::string> create(const QueueLayout& layout, std::string_view queue,
+                                                              bool from_pool = false);
     QueueFileWriter(QueueFileWriter&&) noexcept;
     QueueFileWriter& operator=(QueueFileWriter&&) = delete;
     QueueFileWriter(const QueueFileWriter&) = delete;

@@ -17,6 +17,7 @@
 #include "cmd/postfix/postfix_script.h"
 
 #include "config/master_cf.h"
+#include "queue/queue_file_pool.h"
 #include "util/msg.h"
 #include "util/privileges.h"
 
@@ -58,6 +59,8 @@ std::vector<DirSpec> queue_dirs(const Context& ctx) {
     dirs.push_back({q + "/pid", false, false, 0755});
     dirs.push_back({q + "/saved", true, false, 0700});
     dirs.push_back({q + "/trace", true, false, 0700});
+    // Ours only: the pool of emptied queue files (queue/queue_file_pool.h).
+    dirs.push_back({q + "/" + std::string(queue::kRecycle), true, false, 0700});
     return dirs;
 }
 
@@ -132,7 +135,7 @@ bool set_permissions(Context& ctx) {
     for (const auto& d : queue_dirs(ctx)) apply(d, ids);
     // Queue files below the mail_owner directories belong to mail_owner.
     for (const char* name : {"active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
-                             "saved", "trace", "maildrop"}) {
+                             "saved", "trace", "maildrop", "recycle"}) {
         walk(ctx.queue_directory + "/" + name, false, [&](const std::string& p, const struct stat& st) {
             if (S_ISLNK(st.st_mode)) return;
             if (st.st_uid != ids.owner_uid && ::lchown(p.c_str(), ids.owner_uid, static_cast<gid_t>(-1)) < 0)
@@ -214,7 +217,7 @@ void check_warn(Context& ctx) {
         if (writable_by_others(st)) msg_warn("group or other writable: {}", p);
     });
     for (const char* name : {"active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
-                             "private", "public", "saved", "trace"}) {
+                             "private", "public", "saved", "trace", "recycle"}) {
         walk(q + "/" + name, false, [&](const std::string& p, const struct stat& st) {
             if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) return;
             if (st.st_uid != ids.owner_uid) msg_warn("not owned by {}: {}", ctx.mail_owner, p);

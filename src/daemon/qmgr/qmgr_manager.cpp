@@ -6,6 +6,7 @@
 #include "ipc/bounce_client.h"
 #include "ipc/deliver_log.h"
 #include "mail/address_quote.h"
+#include "queue/queue_file_pool.h"
 #include "queue/record.h"
 #include "util/msg.h"
 #include "util/strings.h"
@@ -646,7 +647,7 @@ void QueueManager::active_done(Message* message) {
             if (delay < settings_.min_backoff) delay = settings_.min_backoff;
         }
         defer_file(queue::kActive, id, queue::kDeferred, delay);
-    } else if (int err = remove_queue_file(paths_, queue::kActive, id)) {
+    } else if (int err = retire_active_file(id)) {
         if (err != ENOENT)
             msg_fatal("qmgr_active_done_3_generic: remove {} from {}: {}", id, queue::kActive, std::strerror(err));
         msg_warn("qmgr_active_done_3_generic: remove {} from {}: {}", id, queue::kActive, std::strerror(err));
@@ -654,6 +655,20 @@ void QueueManager::active_done(Message* message) {
         msg_info("{}: removed", id);
     }
     finish(message);
+}
+
+int QueueManager::retire_active_file(std::string_view id) {
+    constexpr std::size_t kRecount = 256;
+    const std::string pool_dir = paths_.dir(queue::kRecycle);
+    if (pooled_since_count_ == 0 || pooled_since_count_ >= kRecount) {
+        pool_has_room_ = ::access(pool_dir.c_str(), W_OK) == 0 &&
+                         queue::count_pooled_files(pool_dir) < queue::kPoolLimit;
+        pooled_since_count_ = 0;
+    }
+    ++pooled_since_count_;  // removals since the count, pooled or not
+    std::string path = paths_.path(queue::kActive, id);
+    if (pool_has_room_ && queue::recycle_queue_file(path, pool_dir, id)) return 0;
+    return ::unlink(path.c_str()) == 0 ? 0 : errno;
 }
 
 void QueueManager::finish(Message* message) {

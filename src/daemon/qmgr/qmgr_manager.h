@@ -109,6 +109,10 @@ private:
     void agent_ready(Agent& agent);
     void agent_replied(Agent& agent, std::expected<ipc::DeliveryReply, std::string> reply);
     ipc::DeliveryRequest build_request(const Entry& entry);
+    // Removes a finished message's file from active/, into the pool of
+    // emptied queue files while that has room (queue_file_pool.h); 0 or
+    // an errno value.
+    int retire_active_file(std::string_view id);
 
     QmgrSettings settings_;
     ParamLookup lookup_;
@@ -125,6 +129,10 @@ private:
     bool pumping_ = false;
     bool pump_again_ = false;
     long recipients_in_memory_ = 0;
+    // The pool: removals since its size was last counted, and whether it
+    // had room then.
+    std::size_t pooled_since_count_ = 0;
+    bool pool_has_room_ = false;
 };
 
 }  // namespace pf::qmgr

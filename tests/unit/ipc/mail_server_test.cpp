@@ -3,13 +3,15 @@
 // reuses one process until max_use and then exits 0; -o overrides reach the
 // configuration; a trigger server gets the bytes; args after the options
 // reach the daemon; the multi-server keeps a connection while the handler
-// asks to. No root needed.
+// asks to; under master, the status reports. No root needed.
 #include "ipc/mail_server.h"
 #include "ipc/service_client.h"
+#include "util/listen_socket.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <string>
 #include <sys/stat.h>
@@ -192,6 +194,78 @@ TEST(MailServerTest, StandaloneWithoutSocketServesStdin) {
     ::close(out[0]);
     EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "hi");
     EXPECT_EQ(wait_exit(pid), 0);
+}
+
+
+// Under master (listening socket on fd 6, status pipe on fd 5): a single
+// server that finds the next connection already waiting when one ends
+// serves it without telling master "available" and "busy" in between, and
+// says "available" once at the end.
+TEST(MailServerTest, SingleServerKeepsBusyForAWaitingConnection) {
+    Instance inst;
+    const std::string path = inst.sock();
+    int status_pipe[2];
+    ASSERT_EQ(::pipe(status_pipe), 0);
+    int go_pipe[2];
+    ASSERT_EQ(::pipe(go_pipe), 0);
+    // Out of the way of the descriptors the child sets up (5 and 6).
+    for (int* fd : {&status_pipe[0], &status_pipe[1], &go_pipe[0], &go_pipe[1]}) {
+        int high = ::fcntl(*fd, F_DUPFD, 100);
+        ASSERT_GE(high, 100);
+        ::close(*fd);
+        *fd = high;
+    }
+    pid_t pid = fork_daemon(inst, [&] {
+        auto listener = util::listen_unix_stream(path, 16, 0666);
+        if (!listener) return 90;
+        if (::dup2(*listener, kListenFd) < 0 || ::dup2(status_pipe[1], kStatusFd) < 0) return 91;
+        ::close(status_pipe[0]);
+        ::close(go_pipe[1]);
+        // Start serving only once the test has queued both connections.
+        char go;
+        if (::read(go_pipe[0], &go, 1) != 1) return 92;
+        std::vector<std::string> args = {"unitd", "-n", "unitd", "-t", "unix", "-o", "max_use=2"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        return run_single_server(static_cast<int>(args.size()), argv.data(), {}, [](ServerContext&, int fd) {
+            std::string buffer;
+            auto req = receive_attrs(fd, buffer, 5);
+            (void)send_attrs(fd, AttrList{{"answer", req ? req->get_or("q", "") : "?"}}, 5);
+            return false;
+        });
+    });
+    ::close(status_pipe[1]);
+    ::close(go_pipe[0]);
+    ASSERT_TRUE(wait_exists(path));
+    // The file appears at bind(), a moment before listen().
+    auto connect_retrying = [&] {
+        auto conn = connect_unix(path, 5);
+        for (int i = 0; i < 400 && !conn && conn.error().find("refused") != std::string::npos; ++i) {
+            ::usleep(10000);
+            conn = connect_unix(path, 5);
+        }
+        return conn;
+    };
+    auto first = connect_retrying();
+    auto second = connect_retrying();
+    ASSERT_TRUE(first && second) << (first ? second.error() : first.error());
+    ASSERT_TRUE(first->send(AttrList{{"q", "1"}}, 5));
+    ASSERT_TRUE(second->send(AttrList{{"q", "2"}}, 5));
+    ASSERT_EQ(::write(go_pipe[1], "g", 1), 1);
+    auto r1 = first->receive(5);
+    auto r2 = second->receive(5);
+    ASSERT_TRUE(r1 && r2);
+    EXPECT_EQ(r1->get_or("answer", ""), "1");
+    EXPECT_EQ(r2->get_or("answer", ""), "2");
+    EXPECT_EQ(wait_exit(pid), 0);
+    std::string reports;
+    char buf[256];
+    for (ssize_t n; (n = ::read(status_pipe[0], buf, sizeof buf)) > 0;) reports.append(buf, static_cast<std::size_t>(n));
+    ::close(status_pipe[0]);
+    ::close(go_pipe[1]);
+    const std::string p = std::to_string(pid);
+    EXPECT_EQ(reports, p + " 1\n" + p + " 0\n");
 }
 
 }  // namespace

@@ -202,6 +202,21 @@ TEST(QmgrManager, DeliversAndRemoves) {
     EXPECT_EQ(h.manager->message_count(), 0u);
 }
 
+// With the pool directory (queue/queue_file_pool.h), a delivered message's
+// file goes there emptied instead of being removed; the log is the same.
+TEST(QmgrManager, DeliveredFileGoesIntoThePoolEmptied) {
+    test::LogCapture log;
+    Harness h;
+    fs::create_directories(h.dir.path / "recycle");
+    h.agents["fake"] = {};
+    auto id = h.put("incoming", "4A1B2C3D4F", message({"a@example.com"}));
+    h.start();
+    ASSERT_TRUE(h.run_until([&] { return log.has(id + ": removed"); })) << log.all();
+    EXPECT_FALSE(fs::exists(h.queue_path("active", id)));
+    ASSERT_TRUE(fs::exists(h.dir.path / "recycle" / id));
+    EXPECT_EQ(fs::file_size(h.dir.path / "recycle" / id), 0u);
+}
+
 TEST(QmgrManager, QueueFileWriterFileIsDelivered) {
     test::LogCapture log;
     Harness h;
