@@ -80,6 +80,9 @@ public:
 
     // The queue ID cleanup assigned (from its greeting).
     const std::string& queue_id() const { return queue_id_; }
+    // The connection's descriptor (to wait in an event loop for the
+    // verdict after E was flushed).
+    int fd() const { return connection_.fd(); }
 
     // Queues one record; error once the connection is broken.
     std::expected<void, std::string> write(char type, std::string_view data);

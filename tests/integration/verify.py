@@ -3,17 +3,20 @@
 private instance (the pipeline harness's Instance, compat-suite/pipeline)
 with smtpd_recipient_restrictions = reject_unverified_recipient.
 Recipients in example.com go to the "record" pipe transport (deliverable);
-recipients in bad.test go to error:5.1.1 (undeliverable).
+recipients in bad.test go to error:5.1.1 (undeliverable); multi@example.com
+is a virtual alias of two addresses (cleanup answers its probe itself:
+deliverable, "aliased to multiple recipients", and drops the recipients).
 
 Steps, the same on both sides (Python smtplib on loopback):
-  1. one SMTP session: RCPT to good@example.com and to bad@bad.test; with
-     address_verify_poll_count = 1 both get "450 4.1.1 ... unverified
-     address: Address verification in progress", and two probes go out;
-  2. wait (bounded) for both probe results in the log
-     (status=deliverable / status=undeliverable);
-  3. a second session: good@example.com is accepted (250), bad@bad.test
-     gets "450 4.1.1 ... unverified address: <the error text>"
-     (unverified_recipient_reject_code = 450);
+  1. one SMTP session: RCPT to good@example.com, to bad@bad.test and to
+     multi@example.com; with address_verify_poll_count = 1 all get "450
+     4.1.1 ... unverified address: Address verification in progress", and
+     three probes go out;
+  2. wait (bounded) for the three probe results in the log
+     (status=deliverable twice, one of them cleanup's, status=undeliverable);
+  3. a second session: good@example.com and multi@example.com are
+     accepted (250), bad@bad.test gets "450 4.1.1 ... unverified address:
+     <the error text>" (unverified_recipient_reject_code = 450);
   4. after a reload with unverified_recipient_reject_code = 550, a third
      session: bad@bad.test gets "550 5.1.1 ... undeliverable address: ...";
   5. a fourth session with the sender bad@bad.test, which the access table
@@ -22,7 +25,7 @@ Steps, the same on both sides (Python smtplib on loopback):
      unverified address: ..." (the cached result of step 2).
 What is compared: every SMTP reply of the three sessions, and the
 normalised log lines of smtpd rejects, the probes' qmgr "from=" lines,
-the agents' probe results and verify's cache cleanup line, and the cache
+the agents' (and cleanup's) probe results and verify's cache cleanup line, and the cache
 file (entries as the reference's postmap -s reads them, and its mode). The replies are also checked against what they
 must be, so a broken side fails even when both match.
 
@@ -55,14 +58,16 @@ MAIN = "\n".join([
     "local_recipient_maps =",
     "alias_maps =",
     "transport_maps = inline:{ {bad.test=error:5.1.1 User unknown in bad.test} }",
+    "virtual_alias_maps = inline:{ {multi@example.com=a@example.com,b@example.com} }",
     "",
 ])
 
 GOOD = "good@example.com"
 BAD = "bad@bad.test"
+MULTI = "multi@example.com"
 
 INTERESTING = re.compile(
-    rb"postfix/smtpd\[\d+\]: \w+: reject: |postfix/(?:pipe|error|local)\[\d+\]: \w+: to=.*status=|"
+    rb"postfix/smtpd\[\d+\]: \w+: reject: |postfix/(?:pipe|error|local|cleanup)\[\d+\]: \w+: to=.*status=|"
     rb"postfix/qmgr\[\d+\]: \w+: from=|postfix/verify\[\d+\]: (?:warning|fatal|panic|cache )|"
     rb"postfix/\S+\[\d+\]: (?:warning|fatal|panic): .*(?:verify|probe)")
 
@@ -106,10 +111,10 @@ def run_side(side, cache, root):
         inst.stop()
         res["log"] = inst.log_text()
         return res
-    res["replies"] += session(port, [GOOD, BAD])
-    rp.wait_for(lambda: len(probe_results(inst)) >= 2, STEP_TIMEOUT)
+    res["replies"] += session(port, [GOOD, BAD, MULTI])
+    rp.wait_for(lambda: len(probe_results(inst)) >= 3, STEP_TIMEOUT)
     res["replies"].append("probe results: " + " ".join(sorted(x.decode() for x in probe_results(inst))))
-    res["replies"] += session(port, [GOOD, BAD])
+    res["replies"] += session(port, [GOOD, BAD, MULTI])
     main_cf = os.path.join(inst.etc, "main.cf")
     with open(main_cf, "a") as f:
         f.write("unverified_recipient_reject_code = 550\n")
@@ -151,11 +156,14 @@ EXPECT = [
     "Address verification in progress",
     f"RCPT {BAD} 450 4.1.1 <{BAD}>: Recipient address rejected: unverified address: "
     "Address verification in progress",
-    "probe results: deliverable undeliverable",
+    f"RCPT {MULTI} 450 4.1.1 <{MULTI}>: Recipient address rejected: unverified address: "
+    "Address verification in progress",
+    "probe results: deliverable deliverable undeliverable",
     "EHLO 250",
     "MAIL 250 2.1.0 Ok",
     f"RCPT {GOOD} 250 2.1.5 Ok",
     f"RCPT {BAD} 450 4.1.1 <{BAD}>: Recipient address rejected: unverified address: User unknown in bad.test",
+    f"RCPT {MULTI} 250 2.1.5 Ok",
     "EHLO 250",
     "MAIL 250 2.1.0 Ok",
     f"RCPT {BAD} 550 5.1.1 <{BAD}>: Recipient address rejected: undeliverable address: User unknown in bad.test",

@@ -3,7 +3,9 @@
 // equal to MAILER-DAEMON@$myorigin becomes the null sender), then
 // sender/recipient/common canonical maps and masquerading apply as their
 // *_classes say, virtual aliases expand each recipient (recursion and size
-// limits, an address that expands to itself kept once), duplicates are
+// limits, an address that expands to itself kept once; an MTA address
+// probe whose recipient expands to several is answered "deliverable" here
+// and not probed further), duplicates are
 // dropped (with enable_original_recipient: only when the original
 // recipient and DSN data match too), and the *_bcc_maps add recipients.
 #include "daemon/cleanup/cleanup_session.h"
@@ -17,6 +19,8 @@
 #include "util/utf8.h"
 
 #include <fmt/format.h>
+
+#include <cstdlib>
 
 namespace pf::cleanup {
 
@@ -244,6 +248,31 @@ void CleanupSession::out_recipient(std::string_view dsn_orcpt, int dsn_notify, s
         return;
     }
     std::vector<std::string> list = map1n(std::string(recip));
+    // An address probe sent by the MTA (verify's) stops here when the
+    // address expands to several recipients: it counts as deliverable,
+    // the verify service hears so ("aliased to multiple recipients") and
+    // none of the recipients is written, as with the reference.
+    auto trace_flags = [this] {
+        // The envelope's trace_flags attribute (digits only: the envelope
+        // reader rejects anything else).
+        for (const auto& [name, value] : attrs_)
+            if (name == "trace_flags") return static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
+        return 0u;
+    };
+    if (list.size() > 1 && (trace_flags() & ipc::kDeliveryMtaVerify)) {
+        ipc::Dsn dsn = ipc::Dsn::simple("2.0.0", "aliased to multiple recipients");
+        dsn.action = "deliverable";
+        ipc::TimeStamp arrival{arrival_seconds_, 0};
+        if (auto space = arrival_text_.find(' '); space != std::string::npos)
+            arrival.usec = std::strtol(arrival_text_.c_str() + space + 1, nullptr, 10);
+        if (arrival.usec < 0 || arrival.usec > 999999) arrival.usec = 0;
+        if (!verify_ ||
+            !verify_({std::string(orcpt), std::string(recip), std::string(dsn_orcpt), dsn_notify, 0}, dsn, arrival)) {
+            msg_warn("{}: verify service update error", queue_id_);
+            errs_ |= ipc::kCleanupStatWrite;
+        }
+        return;
+    }
     // A NOTIFY=SUCCESS recipient that aliasing replaced: the sender is
     // told now that the address was "expanded" (a trace record for the
     // report qmgr sends), and the new addresses keep the other NOTIFY

@@ -239,6 +239,7 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
         if (arrival_seconds_ == 0) {
             arrival_seconds_ = std::atol(std::string(data).c_str());
             if (arrival_seconds_ <= 0) arrival_seconds_ = 1;
+            arrival_text_.assign(data);  // "seconds [microseconds]"
             out(type, data);
         }
         out(rec::kAttr, fmt::format("create_time={}", static_cast<long>(create_time_)));

@@ -97,6 +97,14 @@ public:
     using TraceCall = std::function<bool(const ipc::DeliveryRecipient&, const ipc::Dsn&)>;
     void set_trace_call(TraceCall call) { trace_ = std::move(call); }
     bool traced() const { return traced_; }
+    // An address probe by the MTA (trace_flags with the MTA probe bit)
+    // whose recipient virtual aliasing turns into several addresses is not
+    // probed further: cleanup itself records it as deliverable with the
+    // verify service and logs the result, as the reference does; arrival
+    // is the message's T record. Returns success.
+    using VerifyCall =
+        std::function<bool(const ipc::DeliveryRecipient&, const ipc::Dsn&, const ipc::TimeStamp& arrival)>;
+    void set_verify_call(VerifyCall call) { verify_ = std::move(call); }
 
 private:
     // flags_ holds the client's ipc::CleanupFlags bits plus these.
@@ -246,6 +254,7 @@ private:
     std::vector<WrittenRecipient> written_rcpts_;
     TraceCall trace_;
     bool traced_ = false;
+    VerifyCall verify_;
     // The size limit: the file stops at message_size_limit; the record cut
     // there (a warning when cleanup's bounce reads the file).
     bool size_cut_ = false;

@@ -93,15 +93,7 @@ std::unique_ptr<CleanupSettings> CleanupSettings::from_config(const config::Conf
 
     s->find_ctx.recipient_delimiter = s->recipient_delimiter;
     s->find_ctx.myorigin = s->myorigin;
-    std::vector<std::string> local_domains;
-    const std::string mydestination = c.get("mydestination");  // the views below point into it
-    for (std::string_view d : util::split_tokens(mydestination, ", \t\r\n"))
-        local_domains.push_back(util::to_lower(d));
-    s->find_ctx.is_local = [local_domains](std::string_view domain) {
-        for (const std::string& d : local_domains)
-            if (util::iequals(d, domain)) return true;
-        return false;
-    };
+    s->find_ctx.is_local = mail::mydestination_test(c.get("mydestination"));
 
     const dict::Flags addr_flags = dict::kLock | dict::kFoldFixed | dict::kUtf8Request;
     s->canonical_maps = maps(c, "canonical_maps", addr_flags);

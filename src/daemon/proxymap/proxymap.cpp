@@ -20,6 +20,7 @@
 // proxymap_service.h checks them.
 #include "ipc/attr.h"
 #include "ipc/mail_server.h"
+#include "ipc/request_server.h"
 #include "proxymap_acl.h"
 #include "proxymap_service.h"
 #include "proxymap_tables.h"
@@ -28,9 +29,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <map>
 #include <memory>
-#include <string>
 
 namespace {
 
@@ -45,36 +44,11 @@ constexpr int kRequestDeadline = 1;
 struct State {
     std::unique_ptr<proxymap::TableCache> tables;
     std::unique_ptr<proxymap::ProxyService> service;
-    std::map<int, std::string> buffers;  // unread bytes per client
 };
 
 State& state() {
     static State s;
     return s;
-}
-
-// Serves every complete request a client has sent; false drops the client.
-bool on_client(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
-    State& st = state();
-    std::string& buffer = st.buffers[fd];
-    const int out_fd = fd == 0 ? 1 : fd;  // -S on stdin answers on stdout
-    for (;;) {
-        auto request = ipc::receive_attrs(fd, buffer, kRequestDeadline);
-        if (!request) {
-            if (request.error() != ipc::AttrError::eof)
-                util::msg_warn("read request: {}", ipc::attr_error_text(request.error()));
-            st.buffers.erase(fd);
-            return false;
-        }
-        auto reply = st.service->handle(*request);
-        if (!reply || !ipc::send_attrs(out_fd, *reply, kRequestDeadline)) {
-            st.buffers.erase(fd);
-            return false;
-        }
-        std::size_t used = 0;
-        if (!ipc::decode_attrs(buffer, used)) return true;  // wait for more
-    }
 }
 
 }  // namespace
@@ -100,5 +74,9 @@ int main(int argc, char** argv) {
             std::exit(0);
         }
     };
-    return ipc::run_multi_server(argc, argv, std::move(hooks), on_client);
+    // Every complete request a client has sent is answered in turn; a
+    // request that does not decode is logged and drops the client.
+    ipc::RequestServer server({.deadline = kRequestDeadline, .warn_read_errors = true},
+                              [](int, const ipc::AttrList& request) { return state().service->handle(request); });
+    return ipc::run_multi_server(argc, argv, std::move(hooks), server.client_handler());
 }

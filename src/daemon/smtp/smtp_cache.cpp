@@ -41,12 +41,7 @@ bool number(std::string_view text, T& out) {
 std::shared_ptr<SmtpCacheSettings> SmtpCacheSettings::from_config(const config::Config& config, bool lmtp) {
     auto c = std::make_shared<SmtpCacheSettings>();
     const std::string prefix = lmtp ? "lmtp_" : "smtp_";
-    {
-        std::string name = prefix + "connection_cache_on_demand";
-        auto v = config::parse_bool_value(config.get(name));
-        if (!v) util::msg_fatal("bad boolean configuration: {} = {}", name, config.get(name));
-        c->on_demand = *v;
-    }
+    c->on_demand = config::get_bool_param(config, prefix + "connection_cache_on_demand");
     std::string dests = config.get(prefix + "connection_cache_destinations");
     if (!util::trim(dests).empty()) {
         try {

@@ -19,13 +19,6 @@ namespace pf::smtp_agent {
 
 namespace {
 
-bool flag(const config::Config& config, const std::string& name) {
-    std::string value = config.get(name);
-    auto v = config::parse_bool_value(value);
-    if (!v) util::msg_fatal("bad boolean configuration: {} = {}", name, value);
-    return *v;
-}
-
 struct Credentials {
     std::string user, password;
 };
@@ -66,14 +59,14 @@ void fail_event(SessionResult& out, std::string status, std::string reason) {
 std::shared_ptr<SmtpSaslSettings> SmtpSaslSettings::from_config(const config::Config& config, std::string_view prefix) {
     auto s = std::make_shared<SmtpSaslSettings>();
     std::string p(prefix);
-    s->enable = flag(config, p + "sasl_auth_enable");
+    s->enable = config::get_bool_param(config, p + "sasl_auth_enable");
     s->type = config.get(p + "sasl_type");
     s->path = config.get(p + "sasl_path");
     s->security_options = config.get(p + "sasl_security_options");
     s->tls_security_options = config.get(p + "sasl_tls_security_options");
     s->mechanism_filter = config.get(p + "sasl_mechanism_filter");
-    s->sender_dependent = flag(config, p + "sender_dependent_authentication");
-    s->soft_bounce = flag(config, p + "sasl_auth_soft_bounce");
+    s->sender_dependent = config::get_bool_param(config, p + "sender_dependent_authentication");
+    s->soft_bounce = config::get_bool_param(config, p + "sasl_auth_soft_bounce");
     if (!s->enable) return s;
     std::string maps = config.get(p + "sasl_password_maps");
     if (!util::trim(maps).empty()) {

@@ -26,13 +26,7 @@ struct Reader {
         if (!v || *v < 0) util::msg_fatal("invalid {} parameter value: \"{}\"", name, value);
         return *v;
     }
-    bool flag(std::string_view suffix) const {
-        std::string name = prefix + std::string(suffix);
-        std::string value = config.get(name);
-        auto v = config::parse_bool_value(value);
-        if (!v) util::msg_fatal("bad boolean configuration: {} = {}", name, value);
-        return *v;
-    }
+    bool flag(std::string_view suffix) const { return config::get_bool_param(config, prefix + std::string(suffix)); }
 };
 
 }  // namespace
@@ -60,12 +54,7 @@ SmtpSettings SmtpSettings::from_config(const config::Config& config, bool lmtp) 
         s.min_backoff = *v;
     }
     s.send_xforward = r.flag("send_xforward_command");
-    {
-        auto v = config::parse_bool_value(config.get("disable_mime_output_conversion"));
-        if (!v) util::msg_fatal("bad boolean configuration: disable_mime_output_conversion = {}",
-                                config.get("disable_mime_output_conversion"));
-        s.disable_mime_oconv = *v;
-    }
+    s.disable_mime_oconv = config::get_bool_param(config, "disable_mime_output_conversion");
     if (std::string generic = r.str("generic_maps"); !util::trim(generic).empty()) {
         auto m = mail::Maps::open(r.prefix + "generic_maps", generic,
                                   dict::kLock | dict::kFoldFixed | dict::kUtf8Request);
@@ -88,17 +77,7 @@ SmtpSettings SmtpSettings::from_config(const config::Config& config, bool lmtp) 
         if (util::iequals(w, "generic")) s.generic_propagate = true;
     s.find_ctx.recipient_delimiter = config.get("recipient_delimiter");
     s.find_ctx.myorigin = config.get("myorigin");
-    {
-        std::vector<std::string> local_domains;
-        const std::string mydestination = config.get("mydestination");  // outlives the views
-        for (std::string_view d : util::split_tokens(mydestination, ", \t\r\n"))
-            local_domains.push_back(util::to_lower(d));
-        s.find_ctx.is_local = [local_domains](std::string_view domain) {
-            for (const std::string& d : local_domains)
-                if (util::iequals(d, domain)) return true;
-            return false;
-        };
-    }
+    s.find_ctx.is_local = mail::mydestination_test(config.get("mydestination"));
     s.helo_name = r.str(lmtp ? "lhlo_name" : "helo_name");
     s.skip_5xx_greeting = r.flag("skip_5xx_greeting");
     if (!lmtp) {

@@ -17,25 +17,6 @@ namespace pf::smtp_agent {
 
 namespace {
 
-bool get_bool(const config::Config& config, const std::string& name) {
-    auto v = config::parse_bool_value(config.get(name));
-    if (!v) util::msg_fatal("bad boolean configuration: {} = {}", name, config.get(name));
-    return *v;
-}
-
-std::vector<std::string> words(std::string_view text, std::string_view seps) {
-    std::vector<std::string> out;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        while (i < text.size() && seps.find(text[i]) != std::string_view::npos) ++i;
-        if (i >= text.size()) break;
-        std::size_t start = i;
-        while (i < text.size() && seps.find(text[i]) == std::string_view::npos) ++i;
-        out.emplace_back(text.substr(start, i - start));
-    }
-    return out;
-}
-
 bool must_match(tls::Level level) {
     return level == tls::Level::kVerify || level == tls::Level::kSecure || level == tls::Level::kFingerprint;
 }
@@ -57,7 +38,8 @@ bool certificate_matches(const tls::Session& s, const TlsPolicy& policy, const S
     if (!p.cert_present) return false;
     if (policy.level == tls::Level::kFingerprint) {
         std::vector<std::string> list = policy.matches;
-        if (list.empty()) list = words(settings.fingerprint_cert_match, ", \t\r\n|");
+        if (list.empty())
+            for (auto m : util::split_tokens(settings.fingerprint_cert_match, ", \t\r\n|")) list.emplace_back(m);
         std::string cert = strip_colons_upper(p.cert_fingerprint);
         std::string pkey = strip_colons_upper(p.pkey_fingerprint);
         for (const auto& m : list) {
@@ -69,8 +51,10 @@ bool certificate_matches(const tls::Session& s, const TlsPolicy& policy, const S
     if (!p.trusted) return false;
     std::vector<std::string> names = policy.matches;
     if (names.empty())
-        names = words(policy.level == tls::Level::kSecure ? settings.secure_cert_match : settings.verify_cert_match,
-                      ", \t\r\n:");
+        for (auto n : util::split_tokens(
+                 policy.level == tls::Level::kSecure ? settings.secure_cert_match : settings.verify_cert_match,
+                 ", \t\r\n:"))
+            names.emplace_back(n);
     X509* cert = SSL_get0_peer_certificate(s.ssl());
     if (!cert) return false;
     std::string domain = nexthop.empty() ? host : nexthop;
@@ -192,9 +176,10 @@ std::shared_ptr<SmtpTlsSettings> SmtpTlsSettings::from_config(const config::Conf
         auto l = tls::level_lookup(level);
         if (!l) util::msg_fatal("{}: unknown TLS security level '{}'", p + "_tls_security_level", level);
         t->level = *l;
-    } else if (get_bool(config, p + "_enforce_tls")) {
-        t->level = get_bool(config, p + "_tls_enforce_peername") ? tls::Level::kVerify : tls::Level::kEncrypt;
-    } else if (get_bool(config, p + "_use_tls")) {
+    } else if (config::get_bool_param(config, p + "_enforce_tls")) {
+        t->level = config::get_bool_param(config, p + "_tls_enforce_peername") ? tls::Level::kVerify
+                                                                               : tls::Level::kEncrypt;
+    } else if (config::get_bool_param(config, p + "_use_tls")) {
         t->level = tls::Level::kMay;
     }
     if (t->level == tls::Level::kDane) {
@@ -202,7 +187,7 @@ std::shared_ptr<SmtpTlsSettings> SmtpTlsSettings::from_config(const config::Conf
         // dane-only stays: it is mandatory, and tls_policy_for() defers it.
         t->level = tls::Level::kMay;
     }
-    t->wrappermode = get_bool(config, p + "_tls_wrappermode");
+    t->wrappermode = config::get_bool_param(config, p + "_tls_wrappermode");
     auto secs = config::parse_time_value(config.get(p + "_starttls_timeout"), 's');
     t->starttls_timeout = secs && *secs > 0 ? *secs : 300;
     t->ciphers = config.get(p + "_tls_ciphers");
@@ -246,7 +231,7 @@ TlsPolicy tls_policy_lookup(const SmtpTlsSettings& settings, std::string_view ne
         return p;
     }
     if (!r.is_found()) return p;
-    auto w = words(r.value(), " \t\r\n,");
+    auto w = util::split_tokens(r.value(), " \t\r\n,");
     if (w.empty()) return p;
     auto l = tls::level_lookup(w.front());
     if (!l) {
@@ -258,12 +243,9 @@ TlsPolicy tls_policy_lookup(const SmtpTlsSettings& settings, std::string_view ne
     p.level = *l == tls::Level::kDane ? tls::Level::kMay : *l;
     for (std::size_t i = 1; i < w.size(); ++i) {
         if (!util::iequals(w[i].substr(0, 6), "match=")) continue;
-        std::string value = w[i].substr(6);
-        if (p.level == tls::Level::kFingerprint) {
-            for (auto& f : words(value, "|")) p.matches.push_back(f);
-        } else {
-            for (auto& f : words(value, ":")) p.matches.push_back(f);
-        }
+        std::string_view value = w[i].substr(6);
+        for (auto f : util::split_tokens(value, p.level == tls::Level::kFingerprint ? "|" : ":"))
+            p.matches.emplace_back(f);
     }
     return p;
 }

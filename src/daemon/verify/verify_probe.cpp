@@ -5,6 +5,7 @@
 #include "ipc/cleanup_flags.h"
 #include "ipc/cleanup_client.h"
 #include "ipc/delivery_request.h"
+#include "ipc/mail_server.h"
 #include "ipc/services.h"
 #include "mail/mail_date.h"
 #include "queue/record.h"
@@ -15,11 +16,19 @@
 
 #include <fmt/core.h>
 
+#include <map>
 #include <stdexcept>
 
 namespace pf::verify {
 
 namespace {
+
+// Probes written up to E whose verdict from cleanup has not come yet,
+// by connection descriptor.
+std::map<int, ipc::CleanupClient>& pending_probes() {
+    static std::map<int, ipc::CleanupClient> pending;
+    return pending;
+}
 
 std::string base31(unsigned long v) {
     // Digits and consonants only, as the reference: no words by accident.
@@ -79,19 +88,26 @@ bool send_probe(const config::Config& config, std::string_view queue_directory, 
               put(queue::rec::kNorm, fmt::format("\tid {}; {}", client->queue_id(), date)) &&
               put(queue::rec::kNorm, fmt::format("Date: {}", date)) && put(queue::rec::kExtracted, "") &&
               put(queue::rec::kEnd, "");
-    if (!ok) {
+    if (!ok || !client->flush()) {
         util::msg_warn("probe for {}: cannot write to public/{}", address, service);
         return false;
     }
-    auto reply = client->finish();
-    if (!reply) {
-        util::msg_warn("probe for {}: public/{}: {}", address, service, reply.error());
-        return false;
-    }
-    if (reply->status != 0) {
-        util::msg_warn("probe for {}: {}", address, ipc::cleanup_strerror(reply->status));
-        return false;
-    }
+    // cleanup's verdict is read when it comes, from the event loop: cleanup
+    // may itself call this service (an address that aliases to several
+    // recipients is answered there) before it replies, as with the
+    // reference, whose probes are posted asynchronously.
+    const int fd = client->fd();
+    pending_probes().insert_or_assign(fd, std::move(*client));
+    ipc::server_watch_fd(fd, [fd, address = std::string(address), service] {
+        ipc::server_unwatch_fd(fd);
+        auto node = pending_probes().extract(fd);
+        if (node.empty()) return;
+        auto reply = node.mapped().finish();
+        if (!reply)
+            util::msg_warn("probe for {}: public/{}: {}", address, service, reply.error());
+        else if (reply->status != 0)
+            util::msg_warn("probe for {}: {}", address, ipc::cleanup_strerror(reply->status));
+    });
     return true;
 }
 

@@ -38,7 +38,9 @@ std::string probe_sender(std::string_view configured, long ttl, std::time_t now)
 // The cleanup flags of a probe.
 unsigned probe_cleanup_flags(const config::Config& config);
 
-// Posts one probe; false (after a warning) when cleanup refused it.
+// Posts one probe; false (after a warning) when it could not be written
+// to cleanup. cleanup's verdict is awaited in the server's event loop (a
+// warning when cleanup refused the probe); the call does not wait for it.
 bool send_probe(const config::Config& config, std::string_view queue_directory, std::string_view sender,
                 std::string_view address);
 
