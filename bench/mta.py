@@ -20,7 +20,7 @@ ours/reference are printed. Workloads:
   disk      the queue filesystem's own limit (create + 4 KB + fsync per
             second), and fsync calls per relayed message (strace -f -c).
 
-Usage: bench/mta.py [--build DIR] [--quick] [--runs N] [workload ...]
+Usage: bench/mta.py [--build DIR] [--quick] [--runs N] [--dir DIR] [workload ...]
 Needs root. Not a test: it asserts only that every message arrived.
 """
 import argparse
@@ -190,7 +190,8 @@ def run_accept(b, side, n):
     return {"accepted messages/s": n / accept, "flush messages/s": n / flush}
 
 
-def run_local(b, side, n):
+def local_config(b):
+    """The local workload's Maildir base (made here) and instance configuration."""
     vmail = os.path.join(b.work, f"vmail-{b.serial + 1}")
     os.makedirs(vmail)
     nobody = int(subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True).stdout)
@@ -208,6 +209,11 @@ def run_local(b, side, n):
                     f"virtual_uid_maps = static:{nobody}\nvirtual_gid_maps = static:{nobody}\n"
                     "virtual_minimum_uid = 1\n"),
            "master": "", "files": {"vmailbox": users.encode(), "valias": aliases}}
+    return vmail, cfg
+
+
+def run_local(b, side, n):
+    vmail, cfg = local_config(b)
     inst = b.instance(side, cfg)
     try:
         b.start(inst)
@@ -378,13 +384,15 @@ def main():
     ap.add_argument("--reference", default=os.path.join(TOP, "compat-suite", ".cache", "reference"))
     ap.add_argument("--quick", action="store_true", help="small sizes, one run each (under a minute)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--dir", default="/tmp", help="where the work directory is made; under /tmp (the instances' "
+                    "maillog_file_prefixes), e.g. a mounted scratch filesystem")
     ap.add_argument("workloads", nargs="*", help=f"some of: {' '.join(WORKLOADS)} disk")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/mta.py: needs root (master runs as root)")
     chosen = args.workloads or [*WORKLOADS, "disk"]
     runs = 1 if args.quick else args.runs
-    work = tempfile.mkdtemp(prefix="pf-bench-mta-", dir="/tmp")
+    work = tempfile.mkdtemp(prefix="pf-bench-mta-", dir=args.dir)
     os.chmod(work, 0o755)
     b = Bench(os.path.abspath(args.build), os.path.abspath(args.reference), work, args.quick)
     try:

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Where the relay workload's CPU goes, per process, ours and the reference.
+"""Where an MTA workload's CPU goes, per process, ours and the reference.
 
-Runs the relay workload of bench/mta.py (smtp-source -> smtpd -> cleanup ->
-qmgr -> smtp -> smtp-sink, 4 KB messages, 20 sessions) on a fresh private
-instance per side and prints, per process name (smtpd, cleanup, qmgr, smtp,
-trivial-rewrite, master, anvil, postlogd, ...):
+Runs a workload of bench/mta.py on a fresh private instance per side:
+relay (the default: smtp-source -> smtpd -> cleanup -> qmgr -> smtp ->
+smtp-sink, 4 KB messages, 20 sessions) or local (--workload local: the same
+front half, then qmgr -> virtual(8) into 100 Maildirs, mta.py's
+local_config), and prints, per process name (smtpd, cleanup, qmgr, smtp or
+virtual, trivial-rewrite, master, anvil, postlogd, ...):
 
   cpu      CPU ms per message: every process whose parent is the instance's
            master (and master itself), sampled from /proc/<pid>/schedstat
@@ -13,14 +15,21 @@ trivial-rewrite, master, anvil, postlogd, ...):
            that sampling missed (master's reaped-children total minus what
            was attributed). CPU time varies with the machine's load; the
            counts below do not.
+  runs     times per message the processes of that name were scheduled
+           onto a CPU (schedstat; wake-ups and preemptions: each costs
+           a context switch).
+  procs    processes of that name seen during the run (master's spawns;
+           pids from sampling, from the maillog's "name[pid]" and, with
+           --strace, from strace's per-process files).
   --strace syscalls per message per process name (strace -f -ff), the
            fsync-family calls among them, and the most frequent calls.
   --perf FILE
            perf record -e cpu-clock -g of master and its daemons into
            FILE.<side> (read it with perf report --sort comm,sym).
 
-Usage: bench/profile.py [--build DIR] [-n N] [--side ours|reference|both]
-                        [--strace] [--perf FILE] [--keep]
+Usage: bench/profile.py [--build DIR] [--workload relay|local] [-n N]
+                        [--side ours|reference|both]
+                        [--strace] [--perf FILE] [--keep] [--dir DIR]
 Needs root. A measurement tool, not a test.
 """
 import argparse
@@ -56,6 +65,8 @@ class CpuSampler(threading.Thread):
         self.master = master
         self.base = {}      # pid -> ticks at start (processes alive then)
         self.last = {}      # pid -> (comm, ticks)
+        self.slices0 = {}   # pid -> times scheduled onto a CPU, at start
+        self.slices = {}    # pid -> the same, last sample
         self.stopped = threading.Event()
         self.scan(initial=True)
 
@@ -72,12 +83,16 @@ class CpuSampler(threading.Thread):
                 continue
             try:
                 with open(f"/proc/{pid}/schedstat") as f:
-                    ticks = int(f.read().split()[0])  # ns on a CPU
+                    sched = f.read().split()
+                ticks = int(sched[0])  # ns on a CPU
+                slices = int(sched[2])  # times it was scheduled in (wake-ups, preemptions)
             except (OSError, IndexError, ValueError):
                 continue
             if initial:
                 self.base[pid] = ticks
+                self.slices0[pid] = slices
             self.last[pid] = (comm, ticks)
+            self.slices[pid] = slices
 
     def run(self):
         while not self.stopped.wait(0.02):
@@ -87,6 +102,12 @@ class CpuSampler(threading.Thread):
         """CPU ns of master's reaped children (tick resolution)."""
         _comm, fields = stat_fields(self.master)
         return (int(fields[13]) + int(fields[14])) * 1_000_000_000 // TICK
+
+    def slices_per_comm(self):
+        out = collections.Counter()
+        for pid, n in self.slices.items():
+            out[self.last[pid][0]] += n - self.slices0.get(pid, 0)
+        return out
 
     def per_comm(self):
         out = collections.Counter()
@@ -102,12 +123,14 @@ def _ppid(pid):
         return -1
 
 
-def strace_counts(prefix, comm_of):
+def strace_counts(prefix, comm_of, pids):
+    """syscall counts per process name; adds strace's pids to pids (name -> set)."""
     per = collections.defaultdict(collections.Counter)
     call = re.compile(r"^(?:\d+\s+)?([a-z_0-9]+)\(")
     for path in glob.glob(prefix + ".*"):
         pid = int(path.rsplit(".", 1)[1])
-        comm = comm_of.get(pid, "?")
+        comm = comm_of.get(pid) or next((c for c, ps in pids.items() if pid in ps), "?")
+        pids[comm].add(pid)
         with open(path, errors="replace") as f:
             for line in f:
                 m = call.match(line)  # "<... x resumed>" lines do not match: one call, one count
@@ -116,12 +139,34 @@ def strace_counts(prefix, comm_of):
     return per
 
 
-def run(b, side, n, use_strace, perf_out=None):
-    sink, sink_port = mta.start_sink(b)
+LOGGED_PID = re.compile(rb"postfix/([a-z-]+)\[(\d+)\]")
+
+
+def logged_pids(log):
+    """pid -> process name of every "postfix/name[pid]" in the maillog."""
+    out = {}
+    try:
+        with open(log, "rb") as f:
+            for m in LOGGED_PID.finditer(f.read()):
+                out[int(m.group(2))] = m.group(1).decode()
+    except OSError:
+        pass
+    return out
+
+
+def run(b, side, n, use_strace, perf_out=None, workload="relay"):
+    sink = vmail = None
+    if workload == "local":
+        vmail, cfg = mta.local_config(b)
+        source_args = ["-N", "-t", "u@vdomain.test"]
+    else:
+        sink, sink_port = mta.start_sink(b)
+        cfg = mta.relay_config(sink_port)
+        source_args = ["-t", "user@remote.example"]
     work = os.path.join(b.work, f"prof-{side.label}")
     os.makedirs(work, exist_ok=True)
     os.chmod(work, 0o755)
-    inst = b.instance(side, mta.relay_config(sink_port))
+    inst = b.instance(side, cfg)
     tracer = None
     prefix = os.path.join(work, "strace")
     try:
@@ -147,16 +192,18 @@ def run(b, side, n, use_strace, perf_out=None):
             time.sleep(1)  # perf attaches asynchronously; a measurement, not a test
         sampler = CpuSampler(master)
         reaped0 = sampler.master_reaped()
+        group0 = mta.mta_cpu(inst)
         sampler.start()
         t0 = time.perf_counter()
-        mta.smtp_source(b, inst.port, n, 20, ["-t", "user@remote.example"])
+        mta.smtp_source(b, inst.port, n, 20, source_args)
         if not mta.wait_removed(inst, n, 1800):
-            sys.exit(f"{side.label}: relay: not every message left the queue")
+            sys.exit(f"{side.label}: {workload}: not every message left the queue")
         elapsed = time.perf_counter() - t0
         sampler.stopped.set()
         sampler.join()
         sampler.scan()
         reaped = sampler.master_reaped() - reaped0
+        group = mta.mta_cpu(inst) - group0
         cpu = sampler.per_comm()
         # Ticks of exited children that sampling attributed, against what master reaped.
         live = set(int(p) for p in os.listdir("/proc") if p.isdigit())
@@ -164,6 +211,11 @@ def run(b, side, n, use_strace, perf_out=None):
                           if p not in live and p != master)
         lost = max(0, reaped - exited_attr)
         comm_of = {p: c for p, (c, _t) in sampler.last.items()}
+        pids = collections.defaultdict(set)
+        for p, c in comm_of.items():
+            pids[c].add(p)
+        for p, c in logged_pids(inst.log).items():
+            pids[comm_of.get(p, c)].add(p)
         if recorder:
             recorder.send_signal(2)
             recorder.wait(120)
@@ -172,11 +224,15 @@ def run(b, side, n, use_strace, perf_out=None):
             tracer.wait(60)
     finally:
         b.stop(inst)
-        sink.kill()
-        sink.wait()
-    result = {"elapsed": elapsed, "cpu": cpu, "lost": lost}
+        if sink:
+            sink.kill()
+            sink.wait()
+        if vmail:
+            shutil.rmtree(vmail, ignore_errors=True)
+    result = {"elapsed": elapsed, "cpu": cpu, "lost": lost, "group": group, "slices": sampler.slices_per_comm()}
     if use_strace:
-        result["sys"] = strace_counts(prefix, comm_of)
+        result["sys"] = strace_counts(prefix, comm_of, pids)
+    result["procs"] = {c: len(ps) for c, ps in pids.items()}
     return result
 
 
@@ -184,22 +240,26 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(mta.TOP, "build"))
     ap.add_argument("--reference", default=os.path.join(mta.TOP, "compat-suite", ".cache", "reference"))
+    ap.add_argument("--workload", choices=["relay", "local"], default="relay")
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("--side", choices=["ours", "reference", "both"], default="both")
     ap.add_argument("--strace", action="store_true")
     ap.add_argument("--perf", metavar="FILE", help="perf record (cpu-clock, call graphs) of the side into FILE.<side>")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (strace files)")
+    ap.add_argument("--dir", default="/tmp", help="where the work directory (queues, Maildirs) is made; under /tmp "
+                    "(the instances' maillog_file_prefixes), e.g. a mounted scratch filesystem")
     ap.add_argument("--top", type=int, default=8, help="most frequent syscalls shown per process")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/profile.py: needs root (master runs as root)")
-    work = tempfile.mkdtemp(prefix="pf-bench-prof-", dir="/tmp")
+    work = tempfile.mkdtemp(prefix="pf-bench-prof-", dir=args.dir)
     os.chmod(work, 0o755)
     b = mta.Bench(os.path.abspath(args.build), os.path.abspath(args.reference), work, False)
     sides = [s for s in b.sides if args.side in ("both", s.label)]
     n = args.n
     try:
-        res = {s.label: run(b, s, n, args.strace, args.perf and f"{args.perf}.{s.label}") for s in sides}
+        res = {s.label: run(b, s, n, args.strace, args.perf and f"{args.perf}.{s.label}", args.workload)
+               for s in sides}
     finally:
         if args.keep:
             print(f"work directory kept: {work}")
@@ -209,17 +269,25 @@ def main():
     names = sorted({c for r in res.values() for c in r["cpu"]} | {"(lost)"},
                    key=lambda c: -max(res[lb]["cpu"].get(c, 0) for lb in labels))
     ms = 1e-6 / n
-    print(f"relay, {n} messages of 4 KB, 20 sessions: CPU ms per message")
-    print(f"{'process':<18}" + "".join(f"{lb:>12}" for lb in labels) + ("       ratio" if len(labels) == 2 else ""))
+    what = "relay" if args.workload == "relay" else "local (virtual into 100 Maildirs)"
+    print(f"{what}, {n} messages of 4 KB, 20 sessions: CPU ms per message, processes seen")
+    print(f"{'process':<18}" + "".join(f"{lb:>12}" for lb in labels) + ("       ratio" if len(labels) == 2 else "")
+          + "".join(f"{'procs ' + lb[:3]:>10}" for lb in labels) + "".join(f"{'runs ' + lb[:3]:>10}" for lb in labels))
     totals = {}
     for c in names:
         vals = [(res[lb]["lost"] if c == "(lost)" else res[lb]["cpu"].get(c, 0)) * ms for lb in labels]
         for lb, v in zip(labels, vals):
             totals[lb] = totals.get(lb, 0) + v
         ratio = f"{vals[0] / vals[1]:12.2f}" if len(vals) == 2 and vals[1] else ""
-        print(f"{c:<18}" + "".join(f"{v:12.3f}" for v in vals) + ratio)
+        procs = "".join(f"{res[lb]['procs'].get(c, 0) if c != '(lost)' else '':>10}" for lb in labels)
+        slices = "".join(f"{res[lb]['slices'].get(c, 0) / n:>10.1f}" if c != "(lost)" else " " * 10
+                         for lb in labels)
+        print(f"{c:<18}" + "".join(f"{v:12.3f}" for v in vals) + (ratio or " " * 12 * (len(vals) == 2)) + procs
+              + slices)
     t = [totals[lb] for lb in labels]
     print(f"{'TOTAL':<18}" + "".join(f"{v:12.3f}" for v in t) + (f"{t[0] / t[1]:12.2f}" if len(t) == 2 else ""))
+    g = [res[lb]["group"] * 1000 / n for lb in labels]
+    print(f"{'(mta.py CPU)':<18}" + "".join(f"{v:12.3f}" for v in g) + (f"{g[0] / g[1]:12.2f}" if len(g) == 2 else ""))
     print(f"{'(elapsed s)':<18}" + "".join(f"{res[lb]['elapsed']:12.1f}" for lb in labels))
     if args.strace:
         print(f"\nsyscalls per message (strace -f; fsync = fsync+fdatasync)")

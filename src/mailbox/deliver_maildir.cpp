@@ -17,6 +17,7 @@
 #include "mailbox/safe_open.h"
 
 #include "util/msg.h"
+#include "util/process_id.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -74,7 +75,7 @@ MailboxResult deliver_to_maildir(const MaildirTarget& target, const MessageSourc
     const std::string newdir = base + "new/";
     const std::string curdir = base + "cur/";
     const std::string tmpfile =
-        fmt::format("{}{}.P{}.{}", tmpdir, static_cast<unsigned long>(start.tv_sec), ::getpid(), target.hostname);
+        fmt::format("{}{}.P{}.{}", tmpdir, static_cast<unsigned long>(start.tv_sec), util::current_pid(), target.hostname);
 
     auto open_tmp = [&] {
         return Fd(::open(tmpfile.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));

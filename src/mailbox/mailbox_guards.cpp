@@ -12,9 +12,10 @@
 namespace pf::mailbox {
 
 void set_eugid(uid_t uid, gid_t gid) {
+    // Root first (fatal otherwise), so the group list can always be set.
     if (::geteuid() != 0 && ::seteuid(0) < 0) util::msg_fatal("seteuid(0): {}", std::strerror(errno));
     if (::setegid(gid) < 0) util::msg_fatal("setegid({}): {}", static_cast<long>(gid), std::strerror(errno));
-    if (::geteuid() == 0 && ::setgroups(1, &gid) < 0) util::msg_fatal("setgroups: {}", std::strerror(errno));
+    if (::setgroups(1, &gid) < 0) util::msg_fatal("setgroups: {}", std::strerror(errno));
     if (::seteuid(uid) < 0) util::msg_fatal("seteuid({}): {}", static_cast<long>(uid), std::strerror(errno));
 }
 
@@ -33,6 +34,15 @@ EffectiveIdentity::~EffectiveIdentity() {
     int saved_errno = errno;
     set_eugid(saved_.uid, saved_.gid);
     errno = saved_errno;
+}
+
+bool set_file_size_limit(off_t limit) {
+    struct rlimit lim {};
+    if (limit <= 0 || ::getrlimit(RLIMIT_FSIZE, &lim) < 0) return limit <= 0;
+    rlim_t want = static_cast<rlim_t>(limit);
+    if (lim.rlim_max != RLIM_INFINITY && want > lim.rlim_max) want = lim.rlim_max;
+    lim.rlim_cur = want;
+    return ::setrlimit(RLIMIT_FSIZE, &lim) == 0;
 }
 
 FileSizeLimit::FileSizeLimit(off_t limit) {

@@ -8,6 +8,10 @@
 //    beyond it fail with EFBIG; SIGXFSZ ignored meanwhile), as the
 //    reference's set_file_limit with mailbox_size_limit /
 //    virtual_mailbox_limit; both back on scope exit.
+//  - set_file_size_limit: the same limit for the rest of the process, as
+//    the reference's virtual(8) sets it once at start-up (an agent that
+//    does so passes size_limit 0 to the mailbox functions: no RLIMIT
+//    system calls per delivery).
 //
 // Trust: identities come from the agent (configuration, passwd).
 #pragma once
@@ -33,6 +37,10 @@ private:
 
 // Sets the effective ids (the reference's set_eugid).
 void set_eugid(uid_t uid, gid_t gid);
+
+// Lowers RLIMIT_FSIZE's soft limit to limit (> 0) for good, capped by the
+// hard limit; the caller ignores SIGXFSZ. False (errno set) on failure.
+bool set_file_size_limit(off_t limit);
 
 class FileSizeLimit {
 public:

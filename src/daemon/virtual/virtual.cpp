@@ -18,10 +18,13 @@
 #include "ipc/deliver_completion.h"
 #include "ipc/deliver_queue_file.h"
 #include "ipc/delivery_request.h"
+#include "mailbox/mailbox_guards.h"
 #include "util/msg.h"
 
 #include <signal.h>
 
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 
@@ -63,6 +66,10 @@ int main(int argc, char** argv) {
         } catch (const std::exception& e) {
             util::msg_fatal("{}", e.what());
         }
+        // virtual_mailbox_limit bounds every file this process writes, set
+        // once as the reference does (not around each delivery).
+        if (!mailbox::set_file_size_limit(settings()->mailbox_limit))
+            util::msg_fatal("setrlimit: {}", std::strerror(errno));
     };
     return ipc::run_delivery_agent(argc, argv, std::move(hooks), deliver_message);
 }

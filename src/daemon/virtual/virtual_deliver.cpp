@@ -85,7 +85,7 @@ int deliver_mbox(VirtualContext& ctx, const ipc::DeliveryRequest& request, std::
     target.owner = {uid, gid};
     target.lock_identity = {uid, gid};
     target.lock_styles = s.lock_styles;
-    target.size_limit = s.mailbox_limit;
+    target.size_limit = 0;  // virtual_mailbox_limit is the process's own limit (set at start-up)
     target.stale_lock_time = s.stale_lock_time;
     target.deliver_lock_attempts = s.lock_attempts;
     target.deliver_lock_delay = s.lock_delay;
@@ -115,7 +115,7 @@ int deliver_maildir(VirtualContext& ctx, const ipc::DeliveryRequest& request, st
     mailbox::MaildirTarget target;
     target.directory = path;
     target.owner = {uid, gid};
-    target.size_limit = s.mailbox_limit;
+    target.size_limit = 0;  // virtual_mailbox_limit is the process's own limit (set at start-up)
     target.hostname = s.hostname;
     mailbox::MailboxResult result;
     {

@@ -3,17 +3,22 @@
 // links, directories and FIFOs, dotlock and kernel lock conflicts, stale
 // dotlocks, truncation back to the old size when a write fails, corrupt
 // queue files) and Maildir writes (directories made on the fly, the
-// file in new/, failure texts). Runs as any user in a private temporary
-// directory.
+// file in new/, failure texts), and the process-wide file size limit
+// (in a child process). Runs as any user in a private temporary directory.
 #include "mailbox/mailbox.h"
+#include "mailbox/mailbox_guards.h"
 #include "queue/record.h"
 
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cerrno>
 #include <cstdio>
@@ -271,6 +276,35 @@ TEST_F(MailboxTest, MaildirCreatesDirectoriesAndFile) {
     struct stat st {};
     ASSERT_EQ(::stat(files[0].c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+// virtual(8) sets virtual_mailbox_limit once for the process and passes
+// size_limit 0: the Maildir write then fails as with a per-call limit.
+TEST_F(MailboxTest, ProcessFileSizeLimitBoundsMaildirWrites) {
+    MaildirTarget t;
+    t.directory = dir_ + "/limited/";
+    t.owner = {::geteuid(), ::getegid()};
+    t.hostname = "h";
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        int code = 0;
+        if (!set_file_size_limit(40)) code |= 1;
+        struct rlimit lim {};
+        if (::getrlimit(RLIMIT_FSIZE, &lim) < 0 || lim.rlim_cur != 40) code |= 2;
+        auto r = deliver_to_maildir(t, source(ipc::kCopyReturnPath));
+        if (r.delivered || r.dsn.status != "5.2.2" || r.dsn.reason != "error writing message: File too large")
+            code |= 4;
+        if (!set_file_size_limit(0)) code |= 8;  // 0: no limit asked, nothing changed
+        ::_exit(code);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_TRUE(fs::is_empty(t.directory + "tmp"));
+    EXPECT_FALSE(fs::exists(t.directory + "new"));  // made only when a link into it fails
 }
 
 TEST_F(MailboxTest, MaildirFailures) {
