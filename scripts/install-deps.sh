@@ -13,6 +13,8 @@ packages=(
   patchelf
   sasl2-bin libsasl2-modules swaks strace openssl
   util-linux iproute2
+  # qshape's compat area runs the reference's qshape (Perl) and clear(1).
+  perl ncurses-bin
   # The company stack of compat-suite/company runs private instances of these.
   libpam-mysql clamav-daemon clamsmtp spamassassin spamd spamc dovecot-core dovecot-lmtpd
 )

@@ -2,7 +2,10 @@
 // by pipe(8) and local(8).
 #include "ipc/command_runner.h"
 
+#include "config/config.h"
+#include "config/mail_params.h"
 #include "util/msg.h"
+#include "util/strings.h"
 #include "util/unique_fd.h"
 
 #include <fcntl.h>
@@ -148,6 +151,21 @@ pid_t timed_waitpid(pid_t pid, int* status, int seconds, bool& timed_out) {
 }
 
 }  // namespace
+
+std::vector<std::string> export_environment_list(const config::Config& config) {
+    std::vector<std::string> out;
+    const std::string value = config.get("export_environment");  // outlives the words
+    for (auto word : util::split_tokens(value, " \t\r\n,")) out.emplace_back(word);
+    return out;
+}
+
+int command_time_limit_for(const config::Config& config, const std::string& service) {
+    std::string name = service + "_time_limit";
+    std::string value = config.raw_value(name) ? config.get(name) : config.get("command_time_limit");
+    auto t = config::parse_time_value(value, 's');
+    if (!t || *t < 1) util::msg_fatal("invalid {} parameter value {}", name, value);
+    return *t;
+}
 
 std::vector<std::string> command_environment(const std::vector<std::string>& export_list, char** environ_ptr,
                                              const std::vector<std::pair<std::string, std::string>>& extra) {

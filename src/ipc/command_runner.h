@@ -36,6 +36,8 @@
 #include <utility>
 #include <vector>
 
+namespace pf::config { class Config; }
+
 namespace pf::ipc {
 
 inline constexpr std::size_t kCommandOutputLimit = 4096;
@@ -83,6 +85,14 @@ struct CommandOutcome {
 // name replace earlier ones in place).
 std::vector<std::string> command_environment(const std::vector<std::string>& export_list, char** environ_ptr,
                                              const std::vector<std::pair<std::string, std::string>>& extra = {});
+
+// The words of export_environment (the list command_environment takes).
+std::vector<std::string> export_environment_list(const config::Config& config);
+
+// A command's time limit for a pipe or spawn service: <service>_time_limit,
+// or command_time_limit when that is not set; fatal on a bad value, with
+// the reference's text.
+int command_time_limit_for(const config::Config& config, const std::string& service);
 
 // Tabs and newlines → blanks; other unprintable bytes → '_'; stops at a NUL.
 std::string clean_command_output(std::string_view raw);

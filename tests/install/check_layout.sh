@@ -26,11 +26,12 @@ need() {  # need TEST PATH: TEST is -x (executable file), -f, or -L TARGET
     -L) [ -L "$u/$path" ] && [ "$(readlink "$u/$path")" = "$3" ] ;;
   esac || { echo "install.layout: missing or wrong: /usr/$path" >&2; missing=1; }
 }
-for c in postfix postconf postmap postalias postcat postqueue postsuper postdrop postlog postkick sendmail; do
+for c in postfix postconf postmap postalias postcat postqueue postsuper postdrop postlog postkick sendmail \
+         postlock rmail qshape; do
   need -x "sbin/$c"
 done
 for d in master postlogd pickup cleanup trivial-rewrite qmgr pipe discard error bounce proxymap \
-         showq flush local virtual smtpd smtp lmtp anvil verify scache tlsmgr; do
+         showq flush local virtual smtpd smtp lmtp anvil verify scache tlsmgr spawn; do
   need -x "lib/postfix/sbin/$d"
 done
 need -f lib/postfix/sbin/smtpd-tls.so
@@ -39,10 +40,15 @@ need -f lib/postfix/sbin/smtpd-tls.so
 need -L bin/mailq ../sbin/sendmail
 need -L bin/newaliases ../sbin/sendmail
 need -L lib/sendmail ../sbin/sendmail
+need -L bin/rmail ../sbin/rmail
 need -f share/postfix/main.cf.dist
 need -f share/postfix/master.cf.dist
 need -f share/man/man5/postconf.5
 need -f share/man/man1/postconf.1
+need -f share/man/man1/postlock.1
+need -f share/man/man1/qshape.1
+need -f share/man/man8/spawn.8postfix
+need -f share/man/man8/rmail.8
 need -L share/man/man1/mailq.1 sendmail.1
 need -L share/man/man1/newaliases.1 sendmail.1
 need -f share/man/man8/smtpd.8postfix

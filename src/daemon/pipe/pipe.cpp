@@ -46,21 +46,6 @@ std::optional<pipe::PipeAttr>& pipe_attr() {
     return attr;
 }
 
-int time_limit_for(const config::Config& config, const std::string& service) {
-    std::string name = service + "_time_limit";
-    std::string value = config.raw_value(name) ? config.get(name) : config.get("command_time_limit");
-    auto t = config::parse_time_value(value, 's');
-    if (!t || *t < 1) util::msg_fatal("invalid {} parameter value {}", name, value);
-    return *t;
-}
-
-std::vector<std::string> export_list(const config::Config& config) {
-    std::vector<std::string> out;
-    const std::string value = config.get("export_environment");
-    for (auto word : util::split_tokens(value, " \t\r\n,")) out.emplace_back(word);
-    return out;
-}
-
 // Records every recipient with the same outcome; returns the OR of the
 // per-recipient results (0: all finished).
 int record_all(ipc::DeliveryRecorder& recorder, ipc::DeliveryQueueFile* file, const ipc::DeliveryRequest& request,
@@ -138,8 +123,8 @@ int deliver_message(ipc::ServerContext& ctx, ipc::DeliveryRequest& request, ipc:
     spec.gid = attr.gid;
     spec.cwd = attr.exec_dir;
     spec.chroot = attr.chroot_dir;
-    spec.env = pipe::command_environment(export_list(ctx.config), environ);
-    spec.time_limit = time_limit_for(ctx.config, service);
+    spec.env = pipe::command_environment(ipc::export_environment_list(ctx.config), environ);
+    spec.time_limit = ipc::command_time_limit_for(ctx.config, service);
     if (util::msg_verbose)
         for (const auto& e : spec.env) util::msg_info("deliver_message: environment {}", e);
 

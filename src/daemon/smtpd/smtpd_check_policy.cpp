@@ -332,7 +332,10 @@ Status SmtpdCheck::Impl::check_policy_service(Eval& e, std::string_view server, 
         }
         bool last = attempt >= tries;
         if (last || (err != 0 && err != EPIPE && err != ENOENT && err != ECONNRESET))
-            util::msg_warn("problem talking to server {}: {}", endpoint, std::strerror(err));
+            // errno 0 (the server closed without answering) reads as the
+            // reference's %m shows it.
+            util::msg_warn("problem talking to server {}: {}", endpoint,
+                           err != 0 ? std::strerror(err) : "Application error");
         if (last) break;
         services.sleep(options.retry_delay.value_or(params.policy_retry_delay));
     }
