@@ -5,7 +5,13 @@
 #      (hashed, so every file changes directory);
 #   3. `postsuper -d -` deleting 10,000 of them by ID from standard input.
 # Each run starts from a fresh copy of the same queue (made outside the
-# timing). Prints wall-clock and CPU seconds (best and median of N runs) and the ratio
+# timing), written to disk with sync(2) before the timing starts, as a real
+# queue's files are (cleanup fsyncs each one): otherwise whether the
+# kernel's writeback has allocated the copy's blocks yet decides the
+# figures (freeing allocated blocks costs far more, a synchronous discard
+# per file on a filesystem mounted with -o discard and no journal).
+# PF_BENCH_SYNC=0 times copies still dirty in the page cache instead.
+# Prints wall-clock and CPU seconds (best and median of N runs) and the ratio
 # ours/reference. Needs root (postsuper is root-only).
 # Usage: bench/postsuper.sh [build-dir]   (default: build). PF_BENCH_RUNS
 # (default 3), PF_BENCH_MESSAGES (default 50000). Not a test: no asserts.
@@ -59,9 +65,12 @@ chown -R postfix "$work/template"
 # Runs alternate between the two sides, each on a fresh copy of the queue;
 # wall-clock and CPU seconds (user + system of postsuper) are both shown,
 # as the machine may be shared.
-python3 - "$runs" "$work" "$build/bin/postsuper" "$ref/usr/sbin/postsuper" "$messages" <<'EOT'
+python3 - "$runs" "$work" "$build/bin/postsuper" "$ref/usr/sbin/postsuper" "$messages" "${PF_BENCH_SYNC:-1}" <<'EOT'
 import os, resource, shutil, subprocess, sys, time
 runs, work, ours, theirs, messages = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+synced = sys.argv[6] != "0"
+print("queue copies " + ("written to disk before each run (PF_BENCH_SYNC=1)" if synced
+                         else "still in the page cache (PF_BENCH_SYNC=0)"), flush=True)
 env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
        "LD_LIBRARY_PATH": os.path.join(os.path.dirname(os.path.dirname(theirs)), "lib/postfix")}
 
@@ -69,6 +78,8 @@ def one(program, args, stdin):
     q = os.path.join(work, "q")
     shutil.rmtree(q, ignore_errors=True)
     subprocess.run(["cp", "-a", os.path.join(work, "template"), q], check=True)
+    if synced:
+        os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(stdin, "rb") as f:
         t = time.perf_counter()

@@ -5,9 +5,9 @@
 # Both sides read the very same queue directory. No mail system runs, so
 # postqueue (as root) runs its side's showq daemon directly, as it does
 # when the mail system is down; each side therefore times its own
-# postqueue and its own showq. Prints wall-clock seconds (best of N runs)
-# and CPU seconds (user+system of postqueue and showq, best of N runs),
-# with the ratios ours/reference. Needs root.
+# postqueue and its own showq. Runs alternate between the sides. Prints
+# wall-clock seconds and CPU seconds (user+system of postqueue and showq),
+# best and median of N runs, with the ratios ours/reference. Needs root.
 # Usage: bench/queue.sh [build-dir]   (default: build). PF_BENCH_RUNS
 # (default 3), PF_BENCH_MESSAGES (default 50000). Not a test: no asserts.
 set -euo pipefail
@@ -73,32 +73,6 @@ for i in range(count):
     os.chmod(path, 0o700)
 EOT
 
-best() {  # best wall time and best CPU time (user+sys, children included) of $runs runs of $1
-    python3 - "$runs" "$1" <<'EOT'
-import resource, subprocess, sys, time
-runs = int(sys.argv[1]); cmd = sys.argv[2]
-best = cpu = None
-for _ in range(runs):
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    subprocess.run(cmd, shell=True, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    d = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    c = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    best = d if best is None or d < best else best
-    cpu = c if cpu is None or c < cpu else cpu
-print(f"{best:.3f} {cpu:.3f}")
-EOT
-}
-
-report() {  # name "ours-wall ours-cpu" "ref-wall ref-cpu"
-    python3 -c "
-import sys
-n, (ow, oc), (rw, rc) = sys.argv[1], map(float, sys.argv[2].split()), map(float, sys.argv[3].split())
-print(f'{n:<30} wall: ours {ow:6.3f}s reference {rw:6.3f}s ratio {ow/rw:5.2f}   cpu: ours {oc:6.3f}s reference {rc:6.3f}s ratio {oc/rc:5.2f}')
-" "$@"
-}
-
 # The same listing on both sides, once, before timing.
 for side in ref ours; do
     if [ $side = ours ]; then pq=$build/bin/postqueue; else pq=$ref/usr/sbin/postqueue; fi
@@ -107,11 +81,33 @@ done
 if cmp -s "$work/list-ref" "$work/list-ours"; then same="identical"; else same="DIFFERENT"; fi
 echo "postqueue -p listings of $messages messages: $same ($(tail -1 "$work/list-ref"))"
 
-for side in ours ref; do
-    if [ $side = ours ]; then pq=$build/bin/postqueue; else pq=$ref/usr/sbin/postqueue; fi
-    t_p=$(best "env -i TZ=UTC LD_LIBRARY_PATH=$ref/usr/lib/postfix '$pq' -c '$work/conf-$side' -p")
-    t_j=$(best "env -i TZ=UTC LD_LIBRARY_PATH=$ref/usr/lib/postfix '$pq' -c '$work/conf-$side' -j")
-    declare "p_$side=$t_p" "j_$side=$t_j"
-done
-report "postqueue -p, $messages held" "$p_ours" "$p_ref"
-report "postqueue -j, $messages held" "$j_ours" "$j_ref"
+# Rounds alternate the sides (ours first in even rounds, the reference
+# first in odd ones), so that a change in the machine's load hits both.
+python3 - "$runs" "$messages" "$build/bin/postqueue" "$ref/usr/sbin/postqueue" "$work" "$ref/usr/lib/postfix" <<'EOT'
+import resource, subprocess, sys, time
+runs, messages, ours, theirs, work, libdir = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+env = {"TZ": "UTC", "LD_LIBRARY_PATH": libdir}
+
+def one(program, conf, option):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([program, "-c", conf, option], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+for option in ("-p", "-j"):
+    samples = {"ours": [], "reference": []}
+    for round_ in range(runs):
+        order = [("ours", ours, work + "/conf-ours"), ("reference", theirs, work + "/conf-ref")]
+        for side, program, conf in (order if round_ % 2 == 0 else order[::-1]):
+            samples[side].append(one(program, conf, option))
+    def pick(side, i):
+        walls = sorted(w for w, _ in samples[side]); cpus = sorted(c for _, c in samples[side])
+        return (walls[0], cpus[0]) if i == 0 else (walls[len(walls) // 2], cpus[len(cpus) // 2])
+    name = f"postqueue {option}, {messages} held"
+    for i, label in ((0, "best:  "), (1, "median:")):
+        (ow, oc), (rw, rc) = pick("ours", i), pick("reference", i)
+        print(f"{name if i == 0 else '':<30} {label} wall: ours {ow:6.3f}s reference {rw:6.3f}s ratio {ow/rw:5.2f}   "
+              f"cpu: ours {oc:6.3f}s reference {rc:6.3f}s ratio {oc/rc:5.2f}", flush=True)
+EOT

@@ -5,7 +5,8 @@
 // postsuper_scan.cpp walks whole queue directories (the "ALL" forms, -p,
 // -s, -S); postsuper_files.cpp holds the file primitives they share;
 // postsuper_queue_id.cpp reads the inode number out of a queue file name
-// and makes the name that matches a file's inode.
+// and makes the name that matches a file's inode; postsuper_release_pool
+// closes descriptors of unlinked files on worker threads.
 //
 // Reproduces the reference 3.7.11: the same queues by default, the same
 // per-queue rules (which queues hold messages, which may be hashed), the

@@ -17,11 +17,14 @@
 //   - -r ALL moves message files to maildrop, -h ALL to hold, -H ALL from
 //     hold to deferred, -e/-f ALL set the expire bit of ready files.
 // Directories are read with readdir(3) while entries move, as the
-// reference does, so both give the same result on the same queue.
+// reference does, so both give the same result on the same queue. -d ALL
+// leaves the freeing of unlinked files to a ReleasePool (worker threads);
+// what is removed, when, and what is counted and logged stays here.
 //
 // Trust: directory entries are arbitrary names; the queue directory tree
 // belongs to mail_owner, whose privileges we run with.
 #include "cmd/postsuper/postsuper.h"
+#include "cmd/postsuper/postsuper_release_pool.h"
 
 #include "util/msg.h"
 
@@ -30,8 +33,10 @@
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
+#include <optional>
 #include <string_view>
 #include <unistd.h>
+#include <utility>
 
 namespace pf::postsuper {
 namespace {
@@ -83,7 +88,21 @@ int wanted_depth_of(const Context& ctx, std::string_view queue_name) {
     return 0;
 }
 
-void scan_one_queue(Context& ctx, const std::string& queue_name, unsigned action) {
+// A descriptor closed at the end of the loop iteration unless taken.
+struct HeldFd {
+    int fd = -1;
+    HeldFd() = default;
+    HeldFd(const HeldFd&) = delete;
+    HeldFd& operator=(const HeldFd&) = delete;
+    ~HeldFd() { reset(); }
+    void reset() {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+    }
+    int take() { return std::exchange(fd, -1); }
+};
+
+void scan_one_queue(Context& ctx, const std::string& queue_name, unsigned action, ReleasePool* pool) {
     if (util::msg_verbose) util::msg_info("queue: {}", queue_name);
     const QueueInfo& qp = find_queue_info(queue_name);
     const int wanted_depth = wanted_depth_of(ctx, queue_name);
@@ -115,7 +134,17 @@ void scan_one_queue(Context& ctx, const std::string& queue_name, unsigned action
         }
         actual_path.assign(here.path).append("/").append(name);
         struct stat st;
-        if (::fstatat(here.fd(), entry, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+        // With an engaged release pool (-d ALL, slow unlinks), the entry is
+        // looked at through an O_PATH descriptor that outlives the unlink,
+        // so that the file is freed when the pool closes it, not inside the
+        // unlink.
+        HeldFd held;
+        if (pool != nullptr && pool->engaged()) {
+            held.fd = ::openat(here.fd(), entry, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            if (held.fd < 0 && errno == ENOENT) continue;
+            if (held.fd >= 0 && ::fstat(held.fd, &st) < 0) held.reset();
+        }
+        if (held.fd < 0 && ::fstatat(here.fd(), entry, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
 
         // A directory that is no hash level: remove it if it is empty. A
         // compromised maildrop must not stop us, so this is only a warning.
@@ -130,8 +159,11 @@ void scan_one_queue(Context& ctx, const std::string& queue_name, unsigned action
 
         // Mass deletion counts the mail this system took responsibility for.
         if (action & kDeleteAll) {
-            if (post_remove_at(here.fd(), entry, actual_path) == 0 && message_queue &&
-                (st.st_mode & S_IRWXU) == queue::kModeReady)
+            const long before = pool != nullptr && held.fd < 0 ? ReleasePool::now_ns() : 0;
+            const int removed = post_remove_at(here.fd(), entry, actual_path);
+            if (held.fd >= 0) pool->release(held.take());
+            else if (pool != nullptr) pool->observe(ReleasePool::now_ns() - before);
+            if (removed == 0 && message_queue && (st.st_mode & S_IRWXU) == queue::kModeReady)
                 ++ctx.counters.deleted;
             continue;
         }
@@ -241,7 +273,12 @@ void scan_one_queue(Context& ctx, const std::string& queue_name, unsigned action
 
 void scan_queues(Context& ctx, const std::vector<std::string>& queues, unsigned action) {
     if (action & kPurge) ctx.now = static_cast<long>(std::time(nullptr));
-    for (const auto& queue_name : queues) scan_one_queue(ctx, queue_name, action);
+    // -d ALL frees the unlinked files on worker threads; every file is
+    // freed before this returns.
+    std::optional<ReleasePool> pool;
+    if (action & kDeleteAll) pool.emplace();
+    for (const auto& queue_name : queues) scan_one_queue(ctx, queue_name, action, pool ? &*pool : nullptr);
+    if (pool) pool->drain();
 }
 
 }  // namespace pf::postsuper

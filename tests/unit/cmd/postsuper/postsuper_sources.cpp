@@ -4,4 +4,5 @@
 #include "cmd/postsuper/postsuper_by_id.cpp"
 #include "cmd/postsuper/postsuper_files.cpp"
 #include "cmd/postsuper/postsuper_queue_id.cpp"
+#include "cmd/postsuper/postsuper_release_pool.cpp"
 #include "cmd/postsuper/postsuper_scan.cpp"
