@@ -235,25 +235,22 @@ bool wait_readable(int fd, int seconds) {
     }
 }
 
+// (Unlike a multi-server, a single server tells master "available" after
+// every client even when the next one is already waiting: taking it at
+// once was measured, but then the next session ran in the same process
+// where the reference's runs in a new one that master starts for it, and
+// what a process logs once, e.g. smtpd's TLS engine start, moved.)
 void serve_single_client(Server& s, int fd) {
     report_status(s, true);
-    while (fd >= 0) {
-        ++s.use_count;
+    ++s.use_count;
+    touch(s);
+    while (s.client_handler(*s.ctx, fd)) {
+        if (!wait_readable(fd, s.ipc_timeout)) break;
         touch(s);
-        while (s.client_handler(*s.ctx, fd)) {
-            if (!wait_readable(fd, s.ipc_timeout)) break;
-            touch(s);
-        }
-        ::close(fd);
-        touch(s);
-        if (use_limit_reached(s)) {
-            s.done = true;
-            break;
-        }
-        // A connection that is already waiting is served now, still busy:
-        // no "available" and "busy" to master in between.
-        fd = accept_waiting(s);
     }
+    ::close(fd);
+    touch(s);
+    if (use_limit_reached(s)) s.done = true;
     report_status(s, false);
 }
 

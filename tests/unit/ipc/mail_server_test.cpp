@@ -3,7 +3,7 @@
 // reuses one process until max_use and then exits 0; -o overrides reach the
 // configuration; a trigger server gets the bytes; args after the options
 // reach the daemon; the multi-server keeps a connection while the handler
-// asks to; under master, the status reports. No root needed.
+// asks to; under master, a multi-server's status reports. No root needed.
 #include "ipc/mail_server.h"
 #include "ipc/service_client.h"
 #include "util/listen_socket.h"
@@ -197,11 +197,11 @@ TEST(MailServerTest, StandaloneWithoutSocketServesStdin) {
 }
 
 
-// Under master (listening socket on fd 6, status pipe on fd 5): a single
-// server that finds the next connection already waiting when one ends
-// serves it without telling master "available" and "busy" in between, and
-// says "available" once at the end.
-TEST(MailServerTest, SingleServerKeepsBusyForAWaitingConnection) {
+// Under master (listening socket on fd 6, status pipe on fd 5): a multi
+// server whose last client leaves while the next connection is already
+// waiting takes it without telling master "available" and "busy" in
+// between, and says "available" once at the end.
+TEST(MailServerTest, MultiServerKeepsBusyForAWaitingConnection) {
     Instance inst;
     const std::string path = inst.sock();
     int status_pipe[2];
@@ -228,7 +228,7 @@ TEST(MailServerTest, SingleServerKeepsBusyForAWaitingConnection) {
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        return run_single_server(static_cast<int>(args.size()), argv.data(), {}, [](ServerContext&, int fd) {
+        return run_multi_server(static_cast<int>(args.size()), argv.data(), {}, [](ServerContext&, int fd) {
             std::string buffer;
             auto req = receive_attrs(fd, buffer, 5);
             (void)send_attrs(fd, AttrList{{"answer", req ? req->get_or("q", "") : "?"}}, 5);
