@@ -176,12 +176,14 @@ std::expected<QueueFileWriter, std::string> QueueFileWriter::create(const QueueL
     const int pid = static_cast<int>(util::current_pid());
     std::string temp;
     int fd = -1;
+    struct stat st {};
     if (from_pool) {
         struct timeval tv;
         ::gettimeofday(&tv, nullptr);
         temp = fmt::format("{}/{}.{}", queue_dir, static_cast<int>(tv.tv_usec), pid);
-        fd = take_pooled_file(layout.queue_directory + "/" + std::string(kRecycle), temp);
+        fd = take_pooled_file(layout.queue_directory + "/" + std::string(kRecycle), temp, st);
     }
+    const bool pooled = fd >= 0;  // st already describes it
     for (int attempt = 0; fd < 0; ++attempt) {
         struct timeval tv;
         ::gettimeofday(&tv, nullptr);
@@ -191,8 +193,7 @@ std::expected<QueueFileWriter, std::string> QueueFileWriter::create(const QueueL
         if ((errno != EEXIST && errno != EISDIR) || attempt > 1000)
             return std::unexpected(fmt::format("create file {}: {}", temp, std::strerror(errno)));
     }
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
+    if (!pooled && ::fstat(fd, &st) != 0) {
         std::string why = fmt::format("fstat {}: {}", temp, std::strerror(errno));
         ::close(fd);
         ::unlink(temp.c_str());

@@ -74,7 +74,7 @@ bool recycle_queue_file(const std::string& path, const std::string& pool_dir, st
     return true;
 }
 
-int take_pooled_file(const std::string& pool_dir, const std::string& temp) {
+int take_pooled_file(const std::string& pool_dir, const std::string& temp, struct stat& st) {
     PoolCursor& c = cursor();
     if (c.dir != pool_dir) {
         c = PoolCursor{};
@@ -105,7 +105,6 @@ int take_pooled_file(const std::string& pool_dir, const std::string& temp) {
             (void)::unlink(temp.c_str());
             continue;
         }
-        struct stat st {};
         if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != ::geteuid() ||
             ((st.st_mode & 07777) != 0600 && ::fchmod(fd, 0600) != 0)) {
             ::close(fd);

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 
 namespace pf::queue {
 
@@ -47,8 +48,8 @@ bool recycle_queue_file(const std::string& path, const std::string& pool_dir, st
 // Returns the descriptor, or -1 when the pool has nothing usable (then the
 // caller creates the file). Keeps a small per-process list of the pool's
 // names between calls, refilled from the directory; when the pool was
-// empty it is not read again for 100 ms.
-int take_pooled_file(const std::string& pool_dir, const std::string& temp);
+// empty it is not read again for 100 ms. The file's status goes into st.
+int take_pooled_file(const std::string& pool_dir, const std::string& temp, struct stat& st);
 
 // Counts the entries of the pool directory (qmgr's check of kPoolLimit).
 std::size_t count_pooled_files(const std::string& pool_dir);

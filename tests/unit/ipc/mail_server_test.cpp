@@ -70,12 +70,17 @@ int wait_exit(pid_t pid) {
 
 // The socket file appears at bind(), a moment before listen(): a refused
 // connection is tried again for up to 4 s.
-std::string ask(const std::string& path, const AttrList& request) {
+auto connect_retrying(const std::string& path) {
     auto conn = connect_unix(path, 5);
     for (int i = 0; i < 400 && !conn && conn.error().find("refused") != std::string::npos; ++i) {
         ::usleep(10000);
         conn = connect_unix(path, 5);
     }
+    return conn;
+}
+
+std::string ask(const std::string& path, const AttrList& request) {
+    auto conn = connect_retrying(path);
     if (!conn) return "connect: " + conn.error();
     if (!conn->send(request, 5)) return "send failed";
     auto reply = conn->receive(5);
@@ -238,17 +243,8 @@ TEST(MailServerTest, MultiServerKeepsBusyForAWaitingConnection) {
     ::close(status_pipe[1]);
     ::close(go_pipe[0]);
     ASSERT_TRUE(wait_exists(path));
-    // The file appears at bind(), a moment before listen().
-    auto connect_retrying = [&] {
-        auto conn = connect_unix(path, 5);
-        for (int i = 0; i < 400 && !conn && conn.error().find("refused") != std::string::npos; ++i) {
-            ::usleep(10000);
-            conn = connect_unix(path, 5);
-        }
-        return conn;
-    };
-    auto first = connect_retrying();
-    auto second = connect_retrying();
+    auto first = connect_retrying(path);
+    auto second = connect_retrying(path);
     ASSERT_TRUE(first && second) << (first ? second.error() : first.error());
     ASSERT_TRUE(first->send(AttrList{{"q", "1"}}, 5));
     ASSERT_TRUE(second->send(AttrList{{"q", "2"}}, 5));

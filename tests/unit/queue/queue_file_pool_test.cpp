@@ -90,7 +90,8 @@ TEST(QueueFilePool, EntryThatIsNotAPlainFileWithOneLinkIsNotUsed) {
     { std::ofstream(pooled) << "x"; }
     fs::create_hard_link(pooled, q.path / "active" / "OTHER");
     const std::string temp = (q.path / "incoming" / "tmp.1").string();
-    EXPECT_EQ(take_pooled_file(q.pool(), temp), -1);
+    struct stat st {};
+    EXPECT_EQ(take_pooled_file(q.pool(), temp, st), -1);
     EXPECT_FALSE(fs::exists(temp));
     EXPECT_TRUE(fs::exists(q.path / "active" / "OTHER"));  // the other link is untouched
 }
