@@ -226,10 +226,10 @@ class OurClient:
     """Our trivial-rewrite run stand-alone (-S): requests on its stdin,
     replies on its stdout, diagnostics on its stderr."""
 
-    def __init__(self, program, etc, cwd):
+    def __init__(self, program, etc, cwd, args=()):
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", "TZ": "UTC",
                "MAIL_CONFIG": etc}
-        self.proc = subprocess.Popen([program, "-S"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([program, "-S", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env, cwd=cwd)
         self.buf = b""
         self.err = b""
@@ -348,7 +348,7 @@ def setup_config(folder, instance, extra_main):
             data = f.read().replace(b"{config}", etc.encode())
         if fname == "main.cf":
             main = data
-        elif fname not in ("senders", "addresses", "rebuild") and not fname.endswith(".rebuilt"):
+        elif fname not in ("senders", "addresses", "rebuild", "master-lines") and not fname.endswith(".rebuilt"):
             write_file(os.path.join(etc, fname), data)
     # The common lines the configuration does not set itself (no
     # "overriding earlier entry" warnings), the configuration's lines, then
@@ -518,6 +518,41 @@ def warnings_of(text, instance):
     return sorted(lines)
 
 
+def rewrite_arguments(folder):
+    """The words after the command of the rewrite service in the folder's
+    own master.cf (given to ours run stand-alone as master would)."""
+    path = os.path.join(folder, "master.cf")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 8 and fields[0] == "rewrite" and fields[1] == "unix":
+                return fields[8:]
+    return []
+
+
+# master's own warnings (a daemon's exit status, throttling), the daemon's
+# path shown by its file name.
+MASTER_LINE = re.compile(rb"^.* postfix/master\[\d+\]: ((?:warning|fatal|panic|error): .*)$")
+
+
+def master_lines(instance, daemon_dir):
+    """Waits (bounded) until master has logged trivial-rewrite's exit, then
+    master's warning lines in log order."""
+    def text():
+        return instance.log_text()
+    wait_for(lambda: re.search(rb"postfix/master\[\d+\]: warning: process .*trivial-rewrite pid \d+ exit status",
+                               text()) is not None, 10)
+    lines = []
+    for line in text().split(b"\n"):
+        m = MASTER_LINE.search(line)
+        if m:
+            lines.append(m.group(1).replace(daemon_dir.encode() + b"/", b"{daemon_directory}/")
+                         .replace(instance.dir.encode(), b"{instance}").decode(errors="replace"))
+    return [re.sub(r" pid \d+ ", " pid {pid} ", line) for line in lines]
+
+
 def run_config(cname, folder, cache, ours_program, root, addresses, stopping, instance_mode=False):
     """Runs one configuration on both sides; appends to stopping a function
     that waits for the reference instance to be gone. A configuration's own
@@ -535,6 +570,8 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping, in
     else:
         ours_etc = setup_config(folder, ours_dir, [f"daemon_directory = {os.path.dirname(ours_program)}"])
     rebuild = os.path.exists(os.path.join(folder, "rebuild")) and instance_mode
+    # master's lines about the daemon are compared only where ours has a master.
+    check_master = os.path.exists(os.path.join(folder, "master-lines")) and instance_mode
     if os.path.exists(os.path.join(folder, "rebuild")):
         with open(os.path.join(folder, "rebuild")) as f:
             for table in (line.strip() for line in f):
@@ -562,6 +599,8 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping, in
         if rebuild:
             rb_ref = rebuild_check(cache, folder, ref, lambda: ReferenceClient(ref.socket, lambda: False),
                                    reference_answer, ref.dir)
+        if check_master:
+            m_ref = master_lines(ref, ref.daemon_dir)
     finally:
         stopping.append(ref.stop())
     w_ref = [w for w in warnings_of(ref.log_text(), ref.dir) if MARKER not in w]
@@ -583,11 +622,13 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping, in
             if rebuild:
                 rb_ours = rebuild_check(cache, folder, ours_inst, lambda: OurSocketClient(ours_inst.socket),
                                         our_answer, ours_dir)
+            if check_master:
+                m_ours = master_lines(ours_inst, ours_inst.daemon_dir)
         finally:
             stopping.append(ours_inst.stop())
         err = ours_inst.log_text()
     else:
-        ours = OurClient(ours_program, ours_etc, ours_dir)
+        ours = OurClient(ours_program, ours_etc, ours_dir, rewrite_arguments(folder))
         r_ours = ask_all(ours, our_answer, requests)
         try:
             ours.send_only([(b"request", MARKER.encode())])
@@ -600,6 +641,8 @@ def run_config(cname, folder, cache, ours_program, root, addresses, stopping, in
     for name, _ in requests:
         cases.append((f"{cname}/{name}", r_ref.get(name, "(not asked)"), r_ours.get(name, "(not asked)")))
     cases.append((f"{cname}/warnings", "\n".join(w_ref), "\n".join(w_ours)))
+    if check_master:
+        cases.append((f"{cname}/master", "\n".join(m_ref), "\n".join(m_ours)))
     if rebuild:
         cases.append((f"{cname}/rebuild/log", "\n".join(rb_ref[0]) or "(no restart)",
                       "\n".join(rb_ours[0]) or "(no restart)"))

@@ -76,6 +76,7 @@ const DeliveryAgent& delivery_agent() { return agent_state(); }
 int run_delivery_agent(int argc, char** argv, DeliveryAgentHooks hooks, AgentDeliver deliver) {
     ServerHooks server;
     server.keep_root = hooks.keep_root;
+    server.takes_args = hooks.takes_args;  // else the skeleton refuses extra arguments
     server.pre_init = [keep_root = hooks.keep_root, pre_init = std::move(hooks.pre_init)](ServerContext& ctx) {
         DeliveryAgent& agent = agent_state();
         agent.settings = DeliveryAgentSettings::from_config(ctx.config);
@@ -97,8 +98,7 @@ int run_delivery_agent(int argc, char** argv, DeliveryAgentHooks hooks, AgentDel
         // Work as mail_owner; root stays the real uid for the deliveries.
         if (keep_root && ::getuid() == 0) util::set_eugid(agent.owner_uid, agent.owner_gid);
     };
-    auto serve = [takes_args = hooks.takes_args, deliver = std::move(deliver)](ServerContext& ctx, int fd) {
-        if (!takes_args && !ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+    auto serve = [deliver = std::move(deliver)](ServerContext& ctx, int fd) {
         const DeliveryAgent& agent = agent_state();
         return serve_delivery_request(fd, agent.settings, agent.layout,
                                       [&](DeliveryRequest& request, DeliveryQueueFile& file) {

@@ -143,6 +143,7 @@ struct Server {
     bool done = false;
     std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_alarm{};  // when touch() last armed the watchdog
+    bool unexpected_args = false;  // words after the options that the daemon does not take
 };
 
 Server* g_server = nullptr;
@@ -171,6 +172,12 @@ void touch(Server& s) {
         ::alarm(static_cast<unsigned>(s.daemon_timeout));
         s.last_alarm = s.last_activity;
     }
+}
+
+// Where the reference's service routine starts: a daemon that takes no
+// arguments but was given some stops here (ServerHooks::takes_args).
+void check_args(const Server& s) {
+    if (s.unexpected_args) util::msg_fatal("unexpected command-line argument: {}", s.ctx->args.front());
 }
 
 bool use_limit_reached(const Server& s) { return s.ctx->max_use > 0 && s.use_count >= s.ctx->max_use; }
@@ -213,6 +220,11 @@ void client_done(Server& s, int fd) {
 
 void serve_multi_client(Server& s, int fd) {
     touch(s);
+    if (s.unexpected_args) {
+        // The reference calls its service once the client sends something.
+        loop().watch_fd(fd, [&s] { check_args(s); });
+        return;
+    }
     bool keep = s.client_handler(*s.ctx, fd);
     if (!keep) {
         client_done(s, fd);
@@ -244,6 +256,7 @@ void serve_single_client(Server& s, int fd) {
     report_status(s, true);
     ++s.use_count;
     touch(s);
+    check_args(s);
     while (s.client_handler(*s.ctx, fd)) {
         if (!wait_readable(fd, s.ipc_timeout)) break;
         touch(s);
@@ -259,7 +272,7 @@ void serve_single_client(Server& s, int fd) {
 // attribute message (empty unless the sender has something to say), as
 // the reference's pass_accept_attr() receives them, with its 100-second
 // limit and warnings. Returns the client's descriptor, or -1.
-int receive_passed_client(int fd) {
+int receive_passed_client(int fd, std::vector<std::pair<std::string, std::string>>& attrs_out) {
     constexpr int kPassTimeout = 100;
     int client = -1;
     auto passed = receive_fd(fd, kPassTimeout);
@@ -270,8 +283,10 @@ int receive_passed_client(int fd) {
         auto attrs = receive_attrs(fd, buffer, kPassTimeout);
         if (!attrs)
             util::msg_warn("pass_accept_attr: cannot receive connection attributes: {}", attr_error_text(attrs.error()));
-        else
+        else {
+            attrs_out = attrs->items();
             client = passed->release();
+        }
     }
     ::close(fd);
     return client;
@@ -298,6 +313,7 @@ void serve_trigger(Server& s, int fd, bool stream) {
     // no request.
     if (!bytes.empty() || stream) {
         ++s.use_count;
+        check_args(s);
         s.trigger_handler(*s.ctx, bytes);
     }
     touch(s);
@@ -316,7 +332,7 @@ int accept_one(Server& s, int listen_fd) {
             util::msg_warn("accept connection: {}", std::strerror(errno));
         return -1;
     }
-    if (s.ctx->service_type == "pass" && s.kind != Kind::trigger) return receive_passed_client(fd);
+    if (s.ctx->service_type == "pass" && s.kind != Kind::trigger) return receive_passed_client(fd, s.ctx->passed_attrs);
     return fd;
 }
 
@@ -341,6 +357,7 @@ void on_listen_readable(Server& s, int listen_fd) {
             // only cost master a wake-up and a read per log line burst.
             ++s.use_count;
             touch(s);
+            check_args(s);
             s.client_handler(*s.ctx, listen_fd);
             touch(s);
             if (use_limit_reached(s)) s.done = true;
@@ -435,6 +452,7 @@ void start(Server& s, int argc, char** argv) {
     s.ctx = std::unique_ptr<ServerContext>(new ServerContext{cfg, o.service_name, o.service_type, program, false, {}, false, 100, 100});
     ServerContext& ctx = *s.ctx;
     ctx.args = o.args;
+    s.unexpected_args = !s.hooks.takes_args && !ctx.args.empty();
     ctx.standalone = o.standalone;
     ctx.on_stdin = o.standalone && o.socket_path.empty();
     if (auto v = config::parse_int_value(cfg.get("max_use"), 1LL << 30)) ctx.max_use = static_cast<int>(*v);
@@ -496,6 +514,7 @@ void start(Server& s, int argc, char** argv) {
 
 // The client on stdin (-S without -s): serve it once and finish.
 int serve_stdin(Server& s) {
+    check_args(s);
     if (s.kind == Kind::trigger) {
         std::string bytes;
         char buf[4096];

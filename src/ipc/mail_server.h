@@ -51,6 +51,7 @@
 #include <functional>
 #include <string>
 #include <vector>
+#include <utility>
 
 namespace pf::ipc {
 
@@ -72,6 +73,10 @@ struct ServerContext {
     // -S without -s: the one client is on stdin (reads) and stdout
     // (replies), e.g. smtpd run by sendmail -bs; the handler gets fd 0.
     bool on_stdin = false;
+    // Added (pscreen2): a "pass" service's client came with these
+    // connection attributes (postscreen's client_address, client_port,
+    // server_address, server_port); replaced for each client.
+    std::vector<std::pair<std::string, std::string>> passed_attrs{};
 };
 
 struct ServerHooks {
@@ -93,6 +98,15 @@ struct ServerHooks {
     // Called every max_idle seconds of quiet for multi/trigger servers
     // when set (qmgr's queue scans use this).
     std::function<void(ServerContext&)> on_idle;
+    // Added: the daemon reads the words after the options itself (pipe,
+    // spawn). Every other daemon, as in the reference, takes none: the
+    // skeleton ends it with "fatal: unexpected command-line argument:
+    // <first word>" where the reference's service routine would first run
+    // (a single or trigger server when a client or trigger arrives, a
+    // multi-server when a client first sends something, stand-alone on
+    // stdin at once), not at start-up: master has then seen the process
+    // busy, and throttles the service as a bad start-up.
+    bool takes_args = false;
     // Added (proxymap): called when a connection is waiting, before it is
     // accepted (the reference's pre_accept; proxymap exits there when a
     // table changed, leaving the connection to a fresh process).

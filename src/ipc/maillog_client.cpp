@@ -170,7 +170,25 @@ int syslog_facility_code(std::string_view name) {
     return -1;
 }
 
+bool maillog_file_allowed(std::string_view file, std::string_view prefixes) {
+    constexpr std::string_view kSeparators = ", \t\r\n";
+    std::size_t pos = 0;
+    while (pos < prefixes.size()) {
+        std::size_t start = prefixes.find_first_not_of(kSeparators, pos);
+        if (start == std::string_view::npos) break;
+        std::size_t end = prefixes.find_first_of(kSeparators, start);
+        if (end == std::string_view::npos) end = prefixes.size();
+        if (file.starts_with(prefixes.substr(start, end - start))) return true;
+        pos = end;
+    }
+    return false;
+}
+
 void maillog_client_init(const config::Config& config, std::string_view ident, unsigned flags) {
+    // Before anything changes: the fatal error goes where the last lines went.
+    if (std::string file = config.get("maillog_file");
+        !file.empty() && !maillog_file_allowed(file, config.get("maillog_file_prefixes")))
+        util::msg_fatal("maillog_file value '{}' does not match any prefix in maillog_file_prefixes", file);
     State& s = state();
     s.flags = flags;
     s.ident = std::string(ident);

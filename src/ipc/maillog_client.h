@@ -29,10 +29,18 @@ enum MaillogFlags : unsigned {
 };
 
 // Installs the msg sink (util/msg.h) for ident; may be called again (after
-// -o overrides, or with a new ident).
+// -o overrides, or with a new ident). A maillog_file that starts with none
+// of maillog_file_prefixes is fatal ("maillog_file value '<file>' does not
+// match any prefix in maillog_file_prefixes"), reported through the sink
+// installed before, as in every reference program that logs (master,
+// daemons, postfix, sendmail, postqueue, ...): no process ever sends to a
+// postlogd that would refuse to start.
 void maillog_client_init(const config::Config& config, std::string_view ident, unsigned flags = kMaillogNone);
 // After chroot(queue_directory): reach postlogd by the path inside the jail.
 void maillog_client_chrooted();
+// Whether file starts with one of prefixes (separated by commas and
+// white space), as maillog_file must.
+bool maillog_file_allowed(std::string_view file, std::string_view prefixes);
 // True when logging goes to maillog_file (through postlogd) and not syslog.
 bool maillog_client_uses_file();
 // Stops writing the file directly when postlogd does not answer (master's

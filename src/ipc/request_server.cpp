@@ -15,8 +15,7 @@ bool RequestServer::drop(int client_fd) {
     return false;
 }
 
-bool RequestServer::serve(ServerContext& ctx, int client_fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+bool RequestServer::serve(ServerContext&, int client_fd) {
     std::string& buffer = buffers_[client_fd];
     const int out_fd = client_fd == 0 ? 1 : client_fd;  // -S on stdin answers on stdout
     for (;;) {

@@ -37,7 +37,8 @@ public:
     RequestServer(Options options, Handler handler, Gone gone = {});
 
     // The skeleton's ClientHandler: serves what is buffered, true while the
-    // client stays connected. Extra master.cf arguments are fatal.
+    // client stays connected. (Extra master.cf arguments are refused by the
+    // skeleton before this runs: ServerHooks::takes_args.)
     bool serve(ServerContext& ctx, int client_fd);
 
     // For run_multi_server: a ClientHandler that forwards to this server,

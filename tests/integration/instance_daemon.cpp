@@ -48,6 +48,7 @@ bool on_client(pf::ipc::ServerContext&, int fd) {
 
 int main(int argc, char** argv) {
     pf::ipc::ServerHooks hooks;
+    hooks.takes_args = true;  // "fatal-at-start"
     hooks.post_init = [](pf::ipc::ServerContext& ctx) {
         g_ctx = &ctx;
         for (const auto& a : ctx.args)

@@ -219,6 +219,11 @@ int run(int argc, char** argv) {
     config::Config cfg(config::resolve_config_directory(nullptr));
     cfg.load_main_cf(env_dir && *env_dir);
     config::check_mail_params(cfg);
+    // As the reference, logging starts as soon as main.cf is read (a
+    // maillog_file outside maillog_file_prefixes stops postdrop here,
+    // before it looks at the queue); submit_log_init below adds the rest.
+    ipc::maillog_client_init(cfg, ipc::mail_task(cfg, "postdrop"),
+                             ::geteuid() == 0 ? ipc::kMaillogDirectFallback : ipc::kMaillogNone);
     const std::string submit_acl = cfg.get("authorized_submit_users");
     const std::string pickup_service = cfg.get("pickup_service_name");
     const std::size_t line_limit = static_cast<std::size_t>(std::stoll(cfg.get("line_length_limit")));

@@ -80,10 +80,12 @@ int main(int argc, char** argv) {
     }
     if (tag.empty()) tag = ipc::mail_task(cfg, config::process_name());
     // Only root may write maillog_file itself; others go through postlogd.
-    ipc::maillog_client_init(cfg, tag, ::geteuid() == 0 ? ipc::kMaillogDirectFallback : ipc::kMaillogNone);
-    util::msg_set_program(tag);
+    // Whatever happens from here (a maillog_file outside
+    // maillog_file_prefixes, too) is on stderr only when it is a terminal.
     bool to_stderr = ::isatty(2);
     util::msg_set_stderr(to_stderr);
+    ipc::maillog_client_init(cfg, tag, ::geteuid() == 0 ? ipc::kMaillogDirectFallback : ipc::kMaillogNone);
+    util::msg_set_program(tag);
 
     Severity severity{};
     if (!parse_severity(severity_name, severity)) {

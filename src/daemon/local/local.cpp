@@ -28,9 +28,12 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fmt/core.h>
 
 namespace {
@@ -169,9 +172,13 @@ void read_settings(ipc::ServerContext& ctx) {
     s.enable_original_recipient = flag(c, "enable_original_recipient");
     s.command_time_limit = seconds(c, "command_time_limit");
     s.mailbox_size_limit = static_cast<off_t>(number(c, "mailbox_size_limit"));
-    long long message_limit = number(c, "message_size_limit");
-    if (s.mailbox_size_limit != 0 && s.mailbox_size_limit < message_limit)
-        util::msg_fatal("main.cf configuration error: mailbox_size_limit is smaller than message_size_limit");
+    if (s.mailbox_size_limit > 0) {
+        long long message_limit = number(c, "message_size_limit");
+        if (message_limit <= 0)
+            util::msg_fatal("configuration error: mailbox_size_limit is limited but message_size_limit is unlimited");
+        if (s.mailbox_size_limit < message_limit)
+            util::msg_fatal("configuration error: mailbox_size_limit is smaller than message_size_limit");
+    }
     auto locks = mailbox::parse_lock_styles(c.get("mailbox_delivery_lock"), "mailbox_delivery_lock");
     if (!locks) util::msg_fatal("{}", *&locks.error());
     s.lock_styles = *locks;
@@ -267,8 +274,20 @@ int deliver_message(ipc::DeliveryRequest& request, ipc::DeliveryQueueFile& file)
     return message_status;
 }
 
-bool local_service(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+// mailbox_size_limit bounds every file the process writes, as the
+// reference's set_file_limit: mailboxes, /file destinations, and what the
+// commands it runs write (they inherit the limit, hard and soft, and
+// SIGXFSZ ignored, and see EFBIG). Set once, so the mailbox functions get
+// no limit of their own (local_mailbox.cpp).
+void set_process_file_limit(off_t limit) {
+    if (limit <= 0) return;
+    if (::signal(SIGXFSZ, SIG_IGN) == SIG_ERR) util::msg_fatal("signal(SIGXFSZ,SIG_IGN): {}", std::strerror(errno));
+    struct rlimit lim {};
+    lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(limit);
+    if (::setrlimit(RLIMIT_FSIZE, &lim) < 0) util::msg_fatal("setrlimit: {}", std::strerror(errno));
+}
+
+bool local_service(ipc::ServerContext&, int fd) {
     LocalState& st = state();
     return ipc::serve_delivery_request(fd, st.agent, st.layout, deliver_message);
 }
@@ -283,6 +302,7 @@ int main(int argc, char** argv) {
         st.agent = ipc::DeliveryAgentSettings::from_config(ctx.config);
         st.layout = queue::QueueLayout::from_config(ctx.config);
         read_settings(ctx);
+        set_process_file_limit(st.settings.mailbox_size_limit);
         open_tables(ctx.config);
         st.rewrite = std::make_unique<ipc::RewriteClient>(st.settings.queue_directory);
         ::signal(SIGPIPE, SIG_IGN);

@@ -47,7 +47,7 @@ mailbox::MboxTarget mbox_target(const Settings& s, const std::string& path) {
     mailbox::MboxTarget target;
     target.path = path;
     target.lock_styles = s.lock_styles;
-    target.size_limit = s.mailbox_size_limit;
+    target.size_limit = 0;  // mailbox_size_limit holds for the whole process (local.cpp)
     target.stale_lock_time = s.stale_lock_time;
     target.deliver_lock_attempts = s.deliver_lock_attempts;
     target.deliver_lock_delay = s.deliver_lock_delay;
@@ -137,7 +137,7 @@ int deliver_maildir(Context& ctx, MsgAttr attr, UserAttr usr, const std::string&
     mailbox::MaildirTarget target;
     target.directory = path;
     target.owner = mailbox::Identity{usr.uid, usr.gid};
-    target.size_limit = s.mailbox_size_limit;
+    target.size_limit = 0;  // mailbox_size_limit holds for the whole process (local.cpp)
     target.hostname = s.myhostname;
     set_eugid(usr.uid, usr.gid);
     mailbox::MailboxResult result = mailbox::deliver_to_maildir(target, message_source(ctx, attr, flags));

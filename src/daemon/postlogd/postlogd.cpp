@@ -6,8 +6,8 @@
 // drops privileges. Its own diagnostics go straight into the same file.
 //
 // Reference behaviour: maillog_file must start with one of
-// maillog_file_prefixes ("maillog_file value '...' does not match any
-// prefix in maillog_file_prefixes", fatal); one process (maxproc 1).
+// maillog_file_prefixes (ipc/maillog_client.h: fatal in every program);
+// extra master.cf arguments are fatal at start-up; one process (maxproc 1).
 //
 // Trust: datagrams come from any local process that can reach public/
 // (group postdrop and our daemons); a line is written as text, with NUL
@@ -65,25 +65,14 @@ void write_line(std::string_view line) {
     write_all(out);
 }
 
-bool prefix_allowed(const std::string& file, const std::string& prefixes) {
-    std::string item;
-    auto check = [&](const std::string& p) { return !p.empty() && file.compare(0, p.size(), p) == 0; };
-    for (char c : prefixes) {
-        if (c == ',' || c == ' ' || c == '\t' || c == '\n') {
-            if (check(item)) return true;
-            item.clear();
-        } else {
-            item += c;
-        }
-    }
-    return check(item);
-}
-
 void open_log(pf::ipc::ServerContext& ctx) {
+    // As the reference's postlogd, at start-up (other daemons stop at their
+    // first client: ServerHooks::takes_args).
+    if (!ctx.args.empty()) pf::util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+    // (A maillog_file outside maillog_file_prefixes was fatal already, in
+    // the skeleton's maillog_client_init.)
     std::string file = ctx.config.get("maillog_file");
     if (file.empty()) pf::util::msg_fatal("maillog_file is empty: nothing to log into");
-    if (!prefix_allowed(file, ctx.config.get("maillog_file_prefixes")))
-        pf::util::msg_fatal("maillog_file value '{}' does not match any prefix in maillog_file_prefixes", file);
     g_log_fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
     if (g_log_fd < 0) pf::util::msg_fatal("open logfile '{}': {}", file, std::strerror(errno));
     std::string host = ctx.config.get("myhostname");

@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
     ipc::ServerHooks hooks;
     hooks.keep_root = true;
     hooks.privileged = true;
+    hooks.takes_args = true;  // the command to run: user=... argv=...
     hooks.pre_init = [](ipc::ServerContext& ctx) {
         std::string owner = ctx.config.get("mail_owner");
         auto account = util::lookup_account(owner);

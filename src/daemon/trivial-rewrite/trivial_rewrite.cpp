@@ -1,7 +1,8 @@
 // trivial-rewrite(8): the address rewriting and resolving service on
 // private/rewrite, a multi-server (one process serves many long-lived
 // clients: cleanup, qmgr, smtpd, verify). Requests and replies are the
-// attribute lists of services.h; a malformed request drops the client.
+// attribute lists of services.h, served by ipc::RequestServer; a malformed
+// request drops the client.
 //
 // Privileges: none; tables are opened before the chroot (pre_init).
 // Trust: requests come from our own processes, the addresses in them from
@@ -10,18 +11,23 @@
 #include "dict/dict_utf8.h"
 #include "ipc/attr.h"
 #include "ipc/mail_server.h"
+#include "ipc/request_server.h"
 #include "ipc/rewrite_client.h"
 #include "ipc/services.h"
 #include "trivial_rewrite.h"
 #include "util/msg.h"
 
 #include <cstdlib>
-#include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 namespace {
+
+// Seconds to read a request that has started to arrive, and to write
+// its reply.
+constexpr int kRequestDeadline = 100;
 
 std::unique_ptr<pf::rewrite::Settings> g_settings;
 pf::rewrite::TableWatch g_tables;
@@ -35,25 +41,18 @@ void check_tables() {
     }
     pf::ipc::server_add_timer(10, check_tables);
 }
-std::map<int, std::string> g_buffers;  // unread bytes per client
-
-pf::ipc::AttrList serve(const pf::ipc::AttrList& req, bool& ok) {
+// One request: the reply, or nullopt to drop the client (a request that
+// lacks an attribute or names no known command).
+std::optional<pf::ipc::AttrList> serve(const pf::ipc::AttrList& req) {
     namespace a = pf::ipc::rewrite_attr;
     using pf::ipc::AttrList;
-    ok = true;
     std::string request = req.get_or(a::kRequest, "");
     if (request == a::kRequestRewrite) {
         auto rule = req.get(a::kRule);
         auto address = req.get(a::kAddress);
-        if (!rule || !address) {
-            ok = false;
-            return {};
-        }
+        if (!rule || !address) return std::nullopt;
         auto out = pf::rewrite::rewrite_address(*rule, *address, g_settings->rewrite);
-        if (!out) {
-            ok = false;
-            return {};
-        }
+        if (!out) return std::nullopt;
         if (pf::util::msg_verbose) pf::util::msg_info("`{}' `{}' -> `{}'", *rule, *address, *out);
         AttrList reply;
         reply.add(std::string(a::kFlags), 0LL);
@@ -63,10 +62,7 @@ pf::ipc::AttrList serve(const pf::ipc::AttrList& req, bool& ok) {
     if (request == a::kRequestResolve || request == a::kRequestVerify) {
         auto sender = req.get(a::kSender);
         auto address = req.get(a::kAddress);
-        if (!sender || !address) {
-            ok = false;
-            return {};
-        }
+        if (!sender || !address) return std::nullopt;
         auto r = pf::rewrite::resolve_address(*sender, *address, request == a::kRequestVerify, g_settings->resolve,
                                               g_settings->rewrite);
         if (pf::util::msg_verbose)
@@ -80,32 +76,7 @@ pf::ipc::AttrList serve(const pf::ipc::AttrList& req, bool& ok) {
         return reply;
     }
     pf::util::msg_warn("bad command {:.30}", request);
-    ok = false;
-    return {};
-}
-
-bool on_client(pf::ipc::ServerContext&, int fd) {
-    std::string& buffer = g_buffers[fd];
-    const int out_fd = fd == 0 ? 1 : fd;  // -S on stdin answers on stdout
-    do {
-        auto req = pf::ipc::receive_attrs(fd, buffer, 100);
-        if (!req) {
-            if (req.error() != pf::ipc::AttrError::eof)
-                pf::util::msg_warn("read request: {}", pf::ipc::attr_error_text(req.error()));
-            g_buffers.erase(fd);
-            return false;
-        }
-        bool ok = true;
-        auto reply = serve(*req, ok);
-        if (!ok || !pf::ipc::send_attrs(out_fd, reply, 100)) {
-            g_buffers.erase(fd);
-            return false;
-        }
-        std::size_t used = 0;
-        auto more = pf::ipc::decode_attrs(buffer, used);
-        if (!more) break;  // nothing complete buffered: wait for the loop
-    } while (true);
-    return true;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -132,5 +103,9 @@ int main(int argc, char** argv) {
             if (route->transport_maps) route->transport_maps->init_wildcard();
         check_tables();
     };
-    return pf::ipc::run_multi_server(argc, argv, std::move(hooks), on_client);
+    // Clients stay connected; every complete request is answered in turn,
+    // one that does not decode is logged and drops the client.
+    pf::ipc::RequestServer server({.deadline = kRequestDeadline, .warn_read_errors = true},
+                                  [](int, const pf::ipc::AttrList& request) { return serve(request); });
+    return pf::ipc::run_multi_server(argc, argv, std::move(hooks), server.client_handler());
 }

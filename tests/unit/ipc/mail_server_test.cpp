@@ -3,10 +3,13 @@
 // reuses one process until max_use and then exits 0; -o overrides reach the
 // configuration; a trigger server gets the bytes; args after the options
 // reach the daemon; the multi-server keeps a connection while the handler
-// asks to; under master, a multi-server's status reports. No root needed.
+// asks to; under master, a multi-server's status reports; words after the
+// options are fatal for a daemon that takes none, once a client is served.
+// No root needed.
 #include "ipc/mail_server.h"
 #include "ipc/service_client.h"
 #include "util/listen_socket.h"
+#include "util/msg.h"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +33,8 @@ struct Instance {
         dir = ::mkdtemp(tmpl);
         std::ofstream(dir + "/main.cf") << "queue_directory = " << dir << "\n"
                                         << "mail_owner = daemon\ndefault_privs = nobody\nsetgid_group = bin\n"
-                                        << "myhostname = unit.example\nmaillog_file = " << dir << "/log\n";
+                                        << "myhostname = unit.example\nmaillog_file = " << dir << "/log\n"
+                                        << "maillog_file_prefixes = /tmp\n";
     }
     ~Instance() { std::system(("rm -rf " + dir).c_str()); }
     std::string sock() const { return dir + "/sock"; }
@@ -122,7 +126,9 @@ TEST(MailServerTest, TriggerServerGetsBytesAndArgs) {
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        return run_trigger_server(static_cast<int>(args.size()), argv.data(), {},
+        ServerHooks hooks;
+        hooks.takes_args = true;
+        return run_trigger_server(static_cast<int>(args.size()), argv.data(), std::move(hooks),
                                   [&](ServerContext& ctx, std::string_view bytes) {
                                       std::string out = ctx.service_name + ":" + std::string(bytes);
                                       for (const auto& a : ctx.args) out += "," + a;
@@ -262,6 +268,76 @@ TEST(MailServerTest, MultiServerKeepsBusyForAWaitingConnection) {
     ::close(go_pipe[1]);
     const std::string p = std::to_string(pid);
     EXPECT_EQ(reports, p + " 1\n" + p + " 0\n");
+}
+
+// The fatal line a stand-alone daemon prints is not the test's output.
+void quiet_stderr() {
+    int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) ::dup2(null, 2);
+}
+
+// A daemon that takes no arguments, given one ("trivial-rewrite extra" in
+// master.cf), stops with status 1 when it would first serve, without
+// calling its handler, as every reference daemon but pipe, spawn and smtp.
+// kind: "single", "multi" or "trigger".
+int run_with_extra_argument(const Instance& inst, const std::string& kind, int handler_pipe) {
+    util::msg_set_fatal_sleep(false);
+    quiet_stderr();
+    std::string s = inst.sock();
+    std::vector<std::string> args = {"unitd", "-S", "-s", s, "extra", "more"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int argc = static_cast<int>(args.size());
+    auto handler = [handler_pipe](ServerContext&, int) {
+        (void)!::write(handler_pipe, "h", 1);
+        return false;
+    };
+    if (kind == "single") return run_single_server(argc, argv.data(), {}, handler);
+    if (kind == "multi") return run_multi_server(argc, argv.data(), {}, handler);
+    return run_trigger_server(argc, argv.data(), {}, [handler_pipe](ServerContext&, std::string_view) {
+        (void)!::write(handler_pipe, "h", 1);
+    });
+}
+
+TEST(MailServerTest, UnexpectedArgumentIsFatalWhenServing) {
+    for (std::string kind : {"single", "multi", "trigger"}) {
+        Instance inst;
+        int p[2];
+        ASSERT_EQ(::pipe(p), 0);
+        pid_t pid = fork_daemon(inst, [&] { return run_with_extra_argument(inst, kind, p[1]); });
+        ::close(p[1]);
+        ASSERT_TRUE(wait_exists(inst.sock())) << kind;
+        auto conn = connect_retrying(inst.sock());
+        ASSERT_TRUE(conn.has_value()) << kind;
+        // A multi-server waits for the client to say something first.
+        ASSERT_TRUE(conn->send(AttrList{{"q", "1"}}, 5).has_value()) << kind;
+        EXPECT_FALSE(conn->receive(5).has_value()) << kind;
+        EXPECT_EQ(wait_exit(pid), 1) << kind;
+        char c;
+        EXPECT_EQ(::read(p[0], &c, 1), 0) << kind << ": the handler ran";
+        ::close(p[0]);
+    }
+}
+
+TEST(MailServerTest, UnexpectedArgumentOnStdinIsFatalAtOnce) {
+    Instance inst;
+    int in[2];
+    ASSERT_EQ(::pipe(in), 0);
+    pid_t pid = fork_daemon(inst, [&] {
+        util::msg_set_fatal_sleep(false);
+        quiet_stderr();
+        ::dup2(in[0], 0);
+        std::vector<std::string> args = {"stdind", "-S", "extra"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        return run_multi_server(3, argv.data(), {}, [](ServerContext&, int) { return false; });
+    });
+    ::close(in[0]);
+    // Stdin stays open: the daemon does not wait for it.
+    EXPECT_EQ(wait_exit(pid), 1);
+    ::close(in[1]);
 }
 
 }  // namespace
