@@ -71,6 +71,9 @@ public:
     SSL_CTX* get() const { return ctx_.get(); }
     const ContextSettings& settings() const { return settings_; }
     unsigned log_mask() const { return settings_.log_mask; }
+    // Changes what later sessions log (posttls-finger after its first
+    // connection, as the reference's tls_update_app_logmask()).
+    void set_log_mask(unsigned mask) { settings_.log_mask = mask; }
     // What tlsmgr's policy said at construction: sessions go to its cache
     // (cachable) and live this long (0: no caching, no tickets).
     bool cachable() const { return cachable_; }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace pf::tls {
 
@@ -40,6 +41,22 @@ struct StartOptions {
     // into the key (client_cache_id()).
     std::string serverid;
     std::string helo;
+    // Client: the peer names OpenSSL checks in the certificate during the
+    // handshake (the reference's match list after "nexthop", "hostname"
+    // ... are resolved; a leading '.' matches subdomains), and the
+    // certificate or public-key digests of the fingerprint level ("AB:CD:..."
+    // or without colons, any case). With either list non-empty the session
+    // decides "verified" itself and logs the match ("matched peername: X",
+    // "Matched fingerprint: X") or the mismatch as the reference's
+    // verification step does; empty: the caller checks the peer afterwards.
+    std::vector<std::string> match_names;
+    std::vector<std::string> match_fingerprints;
+    // The CAs are trust anchors: a matched chain also logs "Matched trust
+    // anchor at depth N" (the reference's -A of posttls-finger).
+    bool log_trust_anchor = false;
+    // Client: the name checks could not be set up (every match name was
+    // invalid): the peer is never trusted, as the reference's "must_fail".
+    bool must_fail = false;
 };
 
 }  // namespace pf::tls

@@ -47,7 +47,11 @@ unsigned log_mask(std::string_view param, std::string_view value) {
                 found = true;
                 break;
             }
-        if (!found) util::msg_warn("{}: unknown name \"{}\" in \"{}\"", param, word, value);
+        if (!found) {
+            // As the reference: the whole value counts for nothing then.
+            util::msg_warn("unknown {} value \"{}\" in \"{}\"", param, word, value);
+            return 0;
+        }
     }
     return mask;
 }

@@ -24,7 +24,8 @@ enum LogBit : unsigned {
 };
 
 // The mask for a loglevel value ("1", "routine", "summary, untrusted",
-// ...). Unknown words are warned about as the reference does and ignored.
+// ...). An unknown word is warned about as the reference does ("unknown
+// PARAM value "x" in "value"") and makes the whole mask 0, as there.
 unsigned log_mask(std::string_view param, std::string_view value);
 
 // Writes out (and empties) OpenSSL's error queue, one warning per error.

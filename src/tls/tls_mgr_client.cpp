@@ -8,6 +8,7 @@
 #include "util/msg.h"
 
 #include <ctime>
+#include <map>
 #include <unistd.h>
 
 namespace pf::tls {
@@ -15,6 +16,20 @@ namespace pf::tls {
 namespace {
 
 constexpr int kMgrTimeout = 30;
+
+// The in-process cache (mgr_use_memory_cache).
+struct MemoryCache {
+    bool active = false;    // requests are answered here
+    bool enabled = false;   // sessions may be cached
+    std::map<std::string, std::string, std::less<>> sessions;
+    int count = 0;
+    int hits = 0;
+};
+
+MemoryCache& memory() {
+    static MemoryCache m;
+    return m;
+}
 
 struct MgrState {
     std::string endpoint = "private/tlsmgr";
@@ -67,13 +82,28 @@ int status_of(const std::optional<ipc::AttrList>& reply) {
 }  // namespace
 
 void mgr_set_endpoint(std::string path) {
+    memory() = MemoryCache{};
     MgrState& st = state();
     st.endpoint = std::move(path);
     st.conn = ipc::ServiceConnection();
     st.keys.clear();
 }
 
+void mgr_use_memory_cache(bool enabled) {
+    memory().active = true;
+    memory().enabled = enabled;
+}
+
+MemoryCacheStatus mgr_memory_cache_status() {
+    const MemoryCache& m = memory();
+    return {m.enabled, m.count, m.hits};
+}
+
 int mgr_seed(int len, std::string& out) {
+    if (memory().active) {
+        out.clear();
+        return kMgrOk;
+    }
     auto reply = request({{"request", "seed"}, {"size", std::to_string(len)}});
     int status = status_of(reply);
     out.clear();
@@ -88,6 +118,11 @@ int mgr_seed(int len, std::string& out) {
 int mgr_policy(std::string_view cache_type, bool& cachable, int& timeout) {
     cachable = false;
     timeout = 0;
+    if (memory().active) {
+        cachable = memory().enabled;
+        timeout = 3600;
+        return kMgrOk;
+    }
     auto reply = request({{"request", "policy"}, {"cache_type", std::string(cache_type)}});
     int status = status_of(reply);
     if (status != kMgrOk) return status;
@@ -101,6 +136,14 @@ int mgr_policy(std::string_view cache_type, bool& cachable, int& timeout) {
 
 int mgr_lookup(std::string_view cache_type, std::string_view cache_id, std::string& session) {
     session.clear();
+    if (memory().active) {
+        MemoryCache& m = memory();
+        auto it = m.enabled ? m.sessions.find(cache_id) : m.sessions.end();
+        if (it == m.sessions.end()) return kMgrErr;
+        session = it->second;
+        ++m.hits;
+        return kMgrOk;
+    }
     auto reply = request({{"request", "lookup"}, {"cache_type", std::string(cache_type)},
                           {"cache_id", std::string(cache_id)}});
     int status = status_of(reply);
@@ -113,11 +156,24 @@ int mgr_lookup(std::string_view cache_type, std::string_view cache_id, std::stri
 }
 
 int mgr_update(std::string_view cache_type, std::string_view cache_id, std::string_view session) {
+    if (memory().active) {
+        MemoryCache& m = memory();
+        if (!m.enabled) return kMgrErr;
+        m.sessions[std::string(cache_id)] = std::string(session);
+        ++m.count;
+        return kMgrOk;
+    }
     return status_of(request({{"request", "update"}, {"cache_type", std::string(cache_type)},
                               {"cache_id", std::string(cache_id)}, {"session", std::string(session)}}));
 }
 
 int mgr_delete(std::string_view cache_type, std::string_view cache_id) {
+    if (memory().active) {
+        MemoryCache& m = memory();
+        if (!m.enabled) return kMgrErr;
+        if (m.sessions.erase(std::string(cache_id)) > 0) --m.count;
+        return kMgrOk;
+    }
     return status_of(request({{"request", "delete"}, {"cache_type", std::string(cache_type)},
                               {"cache_id", std::string(cache_id)}}));
 }

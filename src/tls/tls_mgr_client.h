@@ -33,8 +33,23 @@ inline constexpr std::string_view kCacheSmtp = "smtp";
 inline constexpr std::string_view kCacheLmtp = "lmtp";
 
 // The socket path (default "private/tlsmgr", relative to the working
-// directory); tests point it elsewhere. Closes any open connection.
+// directory); tests point it elsewhere. Closes any open connection and
+// ends the in-memory mode below.
 void mgr_set_endpoint(std::string path);
+
+// A cache in this process's memory instead of tlsmgr, for a program that
+// runs without the mail system (posttls-finger, as the reference's
+// tlsmgrmem): once switched on, every request below is answered here
+// (seed: nothing to add; policy: cachable when enabled, one hour; lookup,
+// update, delete on the in-memory table). The status counts the entries
+// saved (minus deletions) and the successful lookups.
+void mgr_use_memory_cache(bool enabled);
+struct MemoryCacheStatus {
+    bool enabled = false;
+    int count = 0;
+    int hits = 0;
+};
+MemoryCacheStatus mgr_memory_cache_status();
 
 int mgr_seed(int len, std::string& out);
 int mgr_policy(std::string_view cache_type, bool& cachable, int& timeout);

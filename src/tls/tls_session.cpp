@@ -268,6 +268,14 @@ SslPtr new_connection(const Context& ctx, int fd, const StartOptions& opts, bool
         return nullptr;
     }
     if (!server && !opts.server_name.empty()) SSL_set_tlsext_host_name(ssl.get(), opts.server_name.c_str());
+    // The names to match, checked by OpenSSL as part of the chain
+    // verification (no partial-label wildcards, as RFC 6125 asks for SMTP).
+    if (!server && !opts.match_names.empty()) {
+        SSL_set_hostflags(ssl.get(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        for (const auto& name : opts.match_names)
+            if (!SSL_add1_host(ssl.get(), name.c_str()))
+                util::msg_warn("{}: error loading match name: \"{}\"", opts.namaddr, name);
+    }
     if (SSL_set_fd(ssl.get(), fd) != 1) {
         util::msg_info("SSL_set_fd error to {}", opts.namaddr);
         return nullptr;
@@ -329,11 +337,22 @@ std::unique_ptr<Session> Session::connect(const Context& ctx, int fd, const Star
         return nullptr;
     }
     std::unique_ptr<Session> s(new Session(std::move(ssl), fd, opts.namaddr));
-    s->collect(ctx, false, opts.require_cert ? kLogUntrusted : 0u);
+    s->collect(ctx, false, opts.require_cert ? kLogUntrusted : 0u, &opts);
     return s;
 }
 
-void Session::collect(const Context& ctx, bool server, unsigned extra_mask) {
+namespace {
+
+std::string digest_key(std::string_view fp) {
+    std::string out;
+    for (char c : fp)
+        if (c != ':') out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    return out;
+}
+
+}  // namespace
+
+void Session::collect(const Context& ctx, bool server, unsigned extra_mask, const StartOptions* client_opts) {
     SSL* ssl = ssl_.get();
     const unsigned mask = ctx.log_mask() | extra_mask;
     const std::string& mdalg = ctx.settings().fingerprint_digest;
@@ -357,15 +376,29 @@ void Session::collect(const Context& ctx, bool server, unsigned extra_mask) {
         if (peer_.issuer_CN.empty()) peer_.issuer_CN = name_entry(X509_get_issuer_name(peer), NID_organizationName);
         peer_.cert_fingerprint = cert_fingerprint(peer, mdalg);
         peer_.pkey_fingerprint = pkey_fingerprint(peer, mdalg);
+        // A client with a match list: the match, or why there was none,
+        // comes before the certificate line, as the reference's client
+        // logs them.
+        if (!server && client_opts &&
+            (!client_opts->match_names.empty() || !client_opts->match_fingerprints.empty() ||
+             client_opts->must_fail)) {
+            client_match(*client_opts, mask);
+        } else if (!server && !peer_.trusted && (mask & kLogUntrusted)) {
+            if (reused_)
+                util::msg_info("{}: re-using session with untrusted certificate, look for details earlier in the log",
+                               namaddr_);
+            else
+                log_verify_error(server);
+        }
         // The server's and the client's lines differ in the reference.
         if ((mask & (kLogVerbose | kLogPeerCert)) && server)
             util::msg_info("{}: subject_CN={}, issuer={}{}{}{}{}", namaddr_, peer_.peer_CN, peer_.issuer_CN,
                            peer_.cert_fingerprint.empty() ? "" : ", fingerprint=", peer_.cert_fingerprint,
                            peer_.pkey_fingerprint.empty() ? "" : ", pkey_fingerprint=", peer_.pkey_fingerprint);
-        else if (mask & (kLogVerbose | kLogPeerCert))
+        else if (!server && (mask & (kLogCertMatch | kLogVerbose | kLogPeerCert)))
             util::msg_info("{}: subject_CN={}, issuer_CN={}, fingerprint={}, pkey_fingerprint={}", namaddr_,
                            peer_.peer_CN, peer_.issuer_CN, peer_.cert_fingerprint, peer_.pkey_fingerprint);
-        if (!peer_.trusted && (mask & kLogUntrusted)) {
+        if (server && !peer_.trusted && (mask & kLogUntrusted)) {
             // A resumed session had its certificate checked (and logged)
             // when it was first made.
             if (reused_)
@@ -426,6 +459,60 @@ void Session::collect(const Context& ctx, bool server, unsigned extra_mask) {
         }
     }
     if (peer) X509_free(peer);
+}
+
+void Session::client_match(const StartOptions& opts, unsigned mask) {
+    const bool verbose = (mask & (kLogCertMatch | kLogVerbose | kLogPeerCert)) != 0;
+    SSL* ssl = ssl_.get();
+    if (opts.must_fail) {
+        peer_.trusted = false;
+        if ((mask & kLogUntrusted) && !reused_)
+            util::msg_info("server certificate verification failed for {}: num={}:{}", namaddr_, X509_V_ERR_UNSPECIFIED,
+                           X509_verify_cert_error_string(X509_V_ERR_UNSPECIFIED));
+        return;
+    }
+    if (!opts.match_fingerprints.empty()) {
+        // The fingerprint level: the certificate's or its public key's
+        // digest must be listed; trust in the chain does not matter.
+        std::string cert = digest_key(peer_.cert_fingerprint);
+        std::string pkey = digest_key(peer_.pkey_fingerprint);
+        for (const auto& want : opts.match_fingerprints) {
+            std::string w = digest_key(want);
+            if (w.empty() || (w != cert && w != pkey)) continue;
+            peer_.trusted = peer_.verified = true;
+            if (verbose) util::msg_info("{}: Matched fingerprint: {}", namaddr_, w);
+            return;
+        }
+        peer_.trusted = false;
+        if (mask & kLogUntrusted) {
+            if (reused_)
+                util::msg_info("{}: re-using session with untrusted certificate, look for details earlier in the log",
+                               namaddr_);
+            else
+                util::msg_info("server certificate verification failed for {}: num={}:{}", namaddr_,
+                               X509_V_ERR_DANE_NO_MATCH, X509_verify_cert_error_string(X509_V_ERR_DANE_NO_MATCH));
+        }
+        return;
+    }
+    // The names: OpenSSL checked them with the chain; a verified chain
+    // means one of them matched.
+    if (peer_.trusted) {
+        peer_.verified = true;
+        if (verbose) {
+            if (const char* name = SSL_get0_peername(ssl)) util::msg_info("{}: matched peername: {}", namaddr_, name);
+            STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl);
+            if (opts.log_trust_anchor && chain && sk_X509_num(chain) > 0)
+                util::msg_info("{}: Matched trust anchor at depth {}", namaddr_, sk_X509_num(chain) - 1);
+        }
+        return;
+    }
+    if (mask & kLogUntrusted) {
+        if (reused_)
+            util::msg_info("{}: re-using session with untrusted certificate, look for details earlier in the log",
+                           namaddr_);
+        else
+            log_verify_error(false);
+    }
 }
 
 void Session::log_verify_error(bool server) const {

@@ -71,7 +71,8 @@ public:
 
 private:
     Session(SslPtr ssl, int fd, std::string namaddr) : ssl_(std::move(ssl)), fd_(fd), namaddr_(std::move(namaddr)) {}
-    void collect(const Context& ctx, bool server, unsigned extra_mask);
+    void collect(const Context& ctx, bool server, unsigned extra_mask, const StartOptions* client_opts = nullptr);
+    void client_match(const StartOptions& opts, unsigned mask);
     void log_verify_error(bool server) const;
 
     SslPtr ssl_;
