@@ -27,11 +27,13 @@ need() {  # need TEST PATH: TEST is -x (executable file), -f, or -L TARGET
   esac || { echo "install.layout: missing or wrong: /usr/$path" >&2; missing=1; }
 }
 for c in postfix postconf postmap postalias postcat postqueue postsuper postdrop postlog postkick sendmail \
-         postlock rmail qshape; do
+         postlock rmail qshape posttls-finger smtp-sink smtp-source qmqp-sink qmqp-source \
+         postfix-add-filter postfix-add-policy postfix-collate; do
   need -x "sbin/$c"
 done
 for d in master postlogd pickup cleanup trivial-rewrite qmgr pipe discard error bounce proxymap \
-         showq flush local virtual smtpd smtp lmtp anvil verify scache tlsmgr spawn; do
+         showq flush local virtual smtpd smtp lmtp anvil verify scache tlsmgr spawn \
+         postscreen dnsblog qmqpd; do
   need -x "lib/postfix/sbin/$d"
 done
 need -f lib/postfix/sbin/smtpd-tls.so
@@ -49,6 +51,14 @@ need -f share/man/man1/postlock.1
 need -f share/man/man1/qshape.1
 need -f share/man/man8/spawn.8postfix
 need -f share/man/man8/rmail.8
+for p in posttls-finger smtp-sink smtp-source qmqp-sink qmqp-source postfix-collate; do
+  need -f "share/man/man1/$p.1"
+done
+need -f share/man/man8/postfix-add-filter.8
+need -f share/man/man8/postfix-add-policy.8
+for p in postscreen dnsblog qmqpd; do
+  need -f "share/man/man8/$p.8postfix"
+done
 need -L share/man/man1/mailq.1 sendmail.1
 need -L share/man/man1/newaliases.1 sendmail.1
 need -f share/man/man8/smtpd.8postfix
