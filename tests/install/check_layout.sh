@@ -27,7 +27,7 @@ need() {  # need TEST PATH: TEST is -x (executable file), -f, or -L TARGET
   esac || { echo "install.layout: missing or wrong: /usr/$path" >&2; missing=1; }
 }
 for c in postfix postconf postmap postalias postcat postqueue postsuper postdrop postlog postkick sendmail \
-         postlock rmail qshape posttls-finger smtp-sink smtp-source qmqp-sink qmqp-source \
+         postlock rmail qshape postmulti posttls-finger smtp-sink smtp-source qmqp-sink qmqp-source \
          postfix-add-filter postfix-add-policy postfix-collate; do
   need -x "sbin/$c"
 done
@@ -51,10 +51,13 @@ need -f share/man/man1/postlock.1
 need -f share/man/man1/qshape.1
 need -f share/man/man8/spawn.8postfix
 need -f share/man/man8/rmail.8
-for p in posttls-finger smtp-sink smtp-source qmqp-sink qmqp-source postfix-collate; do
+for p in postmulti posttls-finger smtp-sink smtp-source qmqp-sink qmqp-source postfix-collate; do
   need -f "share/man/man1/$p.1"
 done
 need -f share/man/man8/postfix-add-filter.8
+need -x lib/postfix/configure-instance.sh
+need -f lib/systemd/system/postfix.service
+need -f lib/systemd/system/postfix@.service
 need -f share/man/man8/postfix-add-policy.8
 for p in postscreen dnsblog qmqpd; do
   need -f "share/man/man8/$p.8postfix"

@@ -2,8 +2,10 @@
 // command": checks that root runs it, reads main.cf, checks the program
 // and queue directories exist, then runs the command (postfix_script.h).
 // Its own usage errors go to stderr as "postfix: ..."; the commands' messages
-// are logged as "<syslog_name>/postfix-script" (MAIL_LOGTAG overrides
-// syslog_name), as the reference's postfix-script logs them.
+// are logged as "<syslog_name>/postfix-script", as the reference's
+// postfix-script logs them. In a multi-instance set (multi_instance_directories
+// not empty), without -c or MAIL_CONFIG, the command goes to
+// multi_instance_wrapper (postmulti -p) instead, as the reference's does.
 //
 // Trust: root runs it; the configuration is admin-written.
 #include "cmd/postfix/postfix_script.h"
@@ -22,6 +24,9 @@
 #include <exception>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -55,6 +60,8 @@ int main(int argc, char** argv) {
     }
     util::msg_verbose = verbose;
     std::string config_directory = config::resolve_config_directory(config_dir_opt);
+    // -c or MAIL_CONFIG names one instance: no hand-off to the wrapper.
+    const bool force_single_instance = config_dir_opt != nullptr || std::getenv("MAIL_CONFIG") != nullptr;
     const char* env_config = std::getenv("MAIL_CONFIG");
     bool explicit_dir = config_dir_opt != nullptr || (env_config && *env_config);
     if (config_dir_opt) ::setenv("MAIL_CONFIG", config_directory.c_str(), 1);
@@ -72,13 +79,42 @@ int main(int argc, char** argv) {
     // The reference's postfix command changes to the queue directory before
     // anything else (its own message, not the script's).
     std::string queue_directory = cfg.get("queue_directory");
+    // The reference's postfix command writes on stderr only when it is a
+    // terminal: its fatal error about maillog_file_prefixes goes to the log
+    // alone otherwise.
+    util::msg_set_stderr(::isatty(2));
     ipc::maillog_client_init(cfg, ipc::mail_task(cfg, config::process_name()), ipc::kMaillogDirectFallback);
+    util::msg_set_stderr(true);
     if (::chdir(queue_directory.c_str()) < 0)
         util::msg_fatal("chdir({}): {}", queue_directory, std::strerror(errno));
 
+    // A multi-instance set without -c or MAIL_CONFIG: the wrapper
+    // (postmulti -p) runs the command for each instance.
+    if (!force_single_instance) {
+        const std::string directories = cfg.get("multi_instance_directories");
+        if (!util::split_tokens(directories, util::kListSeparators).empty()) {
+            const std::string wrapper = cfg.get("multi_instance_wrapper");
+            if (wrapper.empty())
+                util::msg_fatal("multi-instance support is requested, but multi_instance_wrapper is empty");
+            std::vector<std::string> words;
+            for (auto w : util::split_tokens(wrapper, util::kWhitespace)) words.emplace_back(w);
+            for (int i = optind; i < argc; ++i) words.emplace_back(argv[i]);
+            std::vector<char*> wargv;
+            for (auto& w : words) wargv.push_back(w.data());
+            wargv.push_back(nullptr);
+            ::setenv("PATH", "/bin:/usr/bin:/sbin:/usr/sbin", 1);
+            ::setenv("MAIL_CONFIG", config_directory.c_str(), 1);
+            ::execvp(wargv[0], wargv.data());
+            util::msg_fatal("{}: {}", words[0], std::strerror(errno));
+        }
+    }
+
     // From here on, messages are the script's.
+    // The tag is this instance's syslog_name; an inherited MAIL_LOGTAG (say,
+    // from postmulti run for the primary instance) is replaced, as the
+    // reference does.
     std::string tag = cfg.get("syslog_name");
-    if (const char* t = std::getenv("MAIL_LOGTAG"); t && *t) tag = t;
+    ::setenv("MAIL_LOGTAG", tag.c_str(), 1);
     std::string ident = tag + "/postfix-script";
     ipc::maillog_client_init(cfg, ident, ipc::kMaillogDirectFallback);
     util::msg_set_program(ident);
