@@ -89,6 +89,7 @@ Result run(const std::string& client_bytes, unsigned verdict = 0, std::string re
         return ipc::CleanupClient::attach(ipc::ServiceConnection(cleanup_fd), flags, 5);
     });
     util::msg_set_sink(nullptr);
+    util::msg_set_stderr(true);  // as the other tests expect it
     if (!result.cleanup_opened) ::close(cleanup_fd);
     ::close(client.a);
     client.a = -1;
