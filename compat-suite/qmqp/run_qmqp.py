@@ -53,6 +53,8 @@ rs.BASE_MAIN = rs.BASE_MAIN + ["qmqpd_error_delay = 0s", "qmqpd_authorized_clien
 
 QMQPD = rb"postfix/(?:[\w.-]+/)*qmqpd\["
 SESSION_END = re.compile(QMQPD + rb"\d+\]: disconnect from ")
+PICKUP = rb"postfix/(?:[\w.-]+/)*pickup\["
+PICKUP_QUEUED = re.compile(PICKUP + rb"\d+\]: (\w+): uid=")
 END_TIMEOUT = 5
 LOG_TIMEOUT = 10
 
@@ -134,6 +136,9 @@ def read_case(path):
                 case["steps"].append(("W", float(value)))
             elif key == "tool":
                 case["steps"].append(("TOOL", value))
+            elif key == "sendmail":
+                case["steps"].append(("SENDMAIL", (value, bytes(message))))
+                message = bytearray()
             else:
                 raise ValueError(f"{path}:{lineno}: unknown directive {key}")
     return case
@@ -200,6 +205,22 @@ def play(case, inst):
             out.append("(client closes)")
             sock.close()
             closed = True
+        elif kind == "SENDMAIL":
+            # The side's sendmail, the message on its stdin; pickup takes
+            # it from maildrop to cleanup (the configuration runs pickup).
+            args, data = arg
+            before = len(PICKUP_QUEUED.findall(inst.log_text()))
+            status, stdout, stderr = inst.run("sendmail", shlex.split(args), stdin=data, timeout=60)
+            out.append(f"$ sendmail {args}")
+            out.append(f"exit {status}")
+            out += ["stdout: " + show(ln) for ln in stdout.split(b"\n") if ln]
+            out += ["stderr: " + show(ln) for ln in stderr.split(b"\n") if ln]
+            # Done when pickup has logged it and removed the maildrop file
+            # (which it does after cleanup's reply).
+            maildrop = os.path.join(inst.spool, "maildrop")
+            rs.wait_for(lambda: len(PICKUP_QUEUED.findall(inst.log_text())) > before
+                        and not os.listdir(maildrop), LOG_TIMEOUT)
+            closed = True
         elif kind == "TOOL":
             words = shlex.split(arg.replace("{port}", str(inst.port)))
             status, stdout, stderr = inst.run(words[0], words[1:], timeout=60)
@@ -233,6 +254,12 @@ def run_case(case, inst, reference_postcat):
                 seen += 1
                 if seen >= case["sessions"]:
                     break
+    # Messages a sendmail step submitted: pickup's lines and queue IDs.
+    picked = []
+    if any(k == "SENDMAIL" for k, _ in case["steps"]):
+        for ln in log.split(b"\n"):
+            if re.search(PICKUP, ln) and not rs.HARNESS_NOISE.search(ln):
+                picked.append(ln)
     # Sessions of qmqp-source -s N run at once: their lines in a stable order.
     if case["sessions"] > 1:
         lines.sort(key=lambda ln: re.sub(rb"^.*?\]: (\w+: )?", b"", ln))
@@ -241,9 +268,15 @@ def run_case(case, inst, reference_postcat):
         m = re.search(QMQPD + rb"\d+\]: (\w+): client=", ln)
         if m and m.group(1) not in qids:
             qids.append(m.group(1))
+    for ln in picked:
+        m = PICKUP_QUEUED.search(ln)
+        if m and m.group(1) not in qids:
+            qids.append(m.group(1))
+    lines += picked
     # The K reply names the queue ID: the transcript has it, as smtpd's has.
     queue = rs.queued_files(inst, qids, "\n".join(dialogue) + "\n" + "\n".join(
-        "queued as " + q.decode() for q in qids if case["sessions"] > 1 or any("TOOL" == k for k, _ in case["steps"])),
+        "queued as " + q.decode() for q in qids
+        if case["sessions"] > 1 or any(k in ("TOOL", "SENDMAIL") for k, _ in case["steps"])),
         reference_postcat)
     return {"dialogue": dialogue, "smtpd": lines, "qids": qids, "queue": queue}
 

@@ -6,7 +6,8 @@ None: nothing listens on the port); opts (master.cf -o settings); rcpts
 lmtp; nexthop (format string with {port} and {root}, the run's directory; default
 "[127.0.0.1]:{port}");
 fallback (a second server's script: its address becomes
-smtp_fallback_relay).
+smtp_fallback_relay); master_args (words after the program name in the
+transport's master.cf line, e.g. "flags=R").
 """
 
 BODY = b"Subject: test\n\nHello.\n"
@@ -18,7 +19,8 @@ ESMTP_XFWD = ["PIPELINING", "SIZE 10240000", XFWD, "8BITMIME", "ENHANCEDSTATUSCO
 
 def case(name, server=None, **kw):
     c = {"name": name, "server": {} if server is None else server, "opts": [], "rcpts": ["alice"],
-         "args": [], "body": BODY, "lmtp": False, "nexthop": "[127.0.0.1]:{port}", "fallback": None}
+         "args": [], "body": BODY, "lmtp": False, "nexthop": "[127.0.0.1]:{port}", "fallback": None,
+         "master_args": ""}
     c.update(kw)
     return c
 
@@ -181,4 +183,17 @@ CASES = [
     case("probe-bv", {"rcpt": {"bob": "550 5.1.1 <bob@c.test>: Recipient address rejected: User unknown"}},
          rcpts=["alice", "bob"], args=["-bv"]),
     case("probe-bv-nopipelining", {"ehlo": ESMTP_NOPIPE}, args=["-bv"]),
+    # master.cf flags=DORX: headers before the content, D/O need a single
+    # recipient, D refuses a Delivered-To: loop.
+    case("flags-return-path", master_args="flags=R"),
+    case("flags-orig-delivered", master_args="FLAGS=DOR"),
+    case("flags-with-header-checks", master_args="flags=OD",
+         opts=["smtp_header_checks=regexp:{instance}/etc/c{i}-header_checks"],
+         files={"header_checks": b"/^Delivered-To:/ WARN seen\n/^X-Original-To:/ REPLACE X-Was-To: hidden\n"}),
+    case("flags-delivered-multi-rcpt", master_args="flags=D", rcpts=["alice", "bob"]),
+    case("flags-orig-multi-rcpt", master_args="flags=RO", rcpts=["alice", "bob"]),
+    case("flags-delivered-loop", master_args="flags=D",
+         body=b"Subject: loop\nDelivered-To: alice@c{i}.test\n\nHello.\n"),
+    case("flags-last-word-wins", master_args="flags=D flags=R", rcpts=["alice", "bob"]),
+    case("lmtp-flags-final", {"lmtp": True}, lmtp=True, master_args="flags=XR", args=["-N", "success"]),
 ]

@@ -3,7 +3,8 @@
 // the first T, F and W records win, A create_time is ours, the sender is
 // rewritten once (a second S rejects the message), DSN attributes are
 // attached to the next recipient, recipients are rewritten and expanded
-// (cleanup_addr.cpp), and M switches to the content.
+// (cleanup_addr.cpp), content filter and redirect records stay where they
+// came, and M switches to the content.
 #include "daemon/cleanup/cleanup_session.h"
 
 #include "ipc/services.h"
@@ -210,21 +211,11 @@ void CleanupSession::envelope_record(char type, std::string_view data) {
         data_offset_ = sink_.offset();
         return;
     }
-    // FILTER and REDIRECT may come before or after the recipients (smtpd's
-    // RCPT-stage actions): they are kept (the last one wins, a later
-    // header/body check overrides it) and go out at the start of the
-    // extracted segment, so they never count as records mixed with the
-    // recipients. This is where the reference puts them too.
-    if (type == rec::kFilter || type == rec::kRedirect) {
-        // A filter is "transport:destination", a redirect an address.
-        const bool filter = type == rec::kFilter;
-        if (data.find(filter ? ':' : '@') == std::string_view::npos) {
-            msg_warn("{}: ignoring invalid {}: {:.100}", queue_id_, filter ? "content filter" : "redirect address", data);
-            return;
-        }
-        (filter ? filter_ : redirect_).assign(data);
-        return;
-    }
+    // FILTER and REDIRECT records (content_filter from smtpd, qmqpd and
+    // pickup) go out where they arrive, like any other record: before the
+    // sender they stay there, after a recipient they mark the recipients
+    // as mixed. Only header/body check results (filter_, redirect_) wait
+    // for the extracted segment. This is what the reference does.
     if (flags_ & kInRcpt) qmgr_opts_ |= 1;  // recipients mixed with other records
     if (type == rec::kSize) {
         // Ours replaces the client's. (The reference means to keep a

@@ -64,8 +64,7 @@ bool read_some(int fd, std::string& buffer, int timeout) {
     return true;
 }
 
-bool flush_service(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+bool flush_service(ipc::ServerContext&, int fd) {
     State& st = state();
     std::string buffer;
     if (!read_some(fd, buffer, st.ipc_timeout)) return false;

@@ -76,8 +76,7 @@ void arm_expiry() {
     ipc::server_add_timer(wait < 1 ? 1 : static_cast<int>(wait), [generation] { expire_timer(generation); });
 }
 
-bool scache_client(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+bool scache_client(ipc::ServerContext&, int fd) {
     auto& service = *state().service;
     bool keep = service.serve(fd);
     // Whatever was saved goes away in time.

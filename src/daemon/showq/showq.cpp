@@ -47,7 +47,6 @@ bool write_all(int fd, std::string_view bytes, int timeout) {
 }
 
 bool showq_service(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
     // Stand-alone on stdin: the listing goes to stdout.
     int out_fd = ctx.standalone && fd == 0 ? 1 : fd;
     showq::ShowqOutput out([out_fd](std::string_view bytes) { return write_all(out_fd, bytes, 3600); });

@@ -5,8 +5,11 @@
 // conversation with the next-hop's servers (smtp_deliver.h).
 //
 // Privileges: none beyond mail_owner (the skeleton drops to it).
-// Trust: requests come from qmgr; master.cf gives no arguments.
+// Trust: requests come from qmgr; master.cf may give flags=DORX, read at
+// start-up (smtp_cli_attr.h): any other argument stops the daemon there.
+#include "config/mail_params.h"
 #include "daemon/smtp/smtp_cache.h"
+#include "daemon/smtp/smtp_cli_attr.h"
 #include "daemon/smtp/smtp_deliver.h"
 #include "daemon/smtp/smtp_settings.h"
 #include "ipc/deliver_agent.h"
@@ -30,8 +33,7 @@ AgentState& state() {
     return s;
 }
 
-bool smtp_service(ipc::ServerContext& ctx, int fd) {
-    if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+bool smtp_service(ipc::ServerContext&, int fd) {
     AgentState& st = state();
     return ipc::serve_delivery_request(fd, st.agent, st.layout,
                                        [&](ipc::DeliveryRequest& request, ipc::DeliveryQueueFile& file) {
@@ -50,7 +52,17 @@ int main(int argc, char** argv) {
         state().smtp = smtp_agent::SmtpSettings::from_config(ctx.config, lmtp);
         state().layout = queue::QueueLayout::from_config(ctx.config);
     };
+    hooks.takes_args = true;  // flags=DORX
     hooks.post_init = [](ipc::ServerContext& ctx) {
+        // The arguments do not change during the process lifetime: read
+        // once, before the first request, as the reference does.
+        bool lmtp = ctx.program_name == "lmtp";
+        bool assume_final = config::parse_bool_value(ctx.config.get("lmtp_assume_final")).value_or(false);
+        auto attr = smtp_agent::parse_cli_attr(ctx.args, lmtp, assume_final);
+        if (!attr) util::msg_fatal("{}", attr.error());
+        if (!attr->warning.empty()) util::msg_warn("{}", attr->warning);
+        state().smtp.cli_flags = attr->flags;
+        state().smtp.service = ctx.service_name;
         state().agent.queue_directory = ctx.config.get("queue_directory");
         // The connection cache (scache) is found under the queue directory;
         // its labels start with our master.cf service name.

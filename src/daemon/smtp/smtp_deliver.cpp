@@ -2,6 +2,7 @@
 #include "daemon/smtp/smtp_deliver.h"
 
 #include "daemon/smtp/smtp_cache.h"
+#include "daemon/smtp/smtp_cli_attr.h"
 #include "daemon/smtp/smtp_content.h"
 #include "daemon/smtp/smtp_session.h"
 #include "ipc/deliver_agent.h"
@@ -114,15 +115,32 @@ private:
     std::string out_;
 };
 
+// The headers that master.cf flags=R, O and D put before the content,
+// in that order, addresses rewritten with smtp_generic_maps and quoted.
+std::vector<std::string> flag_headers(const SmtpSettings& settings, const ipc::DeliveryRequest& request) {
+    std::vector<std::string> out;
+    auto address = [&](const std::string& a) { return mail::quote_822_local(generic_or_same(settings, a)); };
+    if (settings.cli_flags & kCliReturnPath) out.push_back(fmt::format("Return-Path: <{}>", address(request.sender)));
+    if (request.recipients.empty()) return out;
+    if (settings.cli_flags & kCliOrigRcpt)
+        out.push_back(fmt::format("X-Original-To: {}", address(request.recipients.front().orig_addr)));
+    if (settings.cli_flags & kCliDeliveredTo)
+        out.push_back(fmt::format("Delivered-To: {}", address(request.recipients.front().address)));
+    return out;
+}
+
 bool write_message(smtp::SmtpStream& stream, const SmtpSettings& settings, const ipc::DeliveryRequest& request,
                    ipc::DeliveryQueueFile& file, bool downgrade) {
     LineOut out(stream, settings.content_line_limit);
+    const std::vector<std::string> prepend = flag_headers(settings, request);
     bool failed = false;
     ipc::CopyResult copied;
     const bool checks = settings.header_checks || settings.mime_header_checks || settings.nested_header_checks ||
                         settings.body_checks;
     bool check_failed = false;
     if (!downgrade && !settings.generic_maps && !checks) {
+        for (const auto& h : prepend)
+            if (!failed && !out.line(h)) failed = true;
         copied = ipc::copy_message(file.stream(), request.data_offset, ipc::CopyEnvelope{}, ipc::kCopyDot, "\r\n",
                                    [&](std::string_view chunk) {
                                        if (!out.put(chunk)) failed = true;
@@ -141,6 +159,7 @@ bool write_message(smtp::SmtpStream& stream, const SmtpSettings& settings, const
         SmtpContent content(std::move(opts), [&](std::string_view l) {
             if (!failed && !out.line(l)) failed = true;
         });
+        for (const auto& h : prepend) content.line(h);
         std::string pending;
         copied = ipc::copy_message(file.stream(), request.data_offset, ipc::CopyEnvelope{}, 0, "\n",
                                    [&](std::string_view chunk) {
@@ -185,6 +204,28 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
             if (!d) return true;
         return false;
     };
+
+    // master.cf flags=D and flags=O need one recipient per request; D also
+    // refuses a recipient that a Delivered-To: header already names. The
+    // whole request fails, each recipient with the service as the relay,
+    // as the reference's reject_deliver_request does.
+    auto reject_all = [&](const ipc::Dsn& dsn) {
+        for (std::size_t i = 0; i < n; ++i)
+            finish(i, dsn.status[0] == '4' ? recorder.defer(request.recipients[i], settings.service, dsn)
+                                          : recorder.bounce(request.recipients[i], settings.service, dsn));
+        return result;
+    };
+    for (auto [flag, letter] : {std::pair{kCliDeliveredTo, 'D'}, std::pair{kCliOrigRcpt, 'O'}}) {
+        if (!(settings.cli_flags & flag) || n <= 1) continue;
+        util::msg_warn("flag `{}' requires {}_destination_recipient_limit = 1", letter, settings.service);
+        return reject_all(ipc::Dsn::simple("4.3.5", "mail system configuration error"));
+    }
+    if ((settings.cli_flags & kCliDeliveredTo) && n == 1) {
+        auto headers = file.delivered_to_headers(request.data_offset);
+        const auto& rcpt = request.recipients.front();
+        if (ipc::delivered_to_loop(headers, generic_or_same(settings, rcpt.address)))
+            return reject_all(ipc::Dsn::simple("5.4.6", fmt::format("mail forwarding loop for {}", rcpt.address)));
+    }
 
     // The servers to try: the next-hop first, then the fallback relays.
     std::vector<std::string> hops;
@@ -371,7 +412,7 @@ int deliver_request(const SmtpSettings& settings, const ipc::DeliveryAgentSettin
                 if (session.features().flags & smtp::kFeatureDsn)
                     copy.dsn_notify &= ~mail::kDsnNotifySuccess;
                 else if (rcpt.dsn_notify & mail::kDsnNotifySuccess)
-                    ev.dsn.action = "relayed";
+                    ev.dsn.action = settings.lmtp && (settings.cli_flags & kCliFinalDelivery) ? "delivered" : "relayed";
                 finish(i, recorder.sent(copy, peer.relay(), ev.dsn), mark_sent);
             } else if (ev.dsn.status[0] == '5') {
                 finish(i, recorder.bounce(rcpt, peer.relay(), ev.dsn));

@@ -9,7 +9,10 @@
 // the reference's log lines, bounce and defer logs), in the order the
 // session learnt them; what is left at the end is deferred with the last
 // reason seen. A name that does not exist (5.4.4) bounces, a name-service
-// failure (4.4.3) defers.
+// failure (4.4.3) defers. master.cf flags=DORX (smtp_cli_attr.h): D and O
+// defer a request of several recipients (4.3.5), D bounces a recipient
+// already named in a Delivered-To: header (5.4.6); R, O and D put their
+// headers before the content; X makes an LMTP success "delivered".
 //
 // Trust: the request comes from qmgr; the queue file is read bounded by
 // copy_message; everything from the network goes through SmtpSession.

@@ -60,6 +60,10 @@ struct SmtpSettings {
     // queue manager took it may fall back to plaintext after a failed
     // opportunistic TLS handshake.
     int min_backoff = 300;
+    // From master.cf: flags=DORX (smtp_cli_attr.h) and the service name
+    // (for the D/O flags' warnings and deferrals).
+    unsigned cli_flags = 0;
+    std::string service;
 
     static SmtpSettings from_config(const config::Config& config, bool lmtp);
 };

@@ -2,7 +2,8 @@
 // file records out), for what the pipeline comparison showed: the
 // duplicate filter, a body without a final newline, DISCARD, the size
 // limit as the reference's buffered file under a file size limit sees it,
-// and cleanup's own bounce of rejected mail.
+// cleanup's own bounce of rejected mail, and where content filter records
+// go.
 #include "daemon/cleanup/cleanup_session.h"
 #include "memory_sink.h"
 
@@ -92,6 +93,40 @@ struct Message {
         session.record(rec::kEnd, "");
     }
 };
+
+// The types of the records written, in order, as a string.
+std::string record_types(const MemorySink& sink) {
+    std::string out;
+    for (const auto& r : sink.records) out += r.first;
+    return out;
+}
+
+TEST(CleanupSession, ContentFilterStaysWhereItCame) {
+    Logs logs;
+    Message m;
+    m.session.set_flags(kPickupFlags);
+    m.session.record(rec::kFilter, "smtp:[127.0.0.1]:10025");   // pickup: before everything
+    m.session.record(rec::kTime, "1700000000");
+    m.session.record(rec::kFrom, "alice@example.com");
+    m.session.record(rec::kRcpt, "bob@example.com");
+    m.session.record(rec::kRedirect, "carol@example.com");       // after a recipient: mixed
+    m.session.record(rec::kMessage, "");
+    m.session.record(rec::kNorm, "Received: by host");
+    m.session.record(rec::kNorm, "Subject: test");
+    m.session.record(rec::kNorm, "");
+    m.session.record(rec::kNorm, "body");
+    m.end();
+    EXPECT_EQ(m.session.finish(), 0u);
+    const std::string types = record_types(m.sink);
+    // size, filter, time, create_time, sender, ..., recipient, redirect, M
+    ASSERT_GE(types.size(), 4u);
+    EXPECT_EQ(types.substr(0, 4), (std::string{rec::kSize, rec::kFilter, rec::kTime, rec::kAttr}));
+    EXPECT_EQ(m.sink.of_type(rec::kFilter), (std::vector<std::string>{"smtp:[127.0.0.1]:10025"}));
+    const auto r = types.find(rec::kRcpt);
+    ASSERT_NE(r, std::string::npos);
+    EXPECT_EQ(types.find(rec::kRedirect), r + 1);
+    EXPECT_LT(types.find(rec::kRedirect), types.find(rec::kMessage));
+}
 
 TEST(CleanupSession, DuplicateRecipientsAreFoldedForCase) {
     Logs logs;

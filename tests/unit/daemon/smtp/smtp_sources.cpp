@@ -5,3 +5,4 @@
 #include "daemon/smtp/smtp_deliver.cpp"
 #include "daemon/smtp/smtp_session.cpp"
 #include "daemon/smtp/smtp_settings.cpp"
+#include "daemon/smtp/smtp_cli_attr.cpp"
