@@ -10,6 +10,13 @@ DNS server, as ../smtpd-dns/run_smtpd_dns.py does (its `client:` and
 `zone:` directives: a case connects from any 127.0.0.x address, and the
 DNS lists answer from configs/*/zone and the cases' zone: lines).
 
+With smtpd-tls's `TLS` step (../smtpd-tls/run_smtpd_tls.py is imported:
+its test certificates, made once per run, are `{certs}` in a
+configuration, and a tlsmgr service), a case does STARTTLS with
+postscreen's built-in engine, which hands the connection to the
+`tlsproxy unix ... 0 tlsproxy` service; tlsproxy's log lines are compared
+too.
+
 This area adds one directive:
 
     PRE: TEXT    send TEXT + CRLF right after connecting, before the
@@ -71,10 +78,11 @@ _base_read_case = rsd._original_read_case
 
 def read_case_with_tls(path, own=None):
     """run_smtpd's reader with smtpd-tls's `TLS` step (the handshake after
-    postscreen's 220 to STARTTLS) besides the callers' own directives."""
+    postscreen's 220 to STARTTLS) and `GARBAGE: text` (plain bytes in its
+    place) besides the callers' own directives."""
     def both(line, steps):
         s = line.strip()
-        if s == "TLS" or s.startswith("TLS:"):
+        if s == "TLS" or s.startswith("TLS:") or s.startswith("GARBAGE:"):
             steps.append(("TLS", s))
             return True
         return own(line, steps) if own else False

@@ -54,6 +54,11 @@ struct StartOptions {
     // The CAs are trust anchors: a matched chain also logs "Matched trust
     // anchor at depth N" (the reference's -A of posttls-finger).
     bool log_trust_anchor = false;
+    // Server: after a failed handshake log only the TLS library's error
+    // lines, without the "SSL_accept error from ..." line (tlsproxy: the
+    // reference's proxy runs the handshake from its event loop, which
+    // logs no such line).
+    bool library_errors_only = false;
     // Client: the name checks could not be set up (every match name was
     // invalid): the peer is never trusted, as the reference's "must_fail".
     bool must_fail = false;

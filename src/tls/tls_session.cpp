@@ -300,7 +300,8 @@ std::unique_ptr<Session> Session::accept(const Context& ctx, int fd, const Start
     SSL* raw = ssl.get();
     IoStatus st = run_io(raw, fd, opts.timeout, [raw] { return SSL_accept(raw); }, rc);
     if (st != IoStatus::kDone) {
-        log_handshake_failure("SSL_accept error from", opts.namaddr, st, rc);
+        if (!opts.library_errors_only) log_handshake_failure("SSL_accept error from", opts.namaddr, st, rc);
+        else if (ERR_peek_error() != 0) print_errors();
         return nullptr;
     }
     std::unique_ptr<Session> s(new Session(std::move(ssl), fd, opts.namaddr));

@@ -33,7 +33,7 @@ for c in postfix postconf postmap postalias postcat postqueue postsuper postdrop
 done
 for d in master postlogd pickup cleanup trivial-rewrite qmgr pipe discard error bounce proxymap \
          showq flush local virtual smtpd smtp lmtp anvil verify scache tlsmgr spawn \
-         postscreen dnsblog qmqpd; do
+         postscreen dnsblog qmqpd tlsproxy; do
   need -x "lib/postfix/sbin/$d"
 done
 need -f lib/postfix/sbin/smtpd-tls.so
@@ -59,7 +59,7 @@ need -x lib/postfix/configure-instance.sh
 need -f lib/systemd/system/postfix.service
 need -f lib/systemd/system/postfix@.service
 need -f share/man/man8/postfix-add-policy.8
-for p in postscreen dnsblog qmqpd; do
+for p in postscreen dnsblog qmqpd tlsproxy; do
   need -f "share/man/man8/$p.8postfix"
 done
 need -L share/man/man1/mailq.1 sendmail.1

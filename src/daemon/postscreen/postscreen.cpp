@@ -85,7 +85,37 @@ int signed_int_of(const config::Config& cfg, const char* name) {
     return static_cast<int>(negative ? -*n : *n);
 }
 
-void read_tls_level(const config::Config& cfg, Settings& st);
+// Whether the built-in engine offers STARTTLS (and requires it), from
+// postscreen_tls_security_level or, when that is empty, the legacy
+// postscreen_use_tls / postscreen_enforce_tls, as the reference decides.
+void read_tls_level(const config::Config& cfg, Settings& st) {
+    st.use_tls = config::get_bool_param(cfg, "postscreen_use_tls");
+    st.enforce_tls = config::get_bool_param(cfg, "postscreen_enforce_tls");
+    const std::string level = cfg.get("postscreen_tls_security_level");
+    if (!level.empty()) {
+        auto lev = tls::level_lookup(level);
+        if (!lev || *lev == tls::Level::kDane || *lev == tls::Level::kDaneOnly)
+            util::msg_fatal("Invalid TLS level \"{}\"", level);
+        switch (*lev) {
+        case tls::Level::kSecure:
+        case tls::Level::kVerify:
+        case tls::Level::kFingerprint:
+            util::msg_warn("postscreen_tls_security_level: unsupported TLS level \"{}\", using \"encrypt\"", level);
+            [[fallthrough]];
+        case tls::Level::kEncrypt:
+            st.enforce_tls = st.use_tls = true;
+            break;
+        case tls::Level::kMay:
+            st.enforce_tls = false;
+            st.use_tls = true;
+            break;
+        default:
+            st.enforce_tls = st.use_tls = false;
+            break;
+        }
+    }
+    st.use_tls = st.use_tls || st.enforce_tls;
+}
 
 void read_settings(const config::Config& cfg) {
     Settings& st = g_settings;
@@ -298,6 +328,12 @@ void start_session(int client_fd, const Endpoints& ep) {
         for (long& e : s.info->expire) e = kStampNew;
         s.flags = todo_tests(*s.info, kStampNew + 1) | saved;
     }
+    // Not on a listed interface (a backup MX address): tests, no pass.
+    if (!allowlist_interface(s.server_addr)) {
+        s.flags |= kAllowlistFail | kNoForward;
+        util::msg_info("{}LIST VETO [{}]:{}", st.respectful_logging ? "ALLOW" : "WHITE", addr, port);
+        note_compat_logging(s);
+    }
     if (st.pre_queue_limit > 0 && g_check_queue - g_post_queue >= st.pre_queue_limit) {
         util::msg_info("reject: connect from [{}]:{}: all screening ports busy", addr, port);
         drop_session(s, "421 4.3.2 All screening ports are busy\r\n");
@@ -434,6 +470,7 @@ bool send_reply(Session& s, std::string_view text) {
         if (text[0] == '5') s.send_buf[start] = '4';
         if (text[4] == '5') s.send_buf[start + 4] = '4';
     }
+    append_footer(s.send_buf, start, text, s);   // postscreen_footer.cpp
     ssize_t n = ::send(s.fd, s.send_buf.data(), s.send_buf.size(), MSG_NOSIGNAL);
     if (n > 0) s.send_buf.erase(0, static_cast<std::size_t>(n));
     if (n < 0 && errno != EAGAIN && errno != EPIPE && errno != ECONNRESET)
@@ -496,6 +533,8 @@ int main(int argc, char** argv) {
         ::setsid();
         postscreen::read_settings(ctx.config);
         postscreen::endpoint_init(ctx.config);
+        postscreen::interfaces_init(ctx.config);
+        postscreen::footer_init(ctx.config);
         postscreen::acl_init(ctx.config.get("postscreen_access_list"), ctx.config.get("mynetworks"));
         if (!postscreen::g_settings.cache_name.empty()) {
             util::run_as_user_if_root(ctx.config.get("mail_owner"), [] { postscreen::cache_open(); });

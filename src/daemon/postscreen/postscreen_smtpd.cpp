@@ -121,6 +121,13 @@ std::string_view strip_crlf(std::string_view r) {
 void read_event(Session& s);
 void process_input(Session& s);
 
+
+void time_event(Session& s) {
+    util::msg_info("COMMAND TIME LIMIT from [{}]:{} after {}", s.addr, s.port, s.where);
+    clear_events(s);
+    drop_session(s, fmt::format("421 4.4.2 {} Error: timeout exceeded\r\n", settings().myhostname));
+}
+
 // After STARTTLS (done or failed): a fresh dialogue state when TLS is now
 // on, then commands are read again, the ones already received first.
 void starttls_resume(Session& s) {
@@ -136,12 +143,6 @@ void starttls_resume(Session& s) {
         process_input(s);
         if (!find_session(id)) return;
     }
-}
-
-void time_event(Session& s) {
-    util::msg_info("COMMAND TIME LIMIT from [{}]:{} after {}", s.addr, s.port, s.where);
-    clear_events(s);
-    drop_session(s, fmt::format("421 4.4.2 {} Error: timeout exceeded\r\n", settings().myhostname));
 }
 
 void drop(Session& s, std::string reply) {
@@ -210,6 +211,9 @@ bool deep_todo(const Session& s, int test) {
 // Runs one command; false when the session is gone.
 bool run_command(Session& s, std::string line) {
     const Settings& st = settings();
+    // The reference reads a command as a C string: nothing after a NUL
+    // byte (a TLS hello sent without STARTTLS has one early on).
+    if (auto nul = line.find('\0'); nul != std::string::npos) line.resize(nul);
     std::string_view rest = line;
     std::string command = next_token(rest);
     static const char* const kTable[] = {"HELO", "EHLO", "STARTTLS", "XCLIENT", "XFORWARD", "AUTH", "MAIL", "RCPT",

@@ -1,6 +1,6 @@
 // postscreen(8)'s STARTTLS: puts tlsproxy(8) between the built-in SMTP
 // engine and the remote client, as the reference does. The request (see
-// daemon/tlsproxy/tlsproxy_protocol.h) goes out at once; when tlsproxy
+// ipc/tlsproxy_protocol.h) goes out at once; when tlsproxy
 // says TLS is available the client's descriptor follows, the client gets
 // "220 2.0.0 Ready to start TLS", and the session's descriptor becomes
 // the plaintext end of the tlsproxy connection (the direct one is
@@ -14,7 +14,7 @@
 // Trust: tlsproxy is ours; its status message is still parsed as
 // ipc/attr.h does, with its size limits. Nothing from the client is read here.
 #include "daemon/postscreen/postscreen_state.h"
-#include "daemon/tlsproxy/tlsproxy_protocol.h"
+#include "ipc/tlsproxy_protocol.h"
 
 #include "ipc/attr.h"
 #include "ipc/fd_passing.h"
@@ -114,13 +114,13 @@ void starttls_open(Session& s, void (*resume)(Session&)) {
         set_timer_ms(s, 0, deferred_fail);
         return;
     }
-    ipc::AttrList request;
-    request.add(tlsproxy::kAttrEndpoint, "[" + s.addr + "]:" + s.port);
-    request.add(tlsproxy::kAttrFlags, static_cast<long long>(tlsproxy::kRoleServer));
-    request.add(tlsproxy::kAttrHandshakeTimeout, static_cast<long long>(st.command_time_limit));
-    request.add(tlsproxy::kAttrSessionTimeout, static_cast<long long>(st.command_time_limit));
-    request.add(tlsproxy::kAttrServerId, "smtpd");
-    if (!ipc::send_attrs(s.tlsproxy_fd, request, 1)) {
+    tlsproxy::Request request;
+    request.endpoint = "[" + s.addr + "]:" + s.port;
+    request.flags = tlsproxy::kRoleServer;
+    request.handshake_timeout = st.command_time_limit;
+    request.session_timeout = st.command_time_limit;
+    request.server_id = "smtpd";
+    if (!ipc::send_attrs(s.tlsproxy_fd, tlsproxy::encode_request(request), 1)) {
         util::msg_warn("error sending request to {} service", st.tlsproxy_service);
         set_timer_ms(s, 0, deferred_fail);
         return;

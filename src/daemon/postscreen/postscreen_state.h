@@ -217,6 +217,16 @@ bool local_endpoints(int fd, Endpoints& ep);
 // closes fd itself.
 void endpoint_lookup(int fd, void (*done)(int fd, const Endpoints&));
 
+// postscreen_interfaces.cpp: postscreen_allowlist_interfaces.
+void interfaces_init(const config::Config& cfg);
+bool allowlist_interface(const std::string& server_addr);
+
+// postscreen_footer.cpp: postscreen_reject_footer(_maps) on 4xx/5xx
+// replies; text is the reply as sent (CRLF at the end), appended to buf at
+// start.
+void footer_init(const config::Config& cfg);
+void append_footer(std::string& buf, std::size_t start, std::string_view text, const Session& s);
+
 // postscreen_acl.cpp
 enum class AclResult { permit, reject, dunno, error };
 void acl_init(const std::string& access_list, const std::string& mynetworks);

@@ -16,6 +16,7 @@
 // mail log only, and each message piped through postdrop (smtpd_sink.h).
 #include "daemon/smtpd/smtpd_session.h"
 #include "daemon/smtpd/smtpd_anvil.h"
+#include "daemon/smtpd/smtpd_upstream.h"
 
 #include "ipc/cleanup_flags.h"
 #include "ipc/flush_client.h"
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
         smtpd::Server& s = server();
         s.config = &ctx.config;
         s.standalone = stand_alone(ctx);
+        s.passed = ctx.service_type == "pass";
         if (s.standalone) stand_alone_overrides(ctx.config);
         if (s.standalone && ::getuid() != 0) unprivileged_overrides(ctx.config);
         s.settings = smtpd::Settings::from_config(ctx.config);
@@ -117,7 +119,7 @@ int main(int argc, char** argv) {
         if (!s.standalone) smtpd::anvil_init(ctx.config, ctx.service_name);   // smtpd_anvil.h
     };
     return ipc::run_single_server(argc, argv, std::move(hooks), [](ipc::ServerContext& ctx, int fd) {
-        if (!ctx.args.empty()) util::msg_fatal("unexpected command-line argument: {}", ctx.args.front());
+        smtpd::set_pass_attributes(ctx.passed_attrs);   // smtpd_upstream.h (empty unless postscreen passed the client)
         smtpd::smtpd_session(server(), fd);
         return false;
     });

@@ -17,7 +17,7 @@ namespace {
 
 struct AnvilState {
     std::unique_ptr<ipc::AnvilClient> client;
-    std::unique_ptr<NamadrList> exceptions;   // smtpd_client_event_limit_exceptions
+    std::unique_ptr<mail::NamadrList> exceptions;   // smtpd_client_event_limit_exceptions
     std::string service;
     int conn_count_limit = 0;
     int conn_rate_limit = 0;
@@ -49,7 +49,7 @@ bool counted(Server& server, const Session& s) {
     if (xclient_allowed(server, s)) return false;
     // A lookup error in the exception list counts as a match (the
     // reference's MATCH_FLAG_RETURN).
-    return a.exceptions->match(s.name, s.addr) == NamadrList::Result::no;
+    return a.exceptions->match(s.name, s.addr) == mail::NamadrList::Result::no;
 }
 
 std::string ident(const Session& s) { return ipc::anvil_ident(st().service, s.addr); }
@@ -65,7 +65,7 @@ void anvil_init(const config::Config& config, std::string service) {
     a.recipient_limit = limit_value(config, "smtpd_client_recipient_rate_limit");
     a.newtls_limit = limit_value(config, "smtpd_client_new_tls_session_rate_limit");
     a.auth_limit = limit_value(config, "smtpd_client_auth_rate_limit");
-    a.exceptions = std::make_unique<NamadrList>(
+    a.exceptions = std::make_unique<mail::NamadrList>(
         "smtpd_client_event_limit_exceptions", config.get("smtpd_client_event_limit_exceptions"),
         mail::parent_domain_style(config.get("parent_domain_matches_subdomains"),
                                   "smtpd_client_event_limit_exceptions"));

@@ -116,7 +116,7 @@ SmtpdCheck::Impl::Impl(const config::Config& config, CheckServices svc) : servic
     }
 
     std::string parent = config.get("parent_domain_matches_subdomains");
-    mynetworks = std::make_unique<NamadrList>("mynetworks", config.get("mynetworks"),
+    mynetworks = std::make_unique<mail::NamadrList>("mynetworks", config.get("mynetworks"),
                                               mail::parent_domain_style(parent, "mynetworks"));
     relay_domains = std::make_unique<mail::DomainList>("relay_domains", config.get("relay_domains"),
                                                        mail::DomainList::Style::hostname,
@@ -329,8 +329,8 @@ CheckResult SmtpdCheck::check_rewrite(const CheckState& state, std::string& cont
                                                                                                      : Status::dunno;
         } else if (util::iequals(name, "permit_mynetworks")) {
             auto r = m.mynetworks->match(state.client_name, state.client_addr);
-            s = r == NamadrList::Result::yes ? Status::ok : Status::dunno;
-            retry = r == NamadrList::Result::error;
+            s = r == mail::NamadrList::Result::yes ? Status::ok : Status::dunno;
+            retry = r == mail::NamadrList::Result::error;
         } else if (util::iequals(name, "check_address_map")) {
             auto r = m.table(table)->find(state.client_addr, false);
             s = r.is_found() ? Status::ok : Status::dunno;

@@ -52,11 +52,11 @@ Status SmtpdCheck::Impl::reject_unknown_client(Eval& e) {
 
 Status SmtpdCheck::Impl::permit_mynetworks(Eval& e) {
     switch (mynetworks->match(e.in.client_name, e.in.client_addr)) {
-    case NamadrList::Result::yes:
+    case mail::NamadrList::Result::yes:
         return Status::ok;
-    case NamadrList::Result::no:
+    case mail::NamadrList::Result::no:
         return Status::dunno;
-    case NamadrList::Result::error:
+    case mail::NamadrList::Result::error:
         break;
     }
     return dict_retry(e, e.namaddr);

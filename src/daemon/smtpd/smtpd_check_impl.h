@@ -7,7 +7,7 @@
 #pragma once
 
 #include "daemon/smtpd/smtpd_check.h"
-#include "daemon/smtpd/smtpd_check_namadr.h"
+#include "mail/namadr_list.h"
 #include "mail/address_domain_list.h"
 #include "mail/maps.h"
 
@@ -168,7 +168,7 @@ public:
         rcpt_restrictions, etrn_restrictions, data_restrictions, eod_restrictions;
     std::map<std::string, Restrictions, std::less<>> classes;      // smtpd_restriction_classes
     std::map<std::string, std::shared_ptr<mail::Maps>, std::less<>> tables;  // "type:name" → tables
-    std::unique_ptr<NamadrList> mynetworks;
+    std::unique_ptr<mail::NamadrList> mynetworks;
     std::unique_ptr<mail::DomainList> relay_domains;
     std::unique_ptr<mail::DomainList> mydestination;
     std::shared_ptr<mail::Maps> local_rcpt_maps, virtual_mailbox_maps, relay_rcpt_maps, rcpt_canonical_maps,

@@ -32,14 +32,14 @@ namespace {
 bool bare_newline_rejected(Server& server, const Session& s) {
     const Settings& cfg = server.settings;
     return s.saw_bare_lf && cfg.bare_newline == BareNewline::reject &&
-           cfg.bare_newline_exclusions->match(s.name, s.addr) != NamadrList::Result::yes;
+           cfg.bare_newline_exclusions->match(s.name, s.addr) != mail::NamadrList::Result::yes;
 }
 
 // Whether smtpd_forbid_bare_newline applies to this client at all.
 bool bare_newline_enforced(Server& server, const Session& s) {
     const Settings& cfg = server.settings;
     return cfg.bare_newline != BareNewline::no &&
-           cfg.bare_newline_exclusions->match(s.name, s.addr) != NamadrList::Result::yes;
+           cfg.bare_newline_exclusions->match(s.name, s.addr) != mail::NamadrList::Result::yes;
 }
 
 // The precondition replies shared by DATA and BDAT; empty when fine.
@@ -75,7 +75,6 @@ std::vector<std::string> received_lines(Server& server, Session& s) {
 
 // 'M' and the Received: header.
 void start_content(Server& server, Session& s) {
-    const Settings& cfg = server.settings;
     const MessageActions& actions = server.restrictions->actions();
     s.cleanup_status = 0;   // a new message: an earlier one's size error is gone
     if (s.proxy) {
@@ -98,7 +97,6 @@ void start_content(Server& server, Session& s) {
     // content, after the end-of-data restrictions (write_actions()).
     unsigned extra = (actions.hold ? ipc::kCleanupHold : 0u) | (actions.discard ? ipc::kCleanupDiscard : 0u);
     if (extra) (void)c.write(rec::kFlags, std::to_string(extra));
-    if (!cfg.content_filter.empty()) (void)c.write(rec::kFilter, cfg.content_filter);  // as pickup does
     (void)c.write(rec::kMessage, "");
     for (const auto& header : actions.prepend) (void)c.write(rec::kNorm, header);
     for (const auto& line : received_lines(server, s)) (void)c.write(rec::kNorm, line);

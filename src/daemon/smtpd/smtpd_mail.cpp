@@ -167,8 +167,8 @@ bool open_postdrop(Server& server, Session& s) {
 }
 
 // Opens the cleanup stream and writes the envelope head the reference's
-// smtpd writes: arrival time, log_ident, rewrite_context, DSN envelope
-// attributes, the sender, the body encoding and the client attributes.
+// smtpd writes: arrival time, content_filter, log_ident, rewrite_context,
+// DSN envelope attributes, the sender, the body encoding and the client attributes.
 bool open_cleanup(Server& server, Session& s) {
     if (server.standalone) return open_postdrop(server, s);
     unsigned flags = server.cleanup_flags;
@@ -185,6 +185,7 @@ bool open_cleanup(Server& server, Session& s) {
     s.arrival_time = now.tv_sec;
     auto& c = *s.cleanup;
     (void)c.write(rec::kTime, fmt::format("{} {}", now.tv_sec, now.tv_usec));
+    if (!server.settings.content_filter.empty()) (void)c.write(rec::kFilter, server.settings.content_filter);
     (void)c.write_attr("log_ident", s.xforward.ident.value_or(s.queue_id));
     (void)c.write_attr("rewrite_context", s.xforward.domain_set ? s.xforward.domain : s.rewrite_context);
     sasl_cleanup_attributes(s, *c.cleanup());   // smtpd_sasl.cpp

@@ -87,7 +87,7 @@ std::shared_ptr<SaslContext> sasl_settings(const config::Config& config) {
     if (!v) util::msg_fatal("bad numerical configuration: smtpd_sasl_response_limit = {}", limit);
     if (*v < 1) util::msg_fatal("invalid smtpd_sasl_response_limit parameter value {} < 1", *v);
     ctx->response_limit = static_cast<std::size_t>(*v);
-    ctx->exceptions = std::make_unique<NamadrList>("smtpd_sasl_exceptions_networks",
+    ctx->exceptions = std::make_unique<mail::NamadrList>("smtpd_sasl_exceptions_networks",
                                                    config.get("smtpd_sasl_exceptions_networks"), true);
     if (ctx->enable) {
         // Option words are checked now, as the reference does at start-up.
@@ -114,7 +114,7 @@ std::vector<std::string> sasl_ehlo_lines(Server& server, Session& s) {
     std::vector<std::string> out;
     if (!auth_available(server, s)) return out;
     SaslContext& ctx = *server.settings.sasl;
-    if (ctx.exceptions->match(s.name, s.addr) == NamadrList::Result::yes) return out;
+    if (ctx.exceptions->match(s.name, s.addr) == mail::NamadrList::Result::yes) return out;
     std::string list = sasl::filter_mechanisms(session_for(server, s, false)->mechanism_list(), ctx.mechanism_filter);
     if (list.empty()) return out;
     out.push_back("AUTH " + list);

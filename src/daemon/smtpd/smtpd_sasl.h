@@ -31,7 +31,7 @@ struct SaslContext {
     bool authenticated_header = false;      // smtpd_sasl_authenticated_header
     bool tls_auth_only = false;             // smtpd_tls_auth_only
     std::size_t response_limit = 12288;     // smtpd_sasl_response_limit
-    std::unique_ptr<NamadrList> exceptions; // smtpd_sasl_exceptions_networks
+    std::unique_ptr<mail::NamadrList> exceptions; // smtpd_sasl_exceptions_networks
     std::unique_ptr<sasl::ServerBackend> backend;
 };
 

@@ -12,6 +12,7 @@
 
 #include "daemon/smtpd/smtpd_anvil.h"
 #include "daemon/smtpd/smtpd_stdio.h"
+#include "daemon/smtpd/smtpd_upstream.h"
 
 #include "mail/address_hostaddr.h"
 #include "mail/mail_date.h"
@@ -63,10 +64,33 @@ void sockaddr_text(const sockaddr_storage& ss, std::string& addr, std::string& p
 
 // The reference's peer lookup: reverse name, then the forward check that
 // the name maps back to the address; "unknown" otherwise.
-void lookup_peer(Server& server, Session& s, int fd) {
+void lookup_peer_name(Server& server, Session& s, int fd, bool known);
+
+// The endpoints come from postscreen's passed attributes, an upstream
+// proxy's header (smtpd_upstream.h) or the socket; false when the upstream
+// proxy gave no usable header (the session then ends with a 421).
+bool lookup_peer(Server& server, Session& s, int fd) {
+    ProxyPeer proxy = peer_from_pass_attributes(server, s) ? ProxyPeer::proxied
+                                                           : peer_from_upstream_proxy(server, s, fd);
+    lookup_peer_name(server, s, fd, proxy == ProxyPeer::proxied);
+    return proxy != ProxyPeer::failed;
+}
+
+void lookup_peer_name(Server& server, Session& s, int fd, bool known) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
+    if (known) {
+        // The address the proxy named, for the name lookup.
+        addrinfo hints{};
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+        hints.ai_socktype = SOCK_STREAM;
+        addrinfo* res = nullptr;
+        if (int rc = getaddrinfo(s.addr.c_str(), s.port.c_str(), &hints, &res); rc != 0 || !res)
+            util::msg_fatal("cannot convert client address/port to string: {}", gai_strerror(rc));
+        std::memcpy(&ss, res->ai_addr, std::min<std::size_t>(res->ai_addrlen, sizeof ss));
+        len = static_cast<socklen_t>(res->ai_addrlen);
+        freeaddrinfo(res);
+    } else if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 ||
         (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
         // Not a network connection (stand-alone on a pipe): local client.
         s.name = "localhost";
@@ -78,13 +102,15 @@ void lookup_peer(Server& server, Session& s, int fd) {
         s.addr_family = AF_INET;
         return;
     }
-    sockaddr_text(ss, s.addr, s.port, s.addr_family);
-    s.rfc_addr = s.addr_family == AF_INET6 ? "IPv6:" + s.addr : s.addr;
-    sockaddr_storage local{};
-    socklen_t llen = sizeof local;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) == 0) {
-        int f = 0;
-        sockaddr_text(local, s.server_addr, s.server_port, f);
+    if (!known) {
+        sockaddr_text(ss, s.addr, s.port, s.addr_family);
+        s.rfc_addr = s.addr_family == AF_INET6 ? "IPv6:" + s.addr : s.addr;
+        sockaddr_storage local{};
+        socklen_t llen = sizeof local;
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) == 0) {
+            int f = 0;
+            sockaddr_text(local, s.server_addr, s.server_port, f);
+        }
     }
     if (!server.settings.peername_lookup) return;
     char host[NI_MAXHOST];
@@ -436,7 +462,7 @@ void smtpd_session(Server& server, int fd) {
         s.stream.set_transport(&*stdio);
     }
     for (const auto& c : kCommands) s.counts.push_back(CommandCount{c.name});
-    lookup_peer(server, s, fd);
+    bool peer_ok = lookup_peer(server, s, fd);
     s.namaddr = make_namaddr(s);
     util::msg_info("connect from {}", s.namaddr);
     ehlo_discard_setup(server, s);   // smtpd_commands.cpp
@@ -444,8 +470,9 @@ void smtpd_session(Server& server, int fd) {
     // A client that talks before the greeting has violated the protocol:
     // logged once as pipelining "after CONNECT", as the reference checks
     // first thing (before the SASL set-up and the greeting). Not for the
-    // stand-alone server nor on a wrapper-mode TLS port.
-    if (!server.standalone && !cfg.tls.wrappermode && s.stream.input_pending()) {
+    // stand-alone server, nor on a wrapper-mode TLS port, nor for a client
+    // passed by postscreen (which ran its own pregreet test).
+    if (peer_ok && !server.standalone && !server.passed && !cfg.tls.wrappermode && s.stream.input_pending()) {
         s.ill_pipelining = true;
         util::msg_info("improper command pipelining after {} from {}: {}", s.where, s.namaddr,
                        escape_for_log(s.stream.peek_buffered(100)));
@@ -455,7 +482,16 @@ void smtpd_session(Server& server, int fd) {
     // Greeting (smtpd_delay_reject=no client rejects come through check_client).
     // TLS wrapper mode (port 465): the handshake comes first (smtpd_tls.cpp).
     // greet_client() asks anvil about the connection limits.
-    if (!cfg.tls.wrappermode || smtpd_wrapper_start(server, s)) greet_client(server, s);
+    // An upstream proxy that sent no usable header: 421 in its place.
+    // The header's bytes stay unread: the reference closes without a
+    // shutdown first, so the client sees a reset after the reply.
+    if (!peer_ok) {
+        s.stream.write(fmt::format("421 4.3.0 {} Server local error\r\n", cfg.myhostname));
+        (void)s.stream.flush();
+        s.want_quit = true;
+    } else if (!cfg.tls.wrappermode || smtpd_wrapper_start(server, s)) {
+        greet_client(server, s);
+    }
 
     std::string& end_reason = s.end_reason;
     for (;;) {
@@ -483,7 +519,7 @@ void smtpd_session(Server& server, int fd) {
         if (line->text.size() >= cfg.line_limit)
             util::msg_warn("{}: request longer than {}: {:.30}...", s.namaddr, cfg.line_limit, line->text);
         if (line->end == smtp::LineEnd::kBareLf && cfg.bare_newline == BareNewline::reject &&
-            cfg.bare_newline_exclusions->match(s.name, s.addr) != NamadrList::Result::yes) {
+            cfg.bare_newline_exclusions->match(s.name, s.addr) != mail::NamadrList::Result::yes) {
             CheckState st = check_state(s);
             std::string log = reject_log_line(st, s.where, "bare <LF> received", s.in_mail, !s.recipient.empty());
             // The reference writes the text without a reply code here.

@@ -29,6 +29,9 @@ struct Server {
     // XFORWARD, TLS or before-queue filter; messages go through postdrop
     // (smtpd_sink.h).
     bool standalone = false;
+    // master.cf type pass (postscreen hands clients over): no check for a
+    // client that talked before the greeting, as the reference skips it.
+    bool passed = false;
 };
 
 // One word of a command line, as the reference's tokenizer gives it.

@@ -85,7 +85,7 @@ Settings Settings::from_config(const config::Config& config) {
     else util::msg_fatal("invalid smtpd_forbid_bare_newline value: \"{}\"", bare);
     s.bare_newline_reject_code =
         static_cast<int>(get_int(config, "smtpd_forbid_bare_newline_reject_code", 400, 599));
-    s.bare_newline_exclusions = std::make_unique<NamadrList>(
+    s.bare_newline_exclusions = std::make_unique<mail::NamadrList>(
         "smtpd_forbid_bare_newline_exclusions", config.get("smtpd_forbid_bare_newline_exclusions"), true);
     for (auto& w : lower_words(config.get("smtpd_discard_ehlo_keywords"))) {
         if (w == "silent-discard") s.discard_ehlo_silent = true;
@@ -122,9 +122,9 @@ Settings Settings::from_config(const config::Config& config) {
             s.forbidden_words.push_back(util::to_lower(item));
         }
     }
-    s.xclient_hosts = std::make_unique<NamadrList>("smtpd_authorized_xclient_hosts",
+    s.xclient_hosts = std::make_unique<mail::NamadrList>("smtpd_authorized_xclient_hosts",
                                                    config.get("smtpd_authorized_xclient_hosts"), true);
-    s.xforward_hosts = std::make_unique<NamadrList>("smtpd_authorized_xforward_hosts",
+    s.xforward_hosts = std::make_unique<mail::NamadrList>("smtpd_authorized_xforward_hosts",
                                                     config.get("smtpd_authorized_xforward_hosts"), true);
     // Expanded per reply: it may name the client ($client_address, ...).
     s.reject_footer = config.raw_value("smtpd_reject_footer").value_or("");

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "config/config.h"
-#include "daemon/smtpd/smtpd_check_namadr.h"
+#include "mail/namadr_list.h"
 #include "daemon/smtpd/smtpd_sink.h"
 #include "ipc/cleanup_client.h"
 #include "smtp/smtp_stream.h"
@@ -78,9 +78,9 @@ struct Settings {
     std::vector<std::string> noop_commands;  // lower case
     std::vector<std::string> forbidden_words;  // lower case
     std::vector<std::shared_ptr<dict::Dict>> forbidden_tables;
-    std::unique_ptr<NamadrList> xclient_hosts;
-    std::unique_ptr<NamadrList> xforward_hosts;
-    std::unique_ptr<NamadrList> bare_newline_exclusions;
+    std::unique_ptr<mail::NamadrList> xclient_hosts;
+    std::unique_ptr<mail::NamadrList> xforward_hosts;
+    std::unique_ptr<mail::NamadrList> bare_newline_exclusions;
     std::string reject_footer;
     std::shared_ptr<SaslContext> sasl;  // SASL AUTH settings (smtpd_sasl.cpp)
     TlsSettings tls;                     // STARTTLS / wrapper mode (smtpd_tls.cpp)

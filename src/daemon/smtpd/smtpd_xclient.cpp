@@ -123,13 +123,13 @@ std::expected<HostAddress, std::string> host_address(const Server& server, std::
 // that succeeded (not after one that failed half-way).
 bool xclient_allowed(Server& server, const Session& s) {
     if (s.xclient_permit < 0)
-        s.xclient_permit = server.settings.xclient_hosts->match(s.name, s.addr) == NamadrList::Result::yes;
+        s.xclient_permit = server.settings.xclient_hosts->match(s.name, s.addr) == mail::NamadrList::Result::yes;
     return s.xclient_permit == 1;
 }
 
 bool xforward_allowed(Server& server, const Session& s) {
-    if (s.xclient_done) return server.settings.xforward_hosts->match(s.real_name, s.real_addr) == NamadrList::Result::yes;
-    return server.settings.xforward_hosts->match(s.name, s.addr) == NamadrList::Result::yes;
+    if (s.xclient_done) return server.settings.xforward_hosts->match(s.real_name, s.real_addr) == mail::NamadrList::Result::yes;
+    return server.settings.xforward_hosts->match(s.name, s.addr) == mail::NamadrList::Result::yes;
 }
 
 // As the reference, each attribute takes effect as it is read: a bad one

@@ -1,2 +1,0 @@
-// Compiles daemon/smtpd/smtpd_check_namadr.cpp (built into the smtpd executable only) for the unit tests.
-#include "daemon/smtpd/smtpd_check_namadr.cpp"
