@@ -194,6 +194,8 @@ class Helper(rs.SideHelper):
     def finish(self, text):
         text = re.sub(rb"\b(PREGREET \d+ after|HANGUP after) [\d.]+ from", rb"\1 {t} from", text)
         text = re.sub(rb"(\[[0-9a-fA-F.:]+\]):(?:\d|\{port2?\})+", rb"\1:{p}", text)
+        # "[addr]port: discarding EHLO keywords" has no ':' before the port.
+        text = re.sub(rb"(\[[0-9a-fA-F.:]+\])\d+(: discarding EHLO keywords)", rb"\1{p}\2", text)
         # dnsblog answers each list in a process of its own: its lines
         # come in any order.
         lines = text.split(b"\n")

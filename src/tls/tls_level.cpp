@@ -3,6 +3,8 @@
 // Trust: configuration text.
 #include "tls/tls_level.h"
 
+#include "util/msg.h"
+
 #include <cctype>
 
 namespace pf::tls {
@@ -37,6 +39,25 @@ const char* level_name(Level level) {
     for (const auto& l : kLevels)
         if (l.level == level) return l.name;
     return "none";
+}
+
+ServerTls server_tls_from_level(std::string_view parameter, std::string_view level, ServerTls legacy) {
+    if (level.empty()) return legacy;
+    auto lev = level_lookup(level);
+    if (!lev || *lev == Level::kDane || *lev == Level::kDaneOnly) util::msg_fatal("Invalid TLS level \"{}\"", level);
+    switch (*lev) {
+    case Level::kSecure:
+    case Level::kVerify:
+    case Level::kFingerprint:
+        util::msg_warn("{}: unsupported TLS level \"{}\", using \"encrypt\"", parameter, level);
+        [[fallthrough]];
+    case Level::kEncrypt:
+        return {true, true};
+    case Level::kMay:
+        return {true, false};
+    default:
+        return {false, false};
+    }
 }
 
 }  // namespace pf::tls

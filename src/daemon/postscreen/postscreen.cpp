@@ -89,31 +89,11 @@ int signed_int_of(const config::Config& cfg, const char* name) {
 // postscreen_tls_security_level or, when that is empty, the legacy
 // postscreen_use_tls / postscreen_enforce_tls, as the reference decides.
 void read_tls_level(const config::Config& cfg, Settings& st) {
-    st.use_tls = config::get_bool_param(cfg, "postscreen_use_tls");
-    st.enforce_tls = config::get_bool_param(cfg, "postscreen_enforce_tls");
-    const std::string level = cfg.get("postscreen_tls_security_level");
-    if (!level.empty()) {
-        auto lev = tls::level_lookup(level);
-        if (!lev || *lev == tls::Level::kDane || *lev == tls::Level::kDaneOnly)
-            util::msg_fatal("Invalid TLS level \"{}\"", level);
-        switch (*lev) {
-        case tls::Level::kSecure:
-        case tls::Level::kVerify:
-        case tls::Level::kFingerprint:
-            util::msg_warn("postscreen_tls_security_level: unsupported TLS level \"{}\", using \"encrypt\"", level);
-            [[fallthrough]];
-        case tls::Level::kEncrypt:
-            st.enforce_tls = st.use_tls = true;
-            break;
-        case tls::Level::kMay:
-            st.enforce_tls = false;
-            st.use_tls = true;
-            break;
-        default:
-            st.enforce_tls = st.use_tls = false;
-            break;
-        }
-    }
+    auto wanted = tls::server_tls_from_level("postscreen_tls_security_level", cfg.get("postscreen_tls_security_level"),
+                                          {config::get_bool_param(cfg, "postscreen_use_tls"),
+                                           config::get_bool_param(cfg, "postscreen_enforce_tls")});
+    st.use_tls = wanted.use;
+    st.enforce_tls = wanted.enforce;
     st.use_tls = st.use_tls || st.enforce_tls;
 }
 
@@ -138,8 +118,8 @@ void read_settings(const config::Config& cfg) {
         st.deep_action[i] = parse_action(cfg, deep[i - kPipel][1]);
         st.deep_ttl[i] = time_of(cfg, deep[i - kPipel][2], 'd', 1);
     }
-    const std::string discard = cfg.get("postscreen_discard_ehlo_keywords");
-    for (const auto& w : util::split_tokens(discard, util::kListSeparators)) st.discard_ehlo.push_back(util::to_lower(w));
+    ehlo_discard_init(cfg);
+    command_filter_init(cfg);
     for (const auto& w : util::split_braced_list(cfg.get("postscreen_forbidden_commands"))) {
         if (w.find(':') == std::string::npos) {
             st.forbidden_words.push_back(w);

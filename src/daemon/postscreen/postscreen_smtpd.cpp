@@ -10,12 +10,16 @@
 // (NON-SMTP COMMAND), lines ending in a bare newline (BARE NEWLINE); a
 // client passes them at its first RCPT, which still gets the 450 "come
 // back later" reply (a greeted client cannot be handed to smtpd).
+// Each complete line goes through postscreen_command_filter first
+// (postscreen_command_filter.cpp); EHLO's keyword list, STARTTLS and BDAT
+// follow the session's discard mask (postscreen_ehlo_discard.cpp).
 //
 // Trust: every byte comes from a hostile client: lines are bounded by
 // line_length_limit, commands are matched case-insensitively against a
 // fixed table, addresses are copied, never interpreted.
 #include "daemon/postscreen/postscreen_state.h"
 
+#include "mail/ehlo_mask.h"
 #include "util/msg.h"
 #include "util/strings.h"
 
@@ -77,28 +81,23 @@ std::string extract_addr(std::string_view text) {
     return out;
 }
 
-// Whether postscreen_discard_ehlo_keywords names the keyword.
-bool discarded(std::string_view keyword) {
-    for (const auto& k : settings().discard_ehlo)
-        if (util::iequals(k, keyword)) return true;
-    return false;
-}
-
-// The EHLO reply; STARTTLS is offered while TLS is not active yet.
-std::string ehlo_reply(bool using_tls) {
+// The EHLO reply without the keywords of the discard mask (the session's,
+// postscreen_ehlo_discard.cpp: STARTTLS is in it once TLS is on).
+std::string ehlo_reply(unsigned mask) {
     const Settings& st = settings();
+    auto kept = [mask](unsigned bit) { return (mask & bit) == 0; };
     std::vector<std::string> lines;
     lines.push_back(st.myhostname);
-    if (!discarded("size"))
+    if (kept(mail::kEhloSize))
         lines.push_back(st.message_size_limit > 0 ? fmt::format("SIZE {}", st.message_size_limit) : "SIZE");
-    if (!discarded("vrfy") && !st.disable_vrfy) lines.push_back("VRFY");
-    if (!discarded("etrn")) lines.push_back("ETRN");
-    if (!discarded("starttls") && st.use_tls && !using_tls) lines.push_back("STARTTLS");
-    if (!discarded("enhancedstatuscodes")) lines.push_back("ENHANCEDSTATUSCODES");
-    if (!discarded("8bitmime")) lines.push_back("8BITMIME");
-    if (!discarded("dsn")) lines.push_back("DSN");
-    if (st.smtputf8 && !discarded("smtputf8")) lines.push_back("SMTPUTF8");
-    if (!discarded("chunking")) lines.push_back("CHUNKING");
+    if (kept(mail::kEhloVrfy) && !st.disable_vrfy) lines.push_back("VRFY");
+    if (kept(mail::kEhloEtrn)) lines.push_back("ETRN");
+    if (kept(mail::kEhloStarttls) && st.use_tls) lines.push_back("STARTTLS");
+    if (kept(mail::kEhloEnhancedStatusCodes)) lines.push_back("ENHANCEDSTATUSCODES");
+    if (kept(mail::kEhlo8bitmime)) lines.push_back("8BITMIME");
+    if (kept(mail::kEhloDsn)) lines.push_back("DSN");
+    if (st.smtputf8 && kept(mail::kEhloSmtputf8)) lines.push_back("SMTPUTF8");
+    if (kept(mail::kEhloChunking)) lines.push_back("CHUNKING");
     std::string out;
     for (std::size_t i = 0; i < lines.size(); ++i)
         out += fmt::format("250{}{}\r\n", i + 1 == lines.size() ? ' ' : '-', lines[i]);
@@ -272,13 +271,13 @@ bool run_command(Session& s, std::string line) {
             s.sender.clear();
             if (name == "EHLO") s.protocol = "ESMTP";
             ok = send_reply(s, name == "HELO" ? fmt::format("250 {}\r\n", st.myhostname)
-                                              : ehlo_reply((s.flags & kUsingTls) != 0));
+                                              : ehlo_reply(ehlo_discard_for(s)));
         }
     } else if (name == "STARTTLS") {
         // The reference's replies, its syntax message included.
         if (!next_token(rest).empty()) ok = send_reply(s, "501 Syntax: EHLO hostname\r\n");
         else if (s.flags & kUsingTls) ok = send_reply(s, "554 5.5.1 Error: TLS already active\r\n");
-        else if (!st.use_tls || discarded("starttls"))
+        else if (!st.use_tls || (s.ehlo_discard_mask & mail::kEhloStarttls))
             ok = send_reply(s, "502 5.5.1 Error: command not implemented\r\n");
         else starttls_open(s, starttls_resume);
     } else if (name == "MAIL") {
@@ -312,7 +311,7 @@ bool run_command(Session& s, std::string line) {
         return false;
     } else if (name == "BDAT") {
         util::msg_info("BDAT without valid RCPT from [{}]:{}", s.addr, s.port);
-        if (discarded("chunking")) drop(s, "502 5.5.1 Error: command not implemented\r\n");
+        if (s.ehlo_discard_mask & mail::kEhloChunking) drop(s, "502 5.5.1 Error: command not implemented\r\n");
         else if (next_token(rest).empty()) drop(s, "501 5.5.4 Syntax: BDAT count [LAST]\r\n");
         else if (!s.have_sender) drop(s, "554 5.5.1 Error: need MAIL command\r\n");
         else drop(s, "554 5.5.1 Error: no valid recipients\r\n");
@@ -384,6 +383,7 @@ void process_input(Session& s) {
         s.read_state = kAny;
         std::string line = std::move(s.cmd_buffer);
         s.cmd_buffer.clear();
+        command_filter_apply(s, line);
         if (!run_command(s, std::move(line)) || !find_session(id) || s.suspended) return;
         set_timer(s, st.command_time_limit, time_event);
     }

@@ -75,7 +75,7 @@ struct Settings {
     Action deep_action[kTestCount] = {};
     int deep_ttl[kTestCount] = {};
     int min_ttl = 1;
-    std::vector<std::string> discard_ehlo;                    // lower case keywords
+    unsigned discard_ehlo_mask = 0;                           // postscreen_discard_ehlo_keywords (mail/ehlo_mask.h)
     std::vector<std::string> forbidden_words;                 // postscreen_forbidden_commands
     std::vector<std::shared_ptr<dict::Dict>> forbidden_tables;
     int dnsbl_threshold = 1;
@@ -146,6 +146,7 @@ struct Session {
     std::string sender;
     bool have_sender = false;
     std::string protocol = "SMTP";
+    unsigned ehlo_discard_mask = 0;  // set by EHLO (as the reference, nothing before it)
     std::string where = "CONNECT";
     std::string inbuf;      // received, not yet read as commands
     int command_count = 0;
@@ -220,6 +221,17 @@ void endpoint_lookup(int fd, void (*done)(int fd, const Endpoints&));
 // postscreen_interfaces.cpp: postscreen_allowlist_interfaces.
 void interfaces_init(const config::Config& cfg);
 bool allowlist_interface(const std::string& server_addr);
+
+// postscreen_ehlo_discard.cpp: postscreen_discard_ehlo_keywords and
+// postscreen_discard_ehlo_keyword_address_maps. ehlo_discard_for() sets
+// s.ehlo_discard_mask for this EHLO and returns it.
+void ehlo_discard_init(const config::Config& cfg);
+unsigned ehlo_discard_for(Session& s);
+
+// postscreen_command_filter.cpp: postscreen_command_filter, applied to
+// each complete command line before it is parsed.
+void command_filter_init(const config::Config& cfg);
+void command_filter_apply(const Session& s, std::string& line);
 
 // postscreen_footer.cpp: postscreen_reject_footer(_maps) on 4xx/5xx
 // replies; text is the reply as sent (CRLF at the end), appended to buf at

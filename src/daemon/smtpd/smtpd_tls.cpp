@@ -121,28 +121,11 @@ TlsSettings TlsSettings::from_config(const config::Config& config) {
     t.use_tls = get_bool(config, "smtpd_use_tls");
     t.enforce_tls = get_bool(config, "smtpd_enforce_tls");
     t.auth_only = get_bool(config, "smtpd_tls_auth_only");
-    std::string level = config.get("smtpd_tls_security_level");
-    if (!t.wrappermode && !level.empty()) {
-        auto lev = tls::level_lookup(level);
-        if (!lev || *lev == tls::Level::kDane || *lev == tls::Level::kDaneOnly)
-            util::msg_fatal("Invalid TLS level \"{}\"", level);
-        switch (*lev) {
-        case tls::Level::kSecure:
-        case tls::Level::kVerify:
-        case tls::Level::kFingerprint:
-            util::msg_warn("smtpd_tls_security_level: unsupported TLS level \"{}\", using \"encrypt\"", level);
-            [[fallthrough]];
-        case tls::Level::kEncrypt:
-            t.enforce_tls = t.use_tls = true;
-            break;
-        case tls::Level::kMay:
-            t.enforce_tls = false;
-            t.use_tls = true;
-            break;
-        default:
-            t.enforce_tls = t.use_tls = false;
-            break;
-        }
+    if (!t.wrappermode) {
+        auto wanted = tls::server_tls_from_level("smtpd_tls_security_level", config.get("smtpd_tls_security_level"),
+                                              {t.use_tls, t.enforce_tls});
+        t.use_tls = wanted.use;
+        t.enforce_tls = wanted.enforce;
     }
     t.enforce_tls = t.wrappermode || t.enforce_tls;
     t.auth_only = t.auth_only || t.enforce_tls;

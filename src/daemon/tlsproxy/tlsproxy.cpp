@@ -68,31 +68,10 @@ void add_exclusion(std::string& list, const std::string& more) {
 // The server context as the reference's tlsproxy builds it before the
 // chroot, with its warnings and in their order.
 void init_server(const config::Config& config) {
-    bool use = get_bool(config, "tlsproxy_use_tls");
-    bool enforce = get_bool(config, "tlsproxy_enforce_tls");
-    std::string level = config.get("tlsproxy_tls_security_level");
-    if (!level.empty()) {
-        auto lev = tls::level_lookup(level);
-        if (!lev || *lev == tls::Level::kDane || *lev == tls::Level::kDaneOnly)
-            util::msg_fatal("Invalid TLS level \"{}\"", level);
-        switch (*lev) {
-        case tls::Level::kSecure:
-        case tls::Level::kVerify:
-        case tls::Level::kFingerprint:
-            util::msg_warn("tlsproxy_tls_security_level: unsupported TLS level \"{}\", using \"encrypt\"", level);
-            [[fallthrough]];
-        case tls::Level::kEncrypt:
-            enforce = use = true;
-            break;
-        case tls::Level::kMay:
-            enforce = false;
-            use = true;
-            break;
-        default:
-            enforce = use = false;
-            break;
-        }
-    }
+    auto wanted = tls::server_tls_from_level("tlsproxy_tls_security_level", config.get("tlsproxy_tls_security_level"),
+                                          {get_bool(config, "tlsproxy_use_tls"), get_bool(config, "tlsproxy_enforce_tls")});
+    bool use = wanted.use;
+    const bool enforce = wanted.enforce;
     use = use || enforce;
     if (!use) {
         util::msg_warn("TLS server role is disabled with tlsproxy_tls_security_level or tlsproxy_use_tls");
