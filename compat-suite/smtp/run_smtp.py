@@ -76,7 +76,7 @@ def build(cases, root):
         servers += [s for s in (server, fallback) if s]
         port = server.port if server else refusing_port()
         program = "lmtp" if c["lmtp"] else "smtp"
-        master.append(f"t{i} unix - - n - - {program}" + (f" {c['master_args']}" if c["master_args"] else ""))
+        master.append(f"t{i} unix - - n - - {program}" + (f" {c['master_args']}" if c.get("master_args") else ""))
         # "{i}" in options and bodies: the case's index (its domain is c{i}.test).
         opts = [o.replace("{i}", str(i)) for o in c["opts"]]
         if fallback:
