@@ -284,6 +284,11 @@ def run_case(case, inst, reference_postcat):
 def normalise_more(text):
     text = re.sub(rb"\]:\d{2,5}\b", b"]:{cport}", text)
     text = re.sub(rb"<\d+@", b"<{pid}@", text)
+    # qmqp-source makes a message of a fixed size whose Message-Id holds
+    # its pid: one pid digit more or less moves where the generated text
+    # ends (the domain of a short Message-Id, the last line of X's).
+    text = re.sub(rb"(<\{pid\}@)[\w.]*", rb"\1{host}", text)
+    text = re.sub(rb"\nX+\n(\*\*\* HEADER EXTRACTED)", rb"\nX...\n\1", text)
     # The loopback MSS (and the stream buffer of four times it) is the host's.
     text = re.sub(rb"TCP_MAXSEG \d+", b"TCP_MAXSEG {n}", text)
     text = re.sub(rb"(stream buffer size old=\d+ new=)\d+", rb"\1{n}", text)
