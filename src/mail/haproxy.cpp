@@ -2,6 +2,8 @@
 // peek-parse-consume reader; see haproxy.h.
 #include "mail/haproxy.h"
 
+#include "util/escape.h"
+
 #include "mail/address_hostaddr.h"
 #include "util/msg.h"
 #include "util/strings.h"
@@ -159,29 +161,6 @@ const char* parse_v2(std::string_view bytes, HaproxyFamilies families, std::size
     }
 }
 
-// The reference's escape(): printable ASCII as is (backslash doubled), C
-// escapes for the control characters that have one, octal otherwise.
-std::string escape_bytes(std::string_view bytes) {
-    std::string out;
-    for (unsigned char c : bytes) {
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-            if (c == '\\') out += '\\';
-            continue;
-        }
-        switch (c) {
-        case '\a': out += "\\a"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\v': out += "\\v"; break;
-        default: out += fmt::format("\\{:03o}", c); break;
-        }
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -207,7 +186,7 @@ bool haproxy_receive(int fd, HaproxyFamilies families, HaproxyEndpoints& out) {
     std::string_view bytes(buf, static_cast<std::size_t>(n));
     std::size_t used = 0;
     if (const char* err = haproxy_parse(bytes, families, &used, out)) {
-        util::msg_warn("haproxy read: {}: {}", err, escape_bytes(bytes));
+        util::msg_warn("haproxy read: {}: {}", err, util::escape_bytes(bytes));
         return false;
     }
     ssize_t got;

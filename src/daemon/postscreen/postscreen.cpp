@@ -22,6 +22,7 @@
 #include "ipc/mail_server.h"
 #include "ipc/service_client.h"
 #include "tls/tls_level.h"
+#include "util/escape.h"
 #include "util/msg.h"
 #include "util/privileges.h"
 #include "util/brace_tokens.h"
@@ -421,27 +422,7 @@ std::string format_delta(const timeval& start, long* elapsed_seconds) {
     return out;
 }
 
-std::string escape_text(std::string_view bytes) {
-    std::string out;
-    for (unsigned char c : bytes) {
-        if (c < 0x80 && std::isprint(c)) {
-            out += static_cast<char>(c);
-            if (c == '\\') out += '\\';
-            continue;
-        }
-        switch (c) {
-        case '\a': out += "\\a"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\v': out += "\\v"; break;
-        default: out += fmt::format("\\{:03o}", c); break;
-        }
-    }
-    return out;
-}
+std::string escape_text(std::string_view bytes) { return util::escape_bytes(bytes); }
 
 bool send_reply(Session& s, std::string_view text) {
     std::size_t start = s.send_buf.size();
