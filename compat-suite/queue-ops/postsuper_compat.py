@@ -148,9 +148,13 @@ case("s-misnamed", [["-s"]], entries=BASIC + [
     msg("n3", "hold", name="FFFFF0x1")])
 case("s-misnamed-then-d", [["-s", "-d", "{id:m1}"]], entries=BASIC + [msg("n1", "active", name="ABCDE12345")])
 case("s-misnamed-then-d-all", [["-s", "-d", "ALL", "hold"]], entries=BASIC + [msg("n1", "active", name="ABCDE12345")])
+# No message-queue name of five characters or fewer: for one (say hold/AB) the
+# reference decodes the inode number from beyond the name's end, so its verdict
+# ("bogus file name" or a rename to <garbage>#FIX) depends on the previous
+# directory entry, i.e. on the filesystem's readdir order; CI saw both.
 case("s-bogus-names", [["-s"]], entries=BASIC + [
     msg("b1", "incoming", name="hello.world"), msg("b2", "deferred", name="ABCDEXYZ", where="dir:A"),
-    msg("b3", "hold", name="AB"), msg("b4", "active", name="ABCDE1_2"),
+    msg("b3", "hold", name="ABCDEFG"), msg("b4", "active", name="ABCDE1_2"),
     msg("b5", "defer", kind="text", name="not.a.log", mode=0o600)])
 case("s-fix-leftover", [["-s"]], entries=BASIC + [
     msg("x1", "deferred", name="{id}#FIX", where="top"), msg("x2", "hold", name="ABCDE1#FIX"),
