@@ -3,9 +3,10 @@
 
 Runs a workload of bench/mta.py on a fresh private instance per side:
 relay (the default: smtp-source -> smtpd -> cleanup -> qmgr -> smtp ->
-smtp-sink, 4 KB messages, 20 sessions) or local (--workload local: the same
+smtp-sink, 4 KB messages, 20 sessions), local (--workload local: the same
 front half, then qmgr -> virtual(8) into 100 Maildirs, mta.py's
-local_config), and prints, per process name (smtpd, cleanup, qmgr, smtp or
+local_config) or accept (--workload accept: the front half only, every
+message put on hold, as mta.py's accept before the release), and prints, per process name (smtpd, cleanup, qmgr, smtp or
 virtual, trivial-rewrite, master, anvil, postlogd, ...):
 
   cpu      CPU ms per message: every process whose parent is the instance's
@@ -27,7 +28,7 @@ virtual, trivial-rewrite, master, anvil, postlogd, ...):
            perf record -e cpu-clock -g of master and its daemons into
            FILE.<side> (read it with perf report --sort comm,sym).
 
-Usage: bench/profile.py [--build DIR] [--workload relay|local] [-n N]
+Usage: bench/profile.py [--build DIR] [--workload relay|local|accept] [-n N]
                         [--side ours|reference|both]
                         [--strace] [--perf FILE] [--keep] [--dir DIR]
 Needs root. A measurement tool, not a test.
@@ -161,7 +162,10 @@ def run(b, side, n, use_strace, perf_out=None, workload="relay"):
         source_args = ["-N", "-t", "u@vdomain.test"]
     else:
         sink, sink_port = mta.start_sink(b)
-        cfg = mta.relay_config(sink_port)
+        # accept: every message put on hold when accepted (mta.py's accept
+        # workload up to the release): smtpd, cleanup and the disk only.
+        extra = "smtpd_end_of_data_restrictions = check_client_access static:HOLD\n" if workload == "accept" else ""
+        cfg = mta.relay_config(sink_port, extra)
         source_args = ["-t", "user@remote.example"]
     work = os.path.join(b.work, f"prof-{side.label}")
     os.makedirs(work, exist_ok=True)
@@ -196,7 +200,11 @@ def run(b, side, n, use_strace, perf_out=None, workload="relay"):
         sampler.start()
         t0 = time.perf_counter()
         mta.smtp_source(b, inst.port, n, 20, source_args)
-        if not mta.wait_removed(inst, n, 1800):
+        if workload == "accept":
+            held = sum(len(fs) for _d, _s, fs in os.walk(os.path.join(inst.spool, "hold")))
+            if held != n:
+                sys.exit(f"{side.label}: accept: {held} of {n} messages on hold")
+        elif not mta.wait_removed(inst, n, 1800):
             sys.exit(f"{side.label}: {workload}: not every message left the queue")
         elapsed = time.perf_counter() - t0
         sampler.stopped.set()
@@ -240,7 +248,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(mta.TOP, "build"))
     ap.add_argument("--reference", default=os.path.join(mta.TOP, "compat-suite", ".cache", "reference"))
-    ap.add_argument("--workload", choices=["relay", "local"], default="relay")
+    ap.add_argument("--workload", choices=["relay", "local", "accept"], default="relay")
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("--side", choices=["ours", "reference", "both"], default="both")
     ap.add_argument("--strace", action="store_true")
@@ -269,7 +277,8 @@ def main():
     names = sorted({c for r in res.values() for c in r["cpu"]} | {"(lost)"},
                    key=lambda c: -max(res[lb]["cpu"].get(c, 0) for lb in labels))
     ms = 1e-6 / n
-    what = "relay" if args.workload == "relay" else "local (virtual into 100 Maildirs)"
+    what = {"relay": "relay", "local": "local (virtual into 100 Maildirs)",
+            "accept": "accept (every message held)"}[args.workload]
     print(f"{what}, {n} messages of 4 KB, 20 sessions: CPU ms per message, processes seen")
     print(f"{'process':<18}" + "".join(f"{lb:>12}" for lb in labels) + ("       ratio" if len(labels) == 2 else "")
           + "".join(f"{'procs ' + lb[:3]:>10}" for lb in labels) + "".join(f"{'runs ' + lb[:3]:>10}" for lb in labels))

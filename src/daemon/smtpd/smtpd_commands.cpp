@@ -21,26 +21,6 @@ namespace pf::smtpd {
 
 namespace {
 
-// The names smtpd_discard_ehlo_keywords uses for the EHLO keywords
-// (smtpd_state.h), in the reference's order.
-struct EhloName {
-    const char* name;
-    unsigned bit;
-};
-const EhloName kEhloNames[] = {
-    {"pipelining", kPipelining}, {"size", kSize}, {"vrfy", kVrfy}, {"etrn", kEtrn}, {"starttls", kStarttls},
-    {"auth", kAuth}, {"xclient", kXclient}, {"xforward", kXforward}, {"enhancedstatuscodes", kEnhanced},
-    {"8bitmime", k8bitmime}, {"dsn", kDsn}, {"smtputf8", kSmtputf8}, {"chunking", kChunking},
-};
-
-unsigned discard_mask(const std::vector<std::string>& words) {
-    unsigned mask = 0;
-    for (const auto& w : words)
-        for (const auto& n : kEhloNames)
-            if (w == n.name) mask |= n.bit;
-    return mask;
-}
-
 // The HELO argument: words joined by one space (the caller shows
 // non-printable bytes as '?', as the reference keeps the name).
 std::string helo_argument(const std::vector<Token>& args) {
@@ -75,41 +55,36 @@ Outcome helo_common(Server& server, Session& s, const std::vector<Token>& args, 
     }
     unsigned discard = s.ehlo_discard_mask;
     std::vector<std::string> lines;
-    std::vector<std::string> discarded;
     lines.push_back(cfg.myhostname);
-    auto offer = [&](unsigned bit, const char* name, std::string line) {
-        if (discard & bit) {
-            discarded.push_back(name);
-            return;
-        }
-        lines.push_back(std::move(line));
+    auto offer = [&](unsigned bit, std::string line) {
+        if ((discard & bit) == 0) lines.push_back(std::move(line));
     };
-    offer(kPipelining, "PIPELINING", "PIPELINING");
-    if (cfg.message_size_limit > 0) offer(kSize, "SIZE", fmt::format("SIZE {}", cfg.message_size_limit));
-    else offer(kSize, "SIZE", "SIZE");
-    if (!cfg.disable_vrfy) offer(kVrfy, "VRFY", "VRFY");
-    offer(kEtrn, "ETRN", "ETRN");
+    offer(kPipelining, "PIPELINING");
+    if (cfg.message_size_limit > 0) offer(kSize, fmt::format("SIZE {}", cfg.message_size_limit));
+    else offer(kSize, "SIZE");
+    if (!cfg.disable_vrfy) offer(kVrfy, "VRFY");
+    offer(kEtrn, "ETRN");
     // TLS: offered until it is active (smtpd_tls.cpp).
-    if (server.settings.tls.use_tls && !s.tls_active) offer(kStarttls, "STARTTLS", "STARTTLS");
+    if (server.settings.tls.use_tls && !s.tls_active) offer(kStarttls, "STARTTLS");
     // SASL: "AUTH ..." and with broken_sasl_auth_clients "AUTH=..." (smtpd_sasl.cpp).
     if (auto auth = sasl_ehlo_lines(server, s); !auth.empty()) {
-        offer(kAuth, "AUTH", auth.front());
-        if (auth.size() > 1 && !(discard & kAuth)) lines.push_back(auth[1]);
+        offer(kAuth, auth.front());
+        if (auth.size() > 1) offer(kAuth, auth[1]);
     }
     if (xclient_allowed(server, s))
-        offer(kXclient, "XCLIENT", "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT");
-    if (xforward_allowed(server, s)) offer(kXforward, "XFORWARD", "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
-    offer(kEnhanced, "ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES");
-    offer(k8bitmime, "8BITMIME", "8BITMIME");
-    offer(kDsn, "DSN", "DSN");
-    if (cfg.smtputf8_enable) offer(kSmtputf8, "SMTPUTF8", "SMTPUTF8");
-    offer(kChunking, "CHUNKING", "CHUNKING");
+        offer(kXclient, "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT");
+    if (xforward_allowed(server, s)) offer(kXforward, "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
+    offer(kEnhanced, "ENHANCEDSTATUSCODES");
+    offer(k8bitmime, "8BITMIME");
+    offer(kDsn, "DSN");
+    if (cfg.smtputf8_enable) offer(kSmtputf8, "SMTPUTF8");
+    offer(kChunking, "CHUNKING");
     s.ehlo_offered_pipelining = (discard & kPipelining) == 0;
-    if (!discarded.empty() && !s.ehlo_discard_silent) {
-        std::string list;
-        for (const auto& d : discarded) list += (list.empty() ? "" : " ") + d;
-        util::msg_info("discarding EHLO keywords: {}", list);
-    }
+    // The reference logs the whole discard mask, keywords this session
+    // would not have offered anyway included, in its table's order; and
+    // nothing when ENHANCEDSTATUSCODES is among them or "silent-discard" is.
+    if (discard != 0 && (discard & (kEnhanced | kSilent)) == 0)
+        util::msg_info("discarding EHLO keywords: {}", mail::str_ehlo_mask(discard));
     if (s.ehlo_discard_error) {
         // The keyword table failed: the reference gives up on the session.
         util::msg_warn("don't know what EHLO features to announce to {}", s.namaddr);
@@ -146,25 +121,14 @@ bool valid_etrn_site(std::string_view site) {
 // smtpd_discard_ehlo_keyword_address_maps, else smtpd_discard_ehlo_keywords.
 void ehlo_discard_setup(Server& server, Session& s) {
     const Settings& cfg = server.settings;
-    std::vector<std::string> words = cfg.discard_ehlo;
-    bool silent = cfg.discard_ehlo_silent;
+    unsigned mask = cfg.discard_ehlo;
     s.ehlo_discard_error = false;
     if (cfg.discard_ehlo_maps) {
         auto r = cfg.discard_ehlo_maps->find(s.addr);
-        if (r.is_found()) {
-            words.clear();
-            silent = false;
-            for (auto w : util::split_tokens(r.value(), " \t\r\n,")) {
-                std::string lw = util::to_lower(w);
-                if (lw == "silent-discard") silent = true;
-                else words.push_back(std::move(lw));
-            }
-        } else if (r.is_error()) {
-            s.ehlo_discard_error = true;
-        }
+        if (r.is_found()) mask = mail::ehlo_mask(r.value());
+        else if (r.is_error()) s.ehlo_discard_error = true;
     }
-    s.ehlo_discard_mask = discard_mask(words);
-    s.ehlo_discard_silent = silent;
+    s.ehlo_discard_mask = mask;
 }
 
 Outcome cmd_helo(Server& server, Session& s, const std::vector<Token>& args) {

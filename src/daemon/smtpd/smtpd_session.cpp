@@ -17,6 +17,7 @@
 #include "mail/address_hostaddr.h"
 #include "mail/mail_date.h"
 #include "smtp/smtp_reply.h"
+#include "util/escape.h"
 #include "util/msg.h"
 #include "util/strings.h"
 #include "util/utf8.h"
@@ -199,18 +200,6 @@ bool looks_like_header(std::string_view word) {
     return false;
 }
 
-// Bytes outside printable ASCII as "\ooo", as the reference shows the
-// offending line of a non-SMTP command.
-std::string octal_escape(std::string_view text) {
-    std::string out;
-    for (char ch : text) {
-        unsigned char c = static_cast<unsigned char>(ch);
-        if (c < 32 || c >= 127) out += fmt::format("\\{:03o}", c);
-        else out.push_back(ch);
-    }
-    return out;
-}
-
 bool forbidden_command(Server& server, std::string_view word) {
     if (looks_like_header(word)) return true;
     std::string lower = util::to_lower(word);
@@ -240,23 +229,6 @@ std::string counters_text(const Session& s) {
 }  // namespace
 
 std::string make_namaddr(const Session& s) { return fmt::format("{}[{}]", s.name, s.addr); }
-
-std::string escape_for_log(std::string_view bytes) {
-    std::string out;
-    for (char ch : bytes) {
-        unsigned char c = static_cast<unsigned char>(ch);
-        switch (c) {
-        case '\r': out += "\\r"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\\': out += "\\\\"; break;
-        default:
-            if (c < 32 || c == 127) out += fmt::format("\\{:03o}", c);
-            else out.push_back(static_cast<char>(c));
-        }
-    }
-    return out;
-}
 
 // smtpd_reject_footer with the session's values for $client_address,
 // $client_name, $client_port, $reverse_client_name, $helo_name and
@@ -475,7 +447,7 @@ void smtpd_session(Server& server, int fd) {
     if (peer_ok && !server.standalone && !server.passed && !cfg.tls.wrappermode && s.stream.input_pending()) {
         s.ill_pipelining = true;
         util::msg_info("improper command pipelining after {} from {}: {}", s.where, s.namaddr,
-                       escape_for_log(s.stream.peek_buffered(100)));
+                       util::escape_bytes(s.stream.peek_buffered(100)));
     }
     sasl_connect(server, s);   // smtpd_sasl.cpp: SASL state, before the greeting
 
@@ -571,7 +543,7 @@ void smtpd_session(Server& server, int fd) {
             s.where = "UNKNOWN";
             if (forbidden_command(server, args.front().text)) {
                 std::string_view shown = whole_line.empty() ? std::string_view(line->text) : std::string_view(whole_line);
-                util::msg_warn("non-SMTP command from {}: {}", s.namaddr, octal_escape(shown.substr(0, 100)));
+                util::msg_warn("non-SMTP command from {}: {}", s.namaddr, util::escape_bytes(shown).substr(0, 100));
                 s.want_quit = true;
                 reply(server, s, "221 2.7.0 Error: I can break rules, too. Goodbye.");
                 break;
@@ -603,7 +575,7 @@ void smtpd_session(Server& server, int fd) {
             s.ill_pipelining = true;
             std::string pending = s.stream.peek_buffered(100);  // the reference shows at most 100 bytes
             util::msg_info("improper command pipelining after {} from {}: {}", upper(cmd->name), s.namaddr,
-                           escape_for_log(pending));
+                           util::escape_bytes(pending));
         }
         if (cmd->limit && s.junk_cmds++ > cfg.junk_command_limit) s.error_count++;
         s.where = upper(cmd->name);

@@ -103,10 +103,6 @@ bool xclient_allowed(Server& server, const Session& s);
 void ehlo_discard_setup(Server& server, Session& s);
 bool xforward_allowed(Server& server, const Session& s);
 
-// Escapes bytes for a log line the way the reference shows pending input
-// ("\r", "\n", "\t", octal for other controls).
-std::string escape_for_log(std::string_view bytes);
-
 // The connect-time client check and the greeting (or the refusal in its
 // place); also after XCLIENT, which starts the session over.
 void greet_client(Server& server, Session& s);

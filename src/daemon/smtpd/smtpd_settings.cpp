@@ -87,10 +87,7 @@ Settings Settings::from_config(const config::Config& config) {
         static_cast<int>(get_int(config, "smtpd_forbid_bare_newline_reject_code", 400, 599));
     s.bare_newline_exclusions = std::make_unique<mail::NamadrList>(
         "smtpd_forbid_bare_newline_exclusions", config.get("smtpd_forbid_bare_newline_exclusions"), true);
-    for (auto& w : lower_words(config.get("smtpd_discard_ehlo_keywords"))) {
-        if (w == "silent-discard") s.discard_ehlo_silent = true;
-        else s.discard_ehlo.push_back(w);
-    }
+    s.discard_ehlo = mail::ehlo_mask(config.get("smtpd_discard_ehlo_keywords"));
     if (std::string maps = config.get("smtpd_discard_ehlo_keyword_address_maps"); !maps.empty()) {
         // A table that does not open answers every lookup with an error
         // (the reference's surrogate), logged when it is used.

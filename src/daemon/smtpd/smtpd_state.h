@@ -9,6 +9,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "mail/ehlo_mask.h"
 #include "mail/namadr_list.h"
 #include "daemon/smtpd/smtpd_sink.h"
 #include "ipc/cleanup_client.h"
@@ -40,9 +41,11 @@ enum class BareNewline { no, normalize, reject };
 // Session::ehlo_discard_mask: a discarded keyword is also refused as a
 // command or parameter.
 enum EhloBit : unsigned {
-    kPipelining = 1u << 0, kSize = 1u << 1, kVrfy = 1u << 2, kEtrn = 1u << 3, kXclient = 1u << 4,
-    kXforward = 1u << 5, kEnhanced = 1u << 6, k8bitmime = 1u << 7, kDsn = 1u << 8, kSmtputf8 = 1u << 9,
-    kChunking = 1u << 10, kStarttls = 1u << 11, kAuth = 1u << 12,
+    kPipelining = mail::kEhloPipelining, kSize = mail::kEhloSize, kVrfy = mail::kEhloVrfy,
+    kEtrn = mail::kEhloEtrn, kXclient = mail::kEhloXclient, kXforward = mail::kEhloXforward,
+    kEnhanced = mail::kEhloEnhancedStatusCodes, k8bitmime = mail::kEhlo8bitmime, kDsn = mail::kEhloDsn,
+    kSmtputf8 = mail::kEhloSmtputf8, kChunking = mail::kEhloChunking, kStarttls = mail::kEhloStarttls,
+    kAuth = mail::kEhloAuth, kSilent = mail::kEhloSilent,
 };
 
 struct Settings {
@@ -68,8 +71,7 @@ struct Settings {
     bool delay_open_until_valid_rcpt = true;
     BareNewline bare_newline = BareNewline::no;
     int bare_newline_reject_code = 550;
-    std::vector<std::string> discard_ehlo;   // lower case keywords
-    bool discard_ehlo_silent = false;
+    unsigned discard_ehlo = 0;   // smtpd_discard_ehlo_keywords as EhloBit bits
     // smtpd_discard_ehlo_keyword_address_maps: keyword lists by client
     // address (looked up once per connection, smtpd_commands.cpp).
     std::shared_ptr<mail::Maps> discard_ehlo_maps;
@@ -135,7 +137,6 @@ struct Session {
     bool ehlo_offered_pipelining = false;
     bool ill_pipelining = false;         // logged once
     unsigned ehlo_discard_mask = 0;
-    bool ehlo_discard_silent = false;    // "silent-discard" in the session's keyword list
     bool ehlo_discard_error = false;     // the keyword table lookup failed
 
     // Where the session is, for "lost connection after X" and reject logs.

@@ -266,10 +266,5 @@ TEST(SmtpdTokenizer, KeepsBracketsAndQuotes) {
     EXPECT_TRUE(tokenize_command("   ").empty());
 }
 
-TEST(SmtpdEscape, PendingInput) {
-    EXPECT_EQ(escape_for_log("MAIL FROM:<a>\r\nQUIT\r\n"), "MAIL FROM:<a>\\r\\nQUIT\\r\\n");
-    EXPECT_EQ(escape_for_log(std::string("\x01\t", 2)), "\\001\\t");
-}
-
 }  // namespace
 }  // namespace pf::smtpd
