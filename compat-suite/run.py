@@ -44,6 +44,10 @@ FETCH_SCRIPT = os.path.join(HERE, "fetch-reference.sh")
 QUEUE_FIXTURES = os.path.join(HERE, "queue-fixtures", "files")
 
 DEFAULT_TIMEOUT = 30          # seconds, per program run
+# Cases run at once. Most of a case's time is waiting, not CPU: a program
+# that stops on a fatal error sleeps a second first (the reference does,
+# and ours as it), so a case of twenty failing commands takes forty seconds.
+JOBS = 8
 RETRIES = 0                   # --retries
 OLD_MTIME = 1577836800        # 2020-01-01T00:00:00Z: the reference re-reads a young main.cf
 CHILD_ENV = {
@@ -733,7 +737,7 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the selected cases and exit")
     ap.add_argument("--print-reference", action="store_true",
                     help="run the selected cases on the reference only and print their transcripts (for writing cases)")
-    ap.add_argument("-j", type=int, default=2, help="cases run in parallel (default 2)")
+    ap.add_argument("-j", type=int, default=JOBS, help=f"cases run in parallel (default {JOBS})")
     ap.add_argument("--retries", type=int, default=0,
                     help="run a differing case up to N more times; one that then matches is reported FLAKY")
     opts = ap.parse_args()
@@ -796,8 +800,11 @@ def main():
     ours = ours_side(opts.ours)
 
     results = {}
+    # The cases with the most commands start first: a long case started
+    # last would run alone at the end.
+    by_length = sorted(cases, key=lambda c: -len(c.runs))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, opts.j)) as pool:
-        futures = {pool.submit(run_case, c, ref, ours, inputs): c for c in cases}
+        futures = {pool.submit(run_case, c, ref, ours, inputs): c for c in by_length}
         for fut in concurrent.futures.as_completed(futures):
             results[futures[fut].full_name] = fut.result()
 

@@ -4,11 +4,12 @@ multi_instance_wrapper) beside the reference's, on the same multi-instance
 set-ups.
 
 postmulti insists on the default configuration directory /etc/postfix, so
-the harness runs itself in a private mount namespace (unshare -m) and, per
-run, lays an overlay on /etc whose upper layer holds that run's
-configuration: /etc/postfix is the primary instance, new instances made by
-"postmulti -e create" land in /etc/postfix-<name> of the same upper layer,
-so nothing changes outside the namespace. Queue and data directories live
+each case runs in a worker process of its own (this script again, under
+unshare -m: a private mount namespace), which, per side, lays an overlay
+on /etc whose upper layer holds that run's configuration: /etc/postfix is
+the primary instance, new instances made by "postmulti -e create" land in
+/etc/postfix-<name> of the same upper layer, so nothing changes outside
+the namespace. Queue and data directories live
 under the run's temporary folder. Standard error is a pseudo-terminal,
 because both implementations print their diagnostics on stderr only when
 it is a terminal (otherwise they go to syslog alone).
@@ -35,16 +36,24 @@ must be identical on both sides (main.cf files compared as sorted lines:
 postconf -e appends parameters in hash-table order) after normalising the run folder and the
 side's program directories.
 
+Several workers run at once (-j): most of a case's time is waiting, not
+CPU (the reference reads a main.cf that postconf -e has just written only
+once it is two seconds old, and a program stopping on a fatal error sleeps
+a second). A differing case runs once more (lib/retry.py: FLAKY when then
+identical).
+
 Usage: run_postmulti.py --ours BUILD [--reference CACHE] [--case SUBSTR]
-       [--show-diff] [--print-reference]
+       [--show-diff] [--print-reference] [--self-test] [-j N] [--retries N]
 Exit 77 (skipped) when not root or when the namespace cannot be made.
 Trusts: the case files and the two implementations (run as root in the
 private namespace, each command with a 30-second timeout).
 """
 
 import argparse
+import concurrent.futures
 import difflib
 import grp
+import json
 import os
 import pwd
 import shlex
@@ -59,8 +68,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUITE = os.path.dirname(HERE)
 REPO = os.path.dirname(SUITE)
 MARK = "PF_POSTMULTI_IN_NAMESPACE"
+JOBS = 6               # cases at once: they mostly wait (see outside())
+WORKER_TIMEOUT = 600   # seconds for one worker (a case runs each command with a 30-second bound)
 OLD_MTIME = 1577836800  # 2020-01-01: the reference re-reads a young main.cf
 AREA = "postmulti"
+
+sys.path.insert(0, os.path.join(SUITE, "lib"))
+from retry import retry_units  # noqa: E402
 
 
 class CaseError(Exception):
@@ -292,9 +306,9 @@ def run_side(side, case, work):
 OPTS = None
 
 
-def in_namespace(opts):
-    global OPTS
-    OPTS = opts
+def make_sides(opts):
+    """(reference, ours): the two implementations (ours is the reference
+    again with --self-test)."""
     cache = os.path.abspath(opts.reference or os.path.join(SUITE, ".cache", "reference"))
     opts.reference_cache = cache
     build = os.path.abspath(opts.ours)
@@ -307,42 +321,113 @@ def in_namespace(opts):
                 os.path.join(REPO, "master.cf.d"), {})
     if opts.self_test:
         ours = ref
-    for side in (ref, ours):
+    return ref, ours
+
+
+def in_namespace(opts):
+    """A worker, in a private mount namespace of its own: runs each case
+    named by --one on both sides (one after the other, the same run
+    folder) and prints {name: {"sides": [reference, ours]}} (or {"error":
+    text} for a malformed case) as JSON on stdout."""
+    global OPTS
+    OPTS = opts
+    ref, ours = make_sides(opts)
+    results = {}
+    for name in opts.one:
+        top = tempfile.mkdtemp(prefix="pf-postmulti-")
+        try:
+            case = parse_case(os.path.join(HERE, "cases", name + ".case"))
+            work = os.path.join(top, "run")
+            results[name] = {"sides": [run_side(side, case, work) for side in (ref, ours)]}
+        except (CaseError, ValueError) as e:
+            results[name] = {"error": str(e)}
+        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+            results[name] = {"error": f"harness error: {e!r}"}
+        finally:
+            subprocess.run(["umount", "/etc"], capture_output=True)
+            shutil.rmtree(top, ignore_errors=True)
+    json.dump(results, sys.stdout)
+    return 0
+
+
+def run_worker(opts, names):
+    """Runs the cases names in a new worker process (unshare -m: every
+    worker lays its own overlay on /etc, so workers run side by side);
+    {name: result} as in_namespace() prints it."""
+    argv = ["unshare", "-m", "--propagation", "private", sys.executable, os.path.abspath(__file__),
+            "--ours", opts.ours]
+    if opts.reference:
+        argv += ["--reference", opts.reference]
+    if opts.self_test:
+        argv.append("--self-test")
+    for name in names:
+        argv += ["--one", name]
+    env = dict(os.environ, **{MARK: "1"})
+    try:
+        p = subprocess.run(argv, env=env, capture_output=True, timeout=WORKER_TIMEOUT)
+        results = json.loads(p.stdout)
+        problem = None
+    except subprocess.TimeoutExpired:
+        problem = f"worker still running after {WORKER_TIMEOUT} s"
+    except ValueError:
+        tail = p.stderr.decode("utf-8", "backslashreplace").strip().splitlines()[-3:]
+        problem = f"worker failed (exit {p.returncode}): {' | '.join(tail)}"
+    if problem:
+        results = {name: {"error": problem} for name in names}
+    return results
+
+
+def outside(opts):
+    """The area's run: every case in a worker of its own, opts.jobs at
+    once (they mostly wait: see the header); a differing case runs once
+    more (lib/retry.py) and passes, reported FLAKY, when it is then
+    identical."""
+    for side in make_sides(opts):
         if not os.access(os.path.join(side.command_dir, "postmulti"), os.X_OK):
             print(f"{AREA}: missing program {side.command_dir}/postmulti", file=sys.stderr)
             return 1
-    top = tempfile.mkdtemp(prefix="pf-postmulti-")
     names = sorted(n[:-5] for n in os.listdir(os.path.join(HERE, "cases")) if n.endswith(".case"))
     if opts.case:
         names = [n for n in names if any(s in n for s in opts.case)]
-    identical = failed = 0
-    try:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        results = {}
+        for part in pool.map(lambda n: run_worker(opts, [n]), names):
+            results.update(part)
+    if opts.print_reference:
         for name in names:
-            try:
-                case = parse_case(os.path.join(HERE, "cases", name + ".case"))
-            except (CaseError, ValueError) as e:
-                print(f"  FAIL {AREA}/{name}: {e}")
-                failed += 1
-                continue
-            work = os.path.join(top, "run")
-            sides = [run_side(side, case, work) for side in (ref, ours)]
-            if opts.print_reference:
-                print(f"=== {AREA}/{name}\n{sides[0]}", end="")
-            if sides[0] == sides[1]:
-                identical += 1
-            else:
-                failed += 1
-                print(f"  FAIL {AREA}/{name}: differs from the reference")
-                if opts.show_diff:
-                    sys.stdout.writelines(difflib.unified_diff(
-                        sides[0].splitlines(True), sides[1].splitlines(True),
-                        f"reference/{AREA}/{name}", f"ours/{AREA}/{name}"))
-        print(f"{AREA}: {len(names)} cases, {identical} identical, 0 known differences")
-        print(f"{identical} passed, {failed} failed")
-        return 1 if failed else 0
-    finally:
-        subprocess.run(["umount", "/etc"], capture_output=True)
-        shutil.rmtree(top, ignore_errors=True)
+            r = results[name]
+            print(f"=== {AREA}/{name}\n" + (r["sides"][0] if "sides" in r else f"(error: {r['error']})\n"), end="")
+        return 0
+
+    def same(result):
+        return "sides" in result and result["sides"][0] == result["sides"][1]
+
+    differing = [n for n in names if "sides" in results[n] and not same(results[n])]
+
+    def again(name):
+        second = run_worker(opts, [name])[name]
+        return same(second), second
+    retried = retry_units(differing, again, lambda name, _r: f"FLAKY {AREA}/{name}: identical on retry",
+                          jobs=max(1, opts.jobs), retries=opts.retries)
+    identical = failed = 0
+    for name in names:
+        r = results[name]
+        if "error" in r:
+            print(f"  FAIL {AREA}/{name}: {r['error']}")
+            failed += 1
+        elif same(r) or retried.get(name, (False,))[0]:
+            identical += 1
+        else:
+            failed += 1
+            print(f"  FAIL {AREA}/{name}: differs from the reference")
+            if opts.show_diff:
+                ref_text, ours_text = r["sides"]
+                sys.stdout.writelines(difflib.unified_diff(
+                    ref_text.splitlines(True), ours_text.splitlines(True),
+                    f"reference/{AREA}/{name}", f"ours/{AREA}/{name}"))
+    print(f"{AREA}: {len(names)} cases, {identical} identical, 0 known differences")
+    print(f"{identical} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 def main():
@@ -353,6 +438,9 @@ def main():
     ap.add_argument("--show-diff", action="store_true")
     ap.add_argument("--print-reference", action="store_true")
     ap.add_argument("--self-test", action="store_true", help="the reference against itself (checks the harness)")
+    ap.add_argument("-j", "--jobs", type=int, default=JOBS, help=f"cases run at once (default {JOBS})")
+    ap.add_argument("--retries", type=int, default=1, help="run a differing case once more (0: never)")
+    ap.add_argument("--one", action="append", default=[], help=argparse.SUPPRESS)
     opts = ap.parse_args()
     if os.environ.get(MARK) == "1":
         return in_namespace(opts)
@@ -363,9 +451,7 @@ def main():
     if probe.returncode != 0:
         print(f"{AREA}: skipped: unshare -m: {probe.stderr.strip()}", file=sys.stderr)
         return 77
-    env = dict(os.environ, **{MARK: "1"})
-    return subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env=env).returncode
+    return outside(opts)
 
 
 if __name__ == "__main__":

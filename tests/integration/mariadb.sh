@@ -29,28 +29,45 @@ cleanup() {
         kill -9 "$PID" 2>/dev/null
         wait "$PID" 2>/dev/null
     fi
+    [ -n "${DEADHOLD_PID:-}" ] && kill "$DEADHOLD_PID" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The dead port stays bound (never listening) by a helper for the whole run,
+# so that no other test's listener can take it: connections to it are
+# refused. The helper ends when this script's end of its stdin closes.
+coproc DEADHOLD { exec python3 -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True); sys.stdin.read()'; }
+read -r DEAD <&"${DEADHOLD[0]}" || { echo "no dead port"; exit 1; }
 SOCK=$T/sock
 USER_OPT=()
 [ "$(id -u)" = 0 ] && USER_OPT=(--user=root)
 
 mariadb-install-db --no-defaults "${USER_OPT[@]}" --datadir="$T/data" --auth-root-authentication-method=socket \
     --skip-test-db >"$T/install.log" 2>&1 || { cat "$T/install.log"; exit 1; }
-"$MARIADBD" --no-defaults "${USER_OPT[@]}" --datadir="$T/data" --socket="$SOCK" --port="$PORT" \
-    --bind-address=127.0.0.1 --pid-file="$T/pid" --log-error="$T/err.log" --skip-log-bin \
-    --innodb-buffer-pool-size=16M >/dev/null 2>&1 &
-PID=$!
+# A free port is free only until someone binds it: tests beside this one
+# pick ports too. mariadbd that finds its port taken exits; a new port then.
 ok=
-for _ in $(seq 1 600); do   # up to 60 s
-    if mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 2>&1; then ok=1; break; fi
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
+for attempt in 1 2 3; do
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    : >"$T/err.log"
+    "$MARIADBD" --no-defaults "${USER_OPT[@]}" --datadir="$T/data" --socket="$SOCK" --port="$PORT" \
+        --bind-address=127.0.0.1 --pid-file="$T/pid" --log-error="$T/err.log" --skip-log-bin \
+        --innodb-buffer-pool-size=16M >/dev/null 2>&1 &
+    PID=$!
+    for _ in $(seq 1 600); do   # up to 60 s
+        if mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 2>&1; then ok=1; break; fi
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$ok" ] && break
+    kill -0 "$PID" 2>/dev/null && break   # running but not answering: no retry
+    grep -q 'Address already in use' "$T/err.log" 2>/dev/null || break
+    echo "mariadbd: port $PORT taken meanwhile (attempt $attempt)"
+    wait "$PID" 2>/dev/null
+    PID=
 done
 [ -n "$ok" ] || { echo "mariadbd did not start"; cat "$T/err.log"; exit 1; }
 

@@ -9,7 +9,8 @@ then runs every case below with the reference's postmap and with ours, in the
 same empty config directory, against the same servers, and compares exit
 status, stdout and the sorted stderr lines. Readiness of the peers is waited
 for on their ready files (bounded), never slept for. Cases run a few at a
-time; slow ones (tcp: retries ten times a second apart) are few.
+time; slow ones (tcp: retries ten times a second apart; proxy: without a
+proxymap service waits about 100 s) start first, beside the others.
 
 Prints "table-clients: N cases, N identical" and the differences; exit 0
 only when every case is identical. Exit 77 (ctest: skipped) when the
@@ -25,6 +26,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TIMING = bool(os.environ.get("TABLE_CLIENTS_TIMING"))   # each case's seconds on stderr
 
 SOCKETMAP_RULES = r"""
 found	reply OK value one
@@ -107,10 +109,18 @@ UPPER	reply 200 upper-case key
 CASES = []
 
 
-def case(name, *args, stdin=None, config="config", setup=None):
+SLOW = set()
+JOBS = 8   # cases at once besides the slow ones: most of their time is sleep (a fatal error sleeps 1 s)
+
+
+def case(name, *args, stdin=None, config="config", setup=None, slow=False):
     """setup: memcache entries {key: value or None} stored (or deleted)
-    before each side runs; such a case runs its sides one after the other."""
+    before each side runs; such a case runs its sides one after the other.
+    slow: the case waits (retries a second or more apart) for most of its
+    time; slow cases start first, each on a thread of its own."""
     CASES.append((name, list(args), stdin, config, setup))
+    if slow:
+        SLOW.add(name)
 
 
 def build_cases():
@@ -194,11 +204,11 @@ def build_cases():
     case("tcp-no-port", "postmap", "-q", "k", "tcp:127.0.0.1")
     case("tcp-bad-host", "postmap", "-q", "k", "tcp:bad!host:25")
     # slow ones: ten attempts a second apart
-    case("tcp-dead", "postmap", "-q", "k", "tcp:127.0.0.1:{DEAD}")
-    case("tcp-close", "postmap", "-q", "close", tcp)
-    case("tcp-big", "postmap", "-q", "big", tcp)
-    case("tcp-big2", "postmap", "-q", "big2", tcp)
-    case("tcp-rawnonl", "postmap", "-q", "rawnonl", tcp)
+    case("tcp-dead", "postmap", "-q", "k", "tcp:127.0.0.1:{DEAD}", slow=True)
+    case("tcp-close", "postmap", "-q", "close", tcp, slow=True)
+    case("tcp-big", "postmap", "-q", "big", tcp, slow=True)
+    case("tcp-big2", "postmap", "-q", "big2", tcp, slow=True)
+    case("tcp-rawnonl", "postmap", "-q", "rawnonl", tcp, slow=True)
     # unix:, internal:, nis:
     for key in ("root", "ROOT", "postfix", "nosuchuser", "", "daemon"):
         case(f"unix-passwd-{key or 'empty'}", "postmap", "-q", key, "unix:passwd.byname")
@@ -258,8 +268,9 @@ def build_cases():
         case("memcached-delete-missing", "postmap", "-d", "bob", mc, setup=base)
         case("memcached-delete-backup", "postmap", "-d", "a", "memcache:{DIR}/mc-live-backup.cf", setup=base)
     # proxy: without a proxymap service (each side waits ~100 s, in parallel)
-    case("proxy-no-service", "postmap", "-q", "k", "proxy:unix:passwd.byname", config="config-proxy")
-    case("proxy-not-a-socket", "postmap", "-q", "k", "proxy:hash:/etc/aliases", config="config-proxy-file")
+    case("proxy-no-service", "postmap", "-q", "k", "proxy:unix:passwd.byname", config="config-proxy", slow=True)
+    case("proxy-not-a-socket", "postmap", "-q", "k", "proxy:hash:/etc/aliases", config="config-proxy-file",
+         slow=True)
 
 
 MEMCACHE_FILES = {
@@ -310,6 +321,20 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def listening(proc, port, timeout=20):
+    """Whether proc listens on port within timeout seconds (False at once
+    when it exits)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
 
 def start_peer(tmp, proto, listen, rules, tag):
@@ -368,6 +393,7 @@ def main():
     build_cases()
     tmp = tempfile.mkdtemp(prefix="pf-table-clients.")
     peers = []
+    peers_sockets = []
     try:
         config = os.path.join(tmp, "config")
         os.mkdir(config)
@@ -384,21 +410,19 @@ def main():
         p5, tcpe_port = start_peer(tmp, "tcp", "inet:127.0.0.1:0", echo_rules, "tcpe")
         peers += [p1, p2, p3, p4, p5]
         mc_port = free_port()
-        mc_proc = None
         memcached = shutil.which("memcached") or "/usr/bin/memcached"
-        if os.path.exists(memcached):
+        # A free port is free only until someone binds it (tests beside this
+        # one pick ports too): a memcached that exits at once gets another.
+        for attempt in range(3) if os.path.exists(memcached) else ():
+            if attempt:
+                mc_port = free_port()
             mc_proc = subprocess.Popen([memcached, "-u", "root", "-l", "127.0.0.1", "-p", str(mc_port), "-U", "0",
                                         "-m", "16"], stderr=subprocess.DEVNULL)
             peers.append(mc_proc)
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", mc_port), timeout=1).close()
-                    break
-                except OSError:
-                    if mc_proc.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit("memcached did not start")
-                    time.sleep(0.05)
+            if listening(mc_proc, mc_port):
+                break
+            if mc_proc.poll() is None or attempt == 2:
+                raise SystemExit("memcached did not start")
         for name, text in (("config-utf8", "smtputf8_enable = yes\n"),
                            ("config-proxy", "queue_directory = {DIR}/queue\n"),
                            ("config-proxy-file", "queue_directory = {DIR}/queue2\n")):
@@ -409,7 +433,13 @@ def main():
             os.utime(os.path.join(d, "main.cf"), (1577836800, 1577836800))
         os.makedirs(os.path.join(tmp, "queue2", "private"))
         open(os.path.join(tmp, "queue2", "private", "proxymap"), "w").close()
-        subst = {"MC": str(mc_port), "SM": str(sm_port), "SMU": smu_path, "TCP": str(tcp_port), "DEAD": str(free_port()),
+        # The dead port stays bound, never listening, for the whole run: no
+        # other test's listener can take it, connections to it are refused.
+        dead = socket.socket()
+        dead.bind(("127.0.0.1", 0))
+        peers_sockets.append(dead)
+        subst = {"MC": str(mc_port), "SM": str(sm_port), "SMU": smu_path, "TCP": str(tcp_port),
+                 "DEAD": str(dead.getsockname()[1]),
                  "SMECHO": str(sme_port), "TCPECHO": str(tcpe_port), "DIR": tmp}
         for name, text in MEMCACHE_FILES.items():
             with open(os.path.join(tmp, name), "w") as f:
@@ -420,6 +450,13 @@ def main():
         selected = [c for c in CASES if only is None or only in c[0]]
 
         def one(c):
+            started = time.monotonic()
+            result = one_case(c)
+            if TIMING:
+                print(f"case {c[0]}: {time.monotonic() - started:.1f}s", file=sys.stderr)
+            return result
+
+        def one_case(c):
             name, argv, stdin, conf, setup = c
             conf_dir = os.path.join(tmp, conf)
             if setup is not None:
@@ -435,16 +472,27 @@ def main():
 
         same = 0
         failed = []
-        # Cases that set memcached entries run one at a time, beside the rest.
-        serial = [c for c in selected if c[4] is not None]
-        parallel = [c for c in selected if c[4] is None]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            results = pool.submit(lambda: [one(c) for c in serial])
-            for name, r, o in list(pool.map(one, parallel)) + results.result():
-                if r == o:
-                    same += 1
-                else:
-                    failed.append((name, r, o))
+        # Cases that set memcached entries run one at a time, beside the
+        # rest; the slow ones (the proxy: cases wait about 100 s) start
+        # first, each on a thread of its own, so that the others run while
+        # they wait.
+        # (Results are kept by position: two cases may share a name.)
+        serial = [i for i, c in enumerate(selected) if c[4] is not None]
+        slow = [i for i, c in enumerate(selected) if c[4] is None and c[0] in SLOW]
+        rest = [i for i, c in enumerate(selected) if c[4] is None and c[0] not in SLOW]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(slow) + 1) as waiting, \
+                concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
+            serial_results = waiting.submit(lambda: [one(selected[i]) for i in serial])
+            slow_results = [waiting.submit(one, selected[i]) for i in slow]
+            results = dict(zip(rest, pool.map(lambda i: one(selected[i]), rest)))
+            results.update(zip(slow, (f.result() for f in slow_results)))
+            results.update(zip(serial, serial_results.result()))
+        for i in range(len(selected)):
+            name, r, o = results[i]
+            if r == o:
+                same += 1
+            else:
+                failed.append((name, r, o))
         for name, r, o in failed:
             print(f"DIFF {name}")
             for label, side in (("reference", r), ("ours", o)):
@@ -457,6 +505,8 @@ def main():
         print(f"table-clients: {len(selected)} cases, {same} identical")
         return 0 if same == len(selected) else 1
     finally:
+        for sock in peers_sockets:
+            sock.close()
         for p in peers:
             p.terminate()
             try:
