@@ -18,6 +18,8 @@ namespace {
 
 // Bounds on what the reader accepts from the server.
 constexpr std::size_t kMaxValue = 1u << 24;
+// What one read from the server asks for.
+constexpr std::size_t kReadSize = 65536;
 // Standard output goes out in pieces of at least this size.
 constexpr std::size_t kWriteChunk = 65536;
 
@@ -56,7 +58,7 @@ std::string decimal(long value) {
 // asctime() of the local time, cut to width characters. Queued messages
 // share arrival times often enough (batches, the same second) that the
 // last conversion is kept.
-std::string arrival_text(long when, int width) {
+const std::string& arrival_text(long when, int width) {
     static long last_when = 0;
     static int last_width = -1;
     static std::string last_text;
@@ -96,12 +98,24 @@ std::string arrival_text(long when, int width) {
     } else if (::asctime_r(&tm, buf) == nullptr) {
         buf[0] = 0;
     }
-    std::string text(buf);
-    if (text.size() > static_cast<std::size_t>(width)) text.resize(static_cast<std::size_t>(width));
+    last_text.assign(buf);
+    if (last_text.size() > static_cast<std::size_t>(width)) last_text.resize(static_cast<std::size_t>(width));
     last_when = when;
     last_width = width;
-    last_text = text;
-    return text;
+    return last_text;
+}
+
+// util::printable() into out, reusing its buffer: printable ASCII (almost
+// every string received) is copied as it is.
+void printable_into(std::string& out, std::string_view text, bool utf8) {
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c >= 0x7f) {
+            out = util::printable(text, utf8);
+            return;
+        }
+    }
+    out.assign(text);
 }
 
 }  // namespace
@@ -194,17 +208,17 @@ std::optional<unsigned long> scan_number(std::string_view text) {
 int AttrStream::peek() {
     if (pos_ < buffer_.size()) return static_cast<unsigned char>(buffer_[pos_]);
     if (eof_) return -1;
-    if (pos_ > 0) {
-        buffer_.clear();
-        pos_ = 0;
-    }
-    char chunk[65536];
-    long n = read_(chunk, sizeof(chunk));
+    // Straight into the buffer (its bytes are all consumed by now).
+    pos_ = 0;
+    long n = 0;
+    buffer_.resize_and_overwrite(kReadSize, [this, &n](char* p, std::size_t size) {
+        n = read_(p, size);
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
+    });
     if (n <= 0) {
         eof_ = true;
         return -1;
     }
-    buffer_.assign(chunk, static_cast<std::size_t>(n));
     return static_cast<unsigned char>(buffer_[0]);
 }
 
@@ -236,15 +250,16 @@ AttrStream::Got AttrStream::cstring(std::string& out) {
 
 int AttrStream::scan(const std::vector<Expect>& expect, std::vector<std::string>& values, bool until_end,
                      const Check& check) {
-    values.clear();
-    std::string name;
-    std::string value;
+    // The strings of values are reused from call to call (no allocation
+    // per attribute once they have grown).
+    if (values.size() < expect.size()) values.resize(expect.size());
     auto eof_warning = [this](Got got, std::string_view what) {
         if (got == Got::eof_inside)
             util::msg_warn("unexpected end-of-input from {} while reading input attribute {}", name_, what);
         else if (got == Got::eof_at_start)
             util::msg_warn("premature end-of-input on {} while reading input attribute {}", name_, what);
     };
+    std::string& name = attr_name_;
     for (std::size_t count = 0;; ) {
         Got got = cstring(name);
         if (got != Got::ok) {
@@ -266,6 +281,7 @@ int AttrStream::scan(const std::vector<Expect>& expect, std::vector<std::string>
             util::msg_warn("unexpected attribute {} from {} (expecting: {})", name, name_, expect[count].name);
             return static_cast<int>(count);
         }
+        std::string& value = values[count];
         got = cstring(value);
         if (got != Got::ok) {
             eof_warning(got, "value");
@@ -276,8 +292,6 @@ int AttrStream::scan(const std::vector<Expect>& expect, std::vector<std::string>
             return -1;
         }
         if (check && !check(count, value)) return -1;
-        values.push_back(std::move(value));
-        value.clear();
         if (++count == expect.size() && !until_end) return static_cast<int>(count);
     }
 }
@@ -323,7 +337,8 @@ bool MailqListing::message_begin() {
 
 bool MailqListing::message_header(const ListedMessage& msg) {
     const Columns& c = long_ids_ ? kLong : kShort;
-    std::string id_status = msg.queue_id;
+    std::string& id_status = id_status_;
+    id_status.assign(msg.queue_id);
     if (msg.queue_name == "active") id_status += '*';
     else if (msg.queue_name == "hold") id_status += '!';
     if (msg.forced_expire) id_status += '#';
@@ -354,17 +369,21 @@ bool MailqListing::finish() {
     return put(fmt::format("\n-- {} Kbytes in {} Request{}.\n", total_size_ / 1024, count_, count_ == 1 ? "" : "s"));
 }
 
-std::string json_quote(std::string_view text, bool utf8) {
-    // Most strings need neither escapes nor replacements.
-    bool plain = true;
+namespace {
+
+// Whether json_quote() leaves text as it is (most strings).
+bool json_plain(std::string_view text) {
     for (char ch : text) {
         auto c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"') {
-            plain = false;
-            break;
-        }
+        if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"') return false;
     }
-    if (plain) return std::string(text);
+    return true;
+}
+
+}  // namespace
+
+std::string json_quote(std::string_view text, bool utf8) {
+    if (json_plain(text)) return std::string(text);
     std::string out;
     out.reserve(text.size() + 8);
     for (unsigned char ch : text) {
@@ -385,14 +404,20 @@ std::string json_quote(std::string_view text, bool utf8) {
     return util::printable(out, utf8);
 }
 
+std::string_view JsonListing::quoted(std::string_view text) {
+    if (json_plain(text)) return text;
+    scratch_ = json_quote(text, utf8_);
+    return scratch_;
+}
+
 bool JsonListing::message_header(const ListedMessage& msg) {
     recipients_ = 0;
-    return put("{") && put("\"queue_name\": \"") && put(json_quote(msg.queue_name, utf8_)) && put("\", ") &&
-           put("\"queue_id\": \"") && put(json_quote(msg.queue_id, utf8_)) && put("\", ") &&
+    return put("{") && put("\"queue_name\": \"") && put(quoted(msg.queue_name)) && put("\", ") &&
+           put("\"queue_id\": \"") && put(quoted(msg.queue_id)) && put("\", ") &&
            put("\"arrival_time\": ") && formatted(kNumberRoom, decimal(msg.arrival_time)) && put(", ") &&
            put("\"message_size\": ") && formatted(kNumberRoom, decimal(msg.size)) && put(", ") &&
            put("\"forced_expire\": ") && put(msg.forced_expire ? "true" : "false") && put(", ") &&
-           put("\"sender\": \"") && put(json_quote(msg.sender, utf8_)) && put("\", ") && put("\"recipients\": [");
+           put("\"sender\": \"") && put(quoted(msg.sender)) && put("\", ") && put("\"recipients\": [");
 }
 
 bool JsonListing::recipient_begin() {
@@ -401,9 +426,9 @@ bool JsonListing::recipient_begin() {
 }
 
 bool JsonListing::recipient(const ListedRecipient& r) {
-    if (!put("\"address\": \"") || !put(json_quote(r.address, utf8_)) || !put("\"")) return false;
+    if (!put("\"address\": \"") || !put(quoted(r.address)) || !put("\"")) return false;
     if (!r.reason.empty() &&
-        (!put(", \"delay_reason\": \"") || !put(json_quote(r.reason, utf8_)) || !put("\"")))
+        (!put(", \"delay_reason\": \"") || !put(quoted(r.reason)) || !put("\"")))
         return false;
     return put("}");
 }
@@ -426,24 +451,26 @@ ReadStatus read_listing(AttrStream& in, Listing& listing, bool utf8, const std::
         {"forced_expire", Kind::int_number}, {"sender"}};
     static const std::vector<AttrStream::Expect> kRecipient = {{"recipient"}, {"reason"}};
     int status;
+    // One message and one recipient, their strings reused throughout.
     ListedMessage msg;
+    ListedRecipient rcpt;
     while ((status = in.more()) > 0) {
-        msg = ListedMessage{};
         if (!listing.message_begin()) return ReadStatus::output_error;
         if (in.scan(kHeader, values, false) != static_cast<int>(kHeader.size())) return ReadStatus::malformed;
-        msg.queue_name = util::printable(values[0], utf8);
-        msg.queue_id = util::printable(values[1], utf8);
+        printable_into(msg.queue_name, values[0], utf8);
+        printable_into(msg.queue_id, values[1], utf8);
         msg.arrival_time = static_cast<long>(*scan_number(values[2]));
         msg.size = static_cast<long>(*scan_number(values[3]));
         msg.forced_expire = static_cast<unsigned>(*scan_number(values[4])) != 0;
-        msg.sender = util::printable(values[5], utf8);
+        printable_into(msg.sender, values[5], utf8);
         if (!listing.message_header(msg)) return ReadStatus::output_error;
         int rstatus;
         while ((rstatus = in.more()) > 0) {
             if (!listing.recipient_begin()) return ReadStatus::output_error;
             if (in.scan(kRecipient, values, false) != static_cast<int>(kRecipient.size())) return ReadStatus::malformed;
-            if (!listing.recipient({util::printable(values[0], utf8), util::printable(values[1], utf8)}))
-                return ReadStatus::output_error;
+            printable_into(rcpt.address, values[0], utf8);
+            printable_into(rcpt.reason, values[1], utf8);
+            if (!listing.recipient(rcpt)) return ReadStatus::output_error;
         }
         if (!listing.recipients_end()) return ReadStatus::output_error;
         if (rstatus < 0) return ReadStatus::malformed;

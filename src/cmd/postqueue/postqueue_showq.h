@@ -62,7 +62,9 @@ public:
     // Called with each value read (index into expect); false fails the
     // scan with -1 (the callback gives its own warning).
     using Check = std::function<bool(std::size_t index, const std::string& value)>;
-    // Reads the expected attributes in their order. Returns how many were
+    // Reads the expected attributes in their order into values[0], values[1],
+    // ... (values grows to expect.size() and keeps its strings from call
+    // to call; entries beyond those read are left over). Returns how many were
     // read when the group ends early ("missing attribute") or another name
     // comes ("unexpected attribute", its value left unread), -1 at end of
     // input (warned, except before the very first name) or on a malformed
@@ -83,6 +85,7 @@ private:
     std::string buffer_;
     std::size_t pos_ = 0;
     bool eof_ = false;
+    std::string attr_name_;  // the name being read (reused)
 };
 
 struct ListedRecipient {
@@ -152,6 +155,7 @@ public:
 
 private:
     bool long_ids_;
+    std::string id_status_;  // the queue ID and its marks (reused)
     unsigned long count_ = 0;
     unsigned long total_size_ = 0;
     std::string saved_reason_;
@@ -168,8 +172,12 @@ public:
     bool finish() override { return true; }
 
 private:
+    // text as json_quote() makes it (a view of text itself or of scratch_).
+    std::string_view quoted(std::string_view text);
+
     bool utf8_;
     int recipients_ = 0;
+    std::string scratch_;
 };
 
 // Standard output for a listing, written in large pieces, that also works

@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -231,6 +232,57 @@ bool file_is_listable(const std::string& path, struct stat& st) {
     return stat_is_listable(path, st);
 }
 
+// The queue files' descriptors, closed in runs: each close is a system
+// call whose fixed cost (entry and exit; in a virtual machine most of
+// the close) was an eighth of a listing's time. So up to kHeld of them
+// are held, then each run of consecutive descriptors among them (the
+// kernel hands out the lowest free one, so one file after another mostly
+// gets the next number) is closed with one close_range(). A run only
+// spans descriptors held here, so nothing else can be closed. When
+// close_range() fails they are closed one by one, and a close that fails
+// is warned about as before (a little later than before: for a file
+// opened read-only this does not happen).
+class FileCloser {
+public:
+    FileCloser() = default;
+    FileCloser(const FileCloser&) = delete;
+    FileCloser& operator=(const FileCloser&) = delete;
+    ~FileCloser() { flush(); }
+
+    void close(int fd, std::string_view queue, std::string_view id) {
+        if (count_ == kHeld) flush();
+        held_[count_].fd = fd;
+        held_[count_].queue = queue;
+        held_[count_].id.assign(id);
+        ++count_;
+    }
+    void flush() {
+        std::sort(held_.begin(), held_.begin() + count_, [](const Held& x, const Held& y) { return x.fd < y.fd; });
+        for (std::size_t i = 0; i < count_;) {
+            std::size_t j = i + 1;
+            while (j < count_ && held_[j].fd == held_[j - 1].fd + 1) ++j;
+            if (j - i == 1 || ::close_range(static_cast<unsigned>(held_[i].fd),
+                                            static_cast<unsigned>(held_[j - 1].fd), 0) != 0) {
+                for (std::size_t k = i; k < j; ++k)
+                    if (::close(held_[k].fd) != 0)
+                        util::msg_warn("close file {} {}: {}", held_[k].queue, held_[k].id, std::strerror(errno));
+            }
+            i = j;
+        }
+        count_ = 0;
+    }
+
+private:
+    static constexpr std::size_t kHeld = 64;
+    struct Held {
+        int fd = -1;
+        std::string_view queue;  // one of kQueues' names
+        std::string id;
+    };
+    std::array<Held, kHeld> held_;
+    std::size_t count_ = 0;
+};
+
 // The directory entry being listed: the directory's path and open
 // descriptor, the entry's type as readdir() tells it.
 struct Entry {
@@ -241,7 +293,7 @@ struct Entry {
 
 // False: the listing must end here (see showq_report).
 bool list_one(ShowqOutput& out, const ShowqSettings& settings, const DeferLogIndex& defer_logs,
-              std::string_view queue, const std::string& id, const Entry& entry) {
+              FileCloser& closer, std::string_view queue, const std::string& id, const Entry& entry) {
     if (!queue::is_queue_id(id)) return true;
     std::string path = settings.layout.path(queue, id, true);
     struct stat st {};
@@ -279,7 +331,7 @@ bool list_one(ShowqOutput& out, const ShowqSettings& settings, const DeferLogInd
         if (!defer_logs.may_exist(log_path)) log_path.clear();
     }
     bool go_on = showq_report(out, settings, queue, id, file, st, log_path);
-    if (::close(fd) != 0) util::msg_warn("close file {} {}: {}", queue, id, std::strerror(errno));
+    closer.close(fd, queue, id);
     return go_on;
 }
 
@@ -287,7 +339,7 @@ bool list_one(ShowqOutput& out, const ShowqSettings& settings, const DeferLogInd
 // hash subdirectories, entered where they are met in directory order.
 // False: the listing was abandoned.
 bool scan_queue(ShowqOutput& out, const ShowqSettings& settings, const DeferLogIndex& defer_logs,
-                const QueueScan& q) {
+                FileCloser& closer, const QueueScan& q) {
     std::string last;
     bool loop_seen = false;
     // Depth-first with an explicit stack of open directories.
@@ -318,7 +370,8 @@ bool scan_queue(ShowqOutput& out, const ShowqSettings& settings, const DeferLogI
             break;
         }
         last = name;
-        if (!list_one(out, settings, defer_logs, q.name, name, {top.path, ::dirfd(top.dir.get()), entry->d_type})) {
+        if (!list_one(out, settings, defer_logs, closer, q.name, name,
+                      {top.path, ::dirfd(top.dir.get()), entry->d_type})) {
             out.abandon();
             return false;
         }
@@ -506,10 +559,12 @@ void showq_scan(ShowqOutput& out, const ShowqSettings& settings) {
     out.attr("protocol", kProtocolName);
     out.end_group();
     DeferLogIndex defer_logs;
+    FileCloser closer;
     for (const auto& q : kQueues) {
         if (out.failed()) break;
-        if (!scan_queue(out, settings, defer_logs, q)) return;  // abandoned: no final NUL
+        if (!scan_queue(out, settings, defer_logs, closer, q)) return;  // abandoned: no final NUL
     }
+    closer.flush();
     out.end_group();
     out.flush();
 }

@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <string>
 #include <sys/stat.h>
@@ -274,3 +276,37 @@ TEST_F(ShowqReportTest, WriterFailureStopsTheScan) {
 }
 
 }  // namespace
+
+namespace {
+
+std::size_t open_descriptors() {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{}));
+}
+
+}  // namespace
+
+// Queue files are closed in runs of descriptors (close_range): every file
+// is listed, every one is closed by the end, and descriptors that are not
+// the scan's (around a hole the kernel fills with a queue file) survive.
+TEST_F(ShowqReportTest, ClosesEveryQueueFileAndNothingElse) {
+    for (int i = 0; i < 150; ++i) {
+        write_file("hold", fmt::format("HOLD{:04}", i), message("s@example.org", {{'R', "r@example.org"}}));
+        write_file("deferred", fmt::format("DEF{:04}", i), message("s@example.org", {{'R', "r@example.org"}}));
+    }
+    int keep1 = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int hole = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int keep2 = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(keep1, 0);
+    ASSERT_GE(keep2, 0);
+    ::close(hole);
+    std::size_t before = open_descriptors();
+    std::string bytes = listing();
+    EXPECT_EQ(open_descriptors(), before);
+    EXPECT_EQ(::fcntl(keep1, F_GETFD), FD_CLOEXEC);
+    EXPECT_EQ(::fcntl(keep2, F_GETFD), FD_CLOEXEC);
+    std::size_t listed = 0;
+    for (std::size_t at = 0; (at = bytes.find(std::string("queue_id\0", 9), at)) != std::string::npos; ++at) ++listed;
+    EXPECT_EQ(listed, 300u);
+    ::close(keep1);
+    ::close(keep2);
+}
