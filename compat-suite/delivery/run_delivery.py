@@ -15,24 +15,35 @@ A "case" in the figures is one recipient-message pair of a case directory:
 it is identical when its log lines are, and when the case's file trees and
 agent warnings are identical too.
 
-Waits are on conditions (queue files, log lines), each bounded; nothing
-sleeps to synchronise. Trusts: its own cases. Runs as root (master; the
-test users are created with useradd when missing).
+Where the host allows private mount namespaces (unshare(1), root), each
+instance's master runs in one of its own, with the test users' homes
+(HOME_ROOT) bind-mounted from a directory of that instance: every case,
+and both sides of a case, can then run at the same time, each seeing the
+same home paths. Without them, cases that own the homes run one side
+after the other under a machine-wide lock (the old way).
+
+Waits are on conditions (queue files, log lines, the master's exit), each
+bounded; nothing sleeps to synchronise. Trusts: its own cases. Runs as
+root (master; the test users are created with useradd when missing).
 """
 
 import argparse
+import concurrent.futures
 import contextlib
 import fcntl
 import grp
 import os
 import pwd
 import re
+import select
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -47,6 +58,10 @@ USERS = [f"pfu{i}" for i in range(1, 7)]
 HOME_ROOT = "/var/tmp/pf-delivery/home"
 MESSAGE_TIMEOUT = 20    # seconds for one message's deliveries to become final
 START_TIMEOUT = 15
+STOP_TIMEOUT = 20       # seconds for the master to exit after SIGTERM
+# `postfix start` returns once the master is up; on a machine loaded with
+# other builds and tests it took over 30 seconds (a bound, not a wait).
+START_COMMAND_TIMEOUT = 120
 BIFF_PORT = 512         # biff/udp (comsat), where local(8) sends "user@offset"
 AGENTS = ("local", "virtual", "pipe", "discard", "error", "retry", "bounce", "lmtp", "smtp")
 
@@ -62,6 +77,47 @@ def ensure_users():
         except KeyError:
             subprocess.run(["useradd", "-M", "-U", "-d", os.path.join(HOME_ROOT, user), "-s", "/bin/sh", user],
                            check=True, capture_output=True)
+
+
+# Run in the new mount namespace made by unshare(1): bind the instance's
+# homes over HOME_ROOT, then become `postfix start` (argv from the harness,
+# never from a case).
+BIND_HOMES_AND_EXEC = ("import os, subprocess, sys\n"
+                       "subprocess.run(['mount', '--bind', sys.argv[1], sys.argv[2]], check=True)\n"
+                       "os.execv(sys.argv[3], sys.argv[3:])\n")
+
+
+def queue_layout(cache):
+    """[(relative path, owner, group or None, mode)] of the queue directory
+    tree as the reference's postfix-files lists it ("$queue_directory...:d:"
+    lines; owner/group names after the stock mail_owner/setgid_group)."""
+    names = {"$mail_owner": "postfix", "$setgid_group": "postdrop", "-": None}
+    layout = []
+    with open(os.path.join(cache, "etc/postfix/postfix-files")) as f:
+        for line in f:
+            fields = line.strip().split(":")
+            if len(fields) < 5 or fields[1] != "d" or not re.fullmatch(r"\$queue_directory(/\w+)?", fields[0]):
+                continue
+            layout.append((fields[0][len("$queue_directory/"):], names.get(fields[2], fields[2]),
+                           names.get(fields[3], fields[3]), int(fields[4], 8)))
+    if not any(rel == "maildrop" for rel, *_ in layout):
+        raise RuntimeError(f"delivery: no queue layout in {cache}/etc/postfix/postfix-files")
+    return layout
+
+
+def homes_isolation_works():
+    """Whether a private mount namespace with a bind mount over HOME_ROOT
+    can be made here (root, unshare(1), no seccomp/container refusal)."""
+    probe = tempfile.mkdtemp(prefix="pf-delivery-probe-")
+    try:
+        p = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", sys.executable, "-c",
+                            BIND_HOMES_AND_EXEC, probe, HOME_ROOT, "/bin/true", "true"],
+                           capture_output=True, timeout=30)
+        return p.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
 
 
 def user_substitutions():
@@ -100,6 +156,8 @@ class Case:
         users = self._read("users").split()
         self.users = users or USERS
         self.homes = os.path.isdir(os.path.join(self.dir, "homes"))
+        # A case that "owns the homes" has them reset before each side and
+        # compared; without private homes it runs serially.
         self.serial = (self.homes or name.startswith("local-") or name.startswith("notice-")
                        or os.path.exists(os.path.join(self.dir, "biff")))
         # A case whose mbox gets several copies at once compares the
@@ -142,9 +200,13 @@ def homes_lock():
         os.close(fd)
 
 
-def reset_homes(case):
+def reset_homes(case, home_root=HOME_ROOT):
+    """Empties the test users' homes under home_root (HOME_ROOT or an
+    instance's private copy) and fills them from the case's homes/."""
+    os.makedirs(home_root, exist_ok=True)
+    os.chmod(home_root, 0o755)
     for user in USERS:
-        home = os.path.join(HOME_ROOT, user)
+        home = os.path.join(home_root, user)
         shutil.rmtree(home, ignore_errors=True)
         os.makedirs(home)
         pw = pwd.getpwnam(user)
@@ -159,7 +221,7 @@ def reset_homes(case):
 
 
 class Instance:
-    def __init__(self, root, side, cache, case):
+    def __init__(self, root, side, cache, case, private_homes=False, quick_start=True):
         self.side = side
         self.case = case
         # Directory names of equal length on both sides: paths inside
@@ -169,6 +231,10 @@ class Instance:
         self.spool = os.path.join(self.dir, "queue")
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "maillog")
+        # Private homes: this directory is what the instance sees at
+        # HOME_ROOT (mount namespace of its master).
+        self.private_homes = private_homes
+        self.home_root = os.path.join(self.dir, "homes") if private_homes else HOME_ROOT
         for d in (self.etc, self.spool, self.data, os.path.join(self.dir, "mail"), os.path.join(self.dir, "out")):
             os.makedirs(d, exist_ok=True)
         os.chmod(self.dir, 0o755)
@@ -205,6 +271,8 @@ class Instance:
         self._write(os.path.join(self.etc, "main.cf"), "\n".join(base) + "\n" + case_main)
         self.postmaps = []
         self.mounts = []
+        self.cache = cache
+        self.quick_start = quick_start
         files = os.path.join(case.dir, "files")
         if os.path.isdir(files):
             for base_dir, _dirs, fnames in os.walk(files):
@@ -276,7 +344,7 @@ class Instance:
     def _path(self, word):
         if word.startswith("~"):
             user, _, rest = word[1:].partition("/")
-            return os.path.join(HOME_ROOT, user, rest)
+            return os.path.join(self.home_root, user, rest)
         if not word.startswith(self.dir):
             raise ValueError(f"{self.case.name}: prepare path outside the instance: {word}")
         return word
@@ -287,11 +355,11 @@ class Instance:
             f.write(text)
         os.utime(path, (OLD_MTIME, OLD_MTIME))
 
-    def run(self, program, args, stdin=b"", timeout=30):
+    def run(self, program, args, stdin=b"", timeout=30, wrapper=()):
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "LC_ALL": "C", "TZ": "UTC",
                "MAIL_CONFIG": self.etc, **self.side.env}
         try:
-            p = subprocess.run([os.path.join(self.side.command_dir, program), *args], input=stdin,
+            p = subprocess.run([*wrapper, os.path.join(self.side.command_dir, program), *args], input=stdin,
                                capture_output=True, env=env, timeout=timeout, cwd=self.dir)
             return p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired:
@@ -306,26 +374,64 @@ class Instance:
             out.append(f"{program} {os.path.basename(path)}: {status}".encode() + so + se)
         return b"".join(out)
 
+    def make_queue(self):
+        """The queue directories as `postfix start`'s integrity check would
+        create them (the reference's postfix-files), and the file
+        quick-start that makes the next start skip that check: a hundred
+        programs run by the reference's postfix-script per start, none of
+        whose output this area compares (its "start" status still is)."""
+        for rel, owner, group, mode in queue_layout(self.cache):
+            path = os.path.join(self.spool, rel)
+            os.makedirs(path, exist_ok=True)
+            os.chown(path, pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid if group else 0)
+            os.chmod(path, mode)
+        with open(os.path.join(self.spool, "quick-start"), "wb"):
+            pass
+
     def start(self):
-        return self.run("postfix", ["-c", self.etc, "start"])
+        if self.quick_start:
+            self.make_queue()
+        wrapper = ()
+        if self.private_homes:
+            # The master (and so every daemon) in a mount namespace of its
+            # own where HOME_ROOT is this instance's homes.
+            wrapper = ("unshare", "--mount", "--propagation", "private", "--", sys.executable, "-c",
+                       BIND_HOMES_AND_EXEC, self.home_root, HOME_ROOT)
+        return self.run("postfix", ["-c", self.etc, "start"], timeout=START_COMMAND_TIMEOUT, wrapper=wrapper)
 
     def stop(self):
-        self.run("postfix", ["-c", self.etc, "stop"])
-        pidfile = os.path.join(self.spool, "pid", "master.pid")
-        deadline = time.monotonic() + 20
-        pid = None
-        while time.monotonic() < deadline:
+        """What "postfix stop" does (SIGTERM to the master), then waits for
+        the master to exit (pidfd: no poll, no fixed sleep; the reference's
+        postfix-script would sleep a whole second), SIGKILL to its process
+        group after STOP_TIMEOUT. The stop's own log lines were never
+        compared (STOP_LINES)."""
+        try:
+            with open(os.path.join(self.spool, "pid", "master.pid")) as f:
+                pid = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return    # not running
+        try:
             try:
-                pid = int(open(pidfile).read().split()[0])
-                os.kill(pid, 0)
-            except (OSError, ValueError, IndexError):
-                return
-            time.sleep(0.05)
-        if pid:
-            try:
-                os.kill(pid, 9)
+                os.kill(pid, signal.SIGTERM)
             except OSError:
-                pass
+                return
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            if not poller.poll(STOP_TIMEOUT * 1000):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                poller.poll(5000)
+        finally:
+            os.close(pidfd)
+        # The daemons master leaves (it signals its process group and
+        # exits) may still be writing: wait for them too, bounded.
+        wait_for(lambda: not process_group_alive(pid), 5)
 
     def queue_files(self, *queues):
         found = []
@@ -340,6 +446,27 @@ class Instance:
                 return f.read()
         except OSError:
             return b""
+
+
+def process_group_alive(pgid):
+    """Whether a process other than a zombie is in process group pgid."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid).encode() and fields[0] != b"Z":
+            return True
+    return False
 
 
 QUEUE_ID = re.compile(rb"\b([0-9A-F]{8,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)"
@@ -358,18 +485,29 @@ def message_final(log, qid):
         rb": " + q + rb": .*\(queue active\)(?![\s\S]*" + q + rb": .*status=)", log)
 
 
-def run_side(side, cache, case, root):
+# Port 512 is one per machine: the biff cases' sides take turns.
+BIFF_LOCK = threading.Lock()
+
+
+def run_side(side, cache, case, root, private_homes=False, quick_start=True):
     make_setgid(side)
-    inst = Instance(root, side, cache, case)
+    began = time.monotonic()
+    inst = Instance(root, side, cache, case, private_homes, quick_start)
+    if private_homes:
+        reset_homes(case, inst.home_root)
     try:
-        return _run_side(inst, case)
+        with BIFF_LOCK if case.biff else contextlib.nullcontext():
+            result = _run_side(inst, case)
     finally:
         inst.unmount()
+    result["timings"]["total"] = time.monotonic() - began
+    return result
 
 
 def _run_side(inst, case):
     inst.prepare()
-    result = {"dir": inst.dir, "qids": {}, "messages": {}, "log": b"", "tables": inst.prepare_tables(), "biff": []}
+    result = {"dir": inst.dir, "qids": {}, "messages": {}, "log": b"", "tables": inst.prepare_tables(), "biff": [],
+              "timings": {}}
     biff = None
     if case.biff:
         biff = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -390,14 +528,17 @@ def _run_side(inst, case):
 
 
 def _deliver(inst, case, result):
+    t = time.monotonic()
     status, out, err = inst.start()
     result["start"] = (status, out, err)
+    result["timings"]["start"] = time.monotonic() - t
     if status != 0 or not wait_for(lambda: os.path.exists(os.path.join(inst.spool, "public", "pickup")),
                                    START_TIMEOUT):
         result["log"] = inst.log_text()
         inst.stop()
         result["tree"] = collect(inst, case)
         return result
+    t = time.monotonic()
     seen = 0
     for index, msg in enumerate(case.messages):
         data = open(msg["file"], "rb").read()
@@ -415,7 +556,10 @@ def _deliver(inst, case, result):
         seen = len(pickups)
     # Notices the deliveries caused (bounces) settle too.
     wait_for(lambda: not inst.queue_files("maildrop", "incoming", "active"), MESSAGE_TIMEOUT)
+    result["timings"]["messages"] = time.monotonic() - t
+    t = time.monotonic()
     inst.stop()
+    result["timings"]["stop"] = time.monotonic() - t
     result["log"] = inst.log_text()
     result["tree"] = collect(inst, case)
     return result
@@ -456,7 +600,7 @@ def collect(inst, case):
     roots = [("@DIR@/mail", os.path.join(inst.dir, "mail")), ("@DIR@/out", os.path.join(inst.dir, "out"))]
     if case.serial:
         # Homes are shared by every case: only serial cases own them.
-        roots += [(f"~{u}", os.path.join(HOME_ROOT, u)) for u in USERS]
+        roots += [(f"~{u}", os.path.join(inst.home_root, u)) for u in USERS]
     for label, top in roots:
         if not os.path.isdir(top):
             continue
@@ -564,14 +708,24 @@ def read_known():
     return pfinstance.read_known(AREA)
 
 
-def run_case(case, ref, ours, cache, keep):
+def run_case(case, ref, ours, cache, keep, private_homes=False, quick_start=True):
+    """Both sides of a case: at the same time with private homes, else one
+    after the other (homes reset before each when the case owns them)."""
     root = tempfile.mkdtemp(prefix=f"pf-delivery-{case.name}-")
     os.chmod(root, 0o755)
-    results = []
-    for side in (ref, ours):
-        if case.serial:
-            reset_homes(case)
-        results.append(run_side(side, cache, case, root))
+    if private_homes:
+        other = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        try:
+            later = other.submit(run_side, ours, cache, case, root, True, quick_start)
+            results = [run_side(ref, cache, case, root, True, quick_start), later.result()]
+        finally:
+            other.shutdown()
+    else:
+        results = []
+        for side in (ref, ours):
+            if case.serial:
+                reset_homes(case)
+            results.append(run_side(side, cache, case, root, False, quick_start))
     if not keep:
         shutil.rmtree(root, ignore_errors=True)
     return root, results[0], results[1]
@@ -592,7 +746,13 @@ def main():
     ap.add_argument("--show-diff", action="store_true")
     ap.add_argument("--reference-twice", action="store_true", help="the reference against itself")
     ap.add_argument("--keep", action="store_true", help="keep the instance directories")
-    ap.add_argument("-j", "--jobs", type=int, default=3, help="cases without homes run at once (default 3)")
+    ap.add_argument("-j", "--jobs", type=int, default=3,
+                    help="cases run at once (default 3; with private homes every case, its two sides at once too)")
+    ap.add_argument("--shared-homes", action="store_true",
+                    help="no private mount namespaces: cases owning the homes run serially")
+    ap.add_argument("--full-start", action="store_true",
+                    help="postfix start with its integrity checks (default: queue made by the harness, quick-start)")
+    ap.add_argument("--timings", action="store_true", help="per case and side: seconds to start, deliver, stop")
     ap.add_argument("--retries", type=int, default=1,
                     help="run failing cases again up to N times (FLAKY when then identical)")
     args = ap.parse_args()
@@ -610,26 +770,36 @@ def main():
     if args.case:
         names = [n for n in names if any(n.startswith(c) for c in args.case)]
     cases = [Case(n) for n in names]
-    import concurrent.futures
+    private = not args.shared_homes and homes_isolation_works()
+    if not private and not args.shared_homes:
+        print("delivery: no private mount namespaces here: cases owning the homes run serially", file=sys.stderr)
     results = {}
-    parallel = [c for c in cases if not c.serial]
+    parallel = [c for c in cases if private or not c.serial]
+    # Longest first (most messages; a side is a few seconds each), so the
+    # pool does not end on one long case.
+    parallel.sort(key=lambda c: -len(c.pairs()))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for c, r in zip(parallel, pool.map(lambda c: run_case(c, ref, ours, args.reference, args.keep), parallel)):
+        for c, r in zip(parallel, pool.map(lambda c: run_case(c, ref, ours, args.reference, args.keep, private,
+                                                              not args.full_start), parallel)):
             results[c.name] = r
-    serial = [c for c in cases if c.serial]
+    serial = [c for c in cases if not private and c.serial]
     if serial:
         # The test users' homes are one set per machine: a second run of
         # this area (another build, another person) waits here instead of
         # emptying the homes under this one's cases.
         with homes_lock():
             for c in serial:
-                results[c.name] = run_case(c, ref, ours, args.reference, args.keep)
+                results[c.name] = run_case(c, ref, ours, args.reference, args.keep, False, not args.full_start)
     known = read_known()
     total = identical = known_count = failed = 0
     failed_cases = []
     per_prefix = {}
     for c in cases:
         root, r_ref, r_ours = results[c.name]
+        if args.timings:
+            print(f"time {c.name}: " + "  ".join(
+                f"{label} " + " ".join(f"{k}={v:.2f}" for k, v in r["timings"].items())
+                for label, r in (("ref", r_ref), ("ours", r_ours))), file=sys.stderr)
         tree_a, tree_b = tree_text(r_ref, c), tree_text(r_ours, c)
         gen_a, gen_b = general_text(r_ref), general_text(r_ours)
         case_same = tree_a == tree_b and gen_a == gen_b
@@ -677,6 +847,8 @@ def main():
         argv = [sys.executable, os.path.abspath(__file__), "--reference", args.reference, "--show-diff",
                 "--retries", str(args.retries - 1)]
         argv += ["--reference-twice"] if args.reference_twice else ["--ours", args.ours]
+        argv += ["--shared-homes"] if args.shared_homes else []
+        argv += ["--full-start"] if args.full_start else []
         for name in failed_cases:
             argv += ["--case", name]
         if subprocess.run(argv).returncode == 0:
