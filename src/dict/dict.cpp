@@ -2,10 +2,13 @@
 #include "dict/dict.h"
 
 #include "dict/dict_utf8.h"
+#include "dict/dict_watch.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
 namespace pf::dict {
+
+Dict::~Dict() { unwatch_table(*this); }
 
 ChangeStatus Dict::update(std::string_view, std::string_view) {
     set_error({Error::Kind::config, "table " + type_name() + ": update operation is not supported"});

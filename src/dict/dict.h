@@ -103,7 +103,8 @@ class Dict {
 public:
     Dict(std::string type, std::string name, int open_flags, Flags flags)
         : type_(std::move(type)), name_(std::move(name)), open_flags_(open_flags), flags_(flags) {}
-    virtual ~Dict() = default;
+    // A table listed by dict_watch.h leaves the list here.
+    virtual ~Dict();
     Dict(const Dict&) = delete;
     Dict& operator=(const Dict&) = delete;
 
@@ -115,6 +116,9 @@ public:
     virtual std::optional<Entry> sequence(SequenceStart where);
     // Flushes pending updates (bulk builds rename the new file into place here).
     virtual std::expected<void, Error> close() { return {}; }
+    // The open file whose fstat() tells whether the table was rebuilt since
+    // it was opened (dict_watch.h); -1 for tables that are no such file.
+    virtual int stat_fd() const { return -1; }
 
     const std::string& type() const { return type_; }
     const std::string& name() const { return name_; }

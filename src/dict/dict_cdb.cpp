@@ -79,6 +79,8 @@ public:
         return std::nullopt;
     }
 
+    int stat_fd() const override { return ready_ ? fd_.get() : -1; }
+
 private:
     std::string path_;
     std::string source_;

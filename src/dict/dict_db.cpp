@@ -76,6 +76,8 @@ public:
     ChangeStatus remove(std::string_view key) override;
     std::optional<Entry> sequence(SequenceStart where) override;
     std::expected<void, Error> close() override;
+    // The library's descriptor of the open file; not for builds.
+    int stat_fd() const override { return bulk() || !db_ ? -1 : db_fd_; }
 
 private:
     bool bulk() const { return flags() & kBulkUpdate; }

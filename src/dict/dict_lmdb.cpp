@@ -130,6 +130,7 @@ public:
     ChangeStatus remove(std::string_view key) override;
     std::optional<Entry> sequence(SequenceStart where) override;
     std::expected<void, Error> close() override;
+    int stat_fd() const override { return bulk() ? -1 : fd_; }
 
 private:
     bool bulk() const { return bulk_txn_.get() != nullptr; }

@@ -365,7 +365,7 @@ OpenResult open_memcache(std::string_view name, int open_flags, Flags flags) {
         util::msg_fatal("invalid transport name: {} in service: {}", transport, s.memcache);
     DictPtr backup;
     if (auto b = cfg->raw("backup")) {
-        auto opened = open(*b, open_flags, flags);
+        auto opened = open_unwatched(*b, open_flags, flags);  // not registered by the reference
         if (!opened) util::msg_fatal("{}", opened.error().text);
         backup = std::move(*opened);
     }

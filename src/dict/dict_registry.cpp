@@ -2,6 +2,7 @@
 #include "dict/dict_registry.h"
 
 #include "dict/dict_utf8.h"
+#include "dict/dict_watch.h"
 #include "util/msg.h"
 
 #include <fcntl.h>
@@ -30,6 +31,13 @@ std::vector<std::string> registered_types() {
 }
 
 OpenResult open(std::string_view type_name, int open_flags, Flags flags) {
+    OpenResult r = open_unwatched(type_name, open_flags, flags);
+    if (r && (open_flags & O_ACCMODE) == O_RDONLY && !(open_flags & O_CREAT))
+        watch_table(watch_label(type_name, open_flags, flags), **r);
+    return r;
+}
+
+OpenResult open_unwatched(std::string_view type_name, int open_flags, Flags flags) {
     register_builtin_types();
     auto colon = type_name.find(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == type_name.size())

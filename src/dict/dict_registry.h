@@ -31,7 +31,15 @@ void register_builtin_types();
 // 'unsupported dictionary type: x'.
 // With UTF-8 support on (dict_utf8.h) and kUtf8Request in flags, the table
 // is opened with kUtf8Active and wrapped with the UTF-8 checks.
+// A table opened read-only (O_RDONLY without O_CREAT) is listed for change
+// detection under watch_label(type_name, open_flags, flags) (dict_watch.h),
+// as the reference's programs register the tables of their parameters.
 OpenResult open(std::string_view type_name, int open_flags, Flags flags);
+// The same without that listing: for the tables the reference opens without
+// registering them (command and reply filters, a memcache backup), and for
+// callers that list the table under a label of their own (proxymap, the
+// parts of a unionmap, a server access list).
+OpenResult open_unwatched(std::string_view type_name, int open_flags, Flags flags);
 
 // Whether postmap/postalias can build a table of this type from a source
 // file (the reference's list: hash, btree, lmdb, cdb, and fail, which fails

@@ -3,6 +3,7 @@
 
 #include "dict/dict_braced.h"
 #include "dict/dict_registry.h"
+#include "dict/dict_watch.h"
 #include "util/msg.h"
 
 #include <fcntl.h>
@@ -80,8 +81,10 @@ OpenResult open_composite(const char* type, Mode mode, std::string_view name, in
     std::vector<DictPtr> parts;
     for (auto element : elements) {
         if (util::msg_verbose) util::msg_info("{}: {}", mode == Mode::pipe ? "dict_pipe_open" : "dict_union_open", element);
-        auto part = open(element, open_flags, flags & ~kUtf8Active);
+        auto part = open_unwatched(element, open_flags, flags & ~kUtf8Active);
         if (!part) return std::unexpected(part.error());
+        // The reference registers each part by its bare "type:name".
+        if ((open_flags & O_ACCMODE) == O_RDONLY && !(open_flags & O_CREAT)) watch_table(std::string(element), **part);
         parts.push_back(std::move(*part));
     }
     return std::make_unique<CompositeDict>(type, name, open_flags, flags, std::move(parts), mode);

@@ -90,6 +90,7 @@ public:
         return e;
     }
     std::expected<void, Error> close() override { return inner_->close(); }
+    int stat_fd() const override { return inner_->stat_fd(); }
 
 private:
     bool key_ok(std::string_view key) {

@@ -77,6 +77,7 @@ int run_delivery_agent(int argc, char** argv, DeliveryAgentHooks hooks, AgentDel
     ServerHooks server;
     server.keep_root = hooks.keep_root;
     server.takes_args = hooks.takes_args;  // else the skeleton refuses extra arguments
+    server.pre_accept = std::move(hooks.pre_accept);
     server.pre_init = [keep_root = hooks.keep_root, pre_init = std::move(hooks.pre_init)](ServerContext& ctx) {
         DeliveryAgent& agent = agent_state();
         agent.settings = DeliveryAgentSettings::from_config(ctx.config);

@@ -73,6 +73,9 @@ struct DeliveryAgentHooks {
     bool takes_args = false;
     // After the agent settings are read, before privileges are dropped.
     std::function<void(ServerContext&)> pre_init;
+    // Added (tablewatch): the skeleton's pre_accept, before each new
+    // request's connection (pipe and virtual restart on a changed table).
+    std::function<void(ServerContext&)> pre_accept;
 };
 
 // Delivers one request's message; the result as for DeliverMessage.

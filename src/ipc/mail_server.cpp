@@ -144,6 +144,8 @@ struct Server {
     std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_alarm{};  // when touch() last armed the watchdog
     bool unexpected_args = false;  // words after the options that the daemon does not take
+    bool draining = false;            // server_drain(): exit after the last client
+    std::function<bool()> drain_busy;  // ... and when this says the daemon's own work is done
 };
 
 Server* g_server = nullptr;
@@ -324,7 +326,10 @@ void serve_trigger(Server& s, int fd, bool stream) {
 // Accepts a connection on listen_fd (receiving the client of a "pass"
 // service); -1 when none was there.
 int accept_one(Server& s, int listen_fd) {
-    if (s.hooks.pre_accept) s.hooks.pre_accept(*s.ctx);
+    if (s.hooks.pre_accept) {
+        s.hooks.pre_accept(*s.ctx);
+        if (!s.accepting) return -1;  // drained (server_drain)
+    }
     int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
         // Another process of this service took it, or the client left.
@@ -350,6 +355,8 @@ void on_listen_readable(Server& s, int listen_fd) {
     if (s.done) return;
     if (s.connectionless) {
         if (s.kind == Kind::trigger) {
+            // As the reference's trigger server, also before a FIFO's bytes.
+            if (s.hooks.pre_accept) s.hooks.pre_accept(*s.ctx);
             serve_trigger(s, listen_fd, false);
         } else {
             // A datagram service (postlogd) tells master nothing per
@@ -584,6 +591,7 @@ int run(Kind kind, int argc, char** argv, ServerHooks hooks, ClientHandler clien
             wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
         }
         if (!loop().run_once(wait)) util::msg_fatal("poll: {}", std::strerror(errno));
+        if (s.draining && s.client_count == 0 && !(s.drain_busy && s.drain_busy())) s.done = true;
     }
     if (util::msg_verbose && s.done) util::msg_info("use limit reached -- exiting");
     return 0;
@@ -612,5 +620,31 @@ void server_watch_fd(int fd, std::function<void()> on_readable) { loop().watch_f
 void server_unwatch_fd(int fd) { loop().unwatch_fd(fd); }
 
 util::EventLoop& server_event_loop() { return loop(); }
+
+bool server_drain(std::function<bool()> busy) {
+    Server& s = *g_server;
+    auto has_clients = [&s, busy] { return s.client_count > 0 || (busy && busy()); };
+    if (has_clients()) {
+        pid_t pid = ::fork();
+        if (pid < 0) return false;
+        if (pid > 0) std::_Exit(0);  // master starts a fresh process for new clients
+    }
+    // The child: keeps its clients, takes no new ones, tells master nothing
+    // (it is no longer one of master's processes), and exits when the
+    // last client is done.
+    stop_accepting(s);
+    for (int fd : s.listen_fds) {
+        // Keep the number taken, so that no later descriptor reuses it.
+        if (::dup2(STDIN_FILENO, fd) < 0) util::msg_warn("server_drain: dup2({}, {}): {}", STDIN_FILENO, fd, std::strerror(errno));
+    }
+    if (s.have_status) {
+        loop().unwatch_fd(kStatusFd);
+        s.have_status = false;
+    }
+    if (!has_clients()) std::exit(0);
+    s.drain_busy = std::move(busy);
+    s.draining = true;
+    return true;
+}
 
 }  // namespace pf::ipc

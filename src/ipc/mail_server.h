@@ -109,7 +109,8 @@ struct ServerHooks {
     bool takes_args = false;
     // Added (proxymap): called when a connection is waiting, before it is
     // accepted (the reference's pre_accept; proxymap exits there when a
-    // table changed, leaving the connection to a fresh process).
+    // table changed, leaving the connection to a fresh process). Trigger
+    // servers call it also before reading a FIFO or datagram trigger.
     std::function<void(ServerContext&)> pre_accept;
 };
 
@@ -132,5 +133,16 @@ void server_unwatch_fd(int fd);
 // The skeleton's event loop itself, for timers with milliseconds and
 // cancellation (qmgr): they cost no system call, unlike a timerfd.
 util::EventLoop& server_event_loop();
+
+// Added (tablewatch, postscreen): a multi-server stops taking clients and
+// finishes the ones it has "in the background", as the reference's
+// event_server_drain(): with clients connected, the process forks and the
+// parent exits at once (master starts a fresh process for new clients),
+// the child closes its listening sockets, no longer reports to master and
+// exits after its last client; without clients it exits at once. false
+// when fork() failed (nothing changed; try again later). busy: the
+// daemon's own clients (postscreen keeps its sessions itself), counted
+// with the skeleton's.
+bool server_drain(std::function<bool()> busy = {});
 
 }  // namespace pf::ipc

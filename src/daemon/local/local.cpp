@@ -17,6 +17,7 @@
 #include "local_forward.h"
 
 #include "config/mail_params.h"
+#include "dict/dict_watch.h"
 #include "ipc/deliver_agent.h"
 #include "ipc/mail_server.h"
 #include "mail/address_surrogate.h"
@@ -296,6 +297,7 @@ bool local_service(ipc::ServerContext&, int fd) {
 
 int main(int argc, char** argv) {
     ipc::ServerHooks hooks;
+    hooks.pre_accept = [](ipc::ServerContext&) { dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.keep_root = true;
     hooks.pre_init = [](ipc::ServerContext& ctx) {
         LocalState& st = state();

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "config/mail_params.h"
+#include "dict/dict_watch.h"
 #include "ipc/deliver_agent.h"
 #include "ipc/deliver_completion.h"
 #include "ipc/deliver_mail_copy.h"
@@ -170,6 +171,7 @@ int deliver_message(ipc::ServerContext& ctx, ipc::DeliveryRequest& request, ipc:
 int main(int argc, char** argv) {
     // Root stays the real uid for the command's sake.
     ipc::DeliveryAgentHooks hooks;
+    hooks.pre_accept = [](ipc::ServerContext&) { dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.keep_root = true;
     hooks.takes_args = true;
     return ipc::run_delivery_agent(argc, argv, std::move(hooks), deliver_message);

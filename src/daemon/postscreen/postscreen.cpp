@@ -17,6 +17,7 @@
 #include "config/expand.h"
 #include "config/mail_params.h"
 #include "dict/dict_registry.h"
+#include "dict/dict_watch.h"
 #include "ipc/attr.h"
 #include "ipc/fd_passing.h"
 #include "ipc/mail_server.h"
@@ -507,6 +508,20 @@ int main(int argc, char** argv) {
         postscreen::cache_start_cleanup();
     };
     hooks.on_idle = [](ipc::ServerContext&) {};
+    // A rebuilt table (dict/dict_watch.h), checked at most once a second:
+    // new connections go to a fresh process, this one finishes its
+    // sessions in the background, as the reference's.
+    hooks.pre_accept = [](ipc::ServerContext&) {
+        static std::time_t last_check = 0;
+        std::time_t now = std::time(nullptr);
+        if (now < last_check + 1) return;
+        if (auto table = dict::changed_table()) {
+            util::msg_info("table {} has changed - finishing in the background", *table);
+            ipc::server_drain([] { return !postscreen::g_sessions.empty(); });
+        } else {
+            last_check = now;
+        }
+    };
     return ipc::run_multi_server(argc, argv, std::move(hooks), [](ipc::ServerContext&, int fd) {
         // The skeleton closes its descriptor when we return: keep a copy.
         int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);

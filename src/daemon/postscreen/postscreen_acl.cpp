@@ -12,6 +12,7 @@
 
 #include "dict/cidr_match.h"
 #include "dict/dict_registry.h"
+#include "dict/dict_watch.h"
 #include "util/msg.h"
 #include "util/strings.h"
 
@@ -40,9 +41,10 @@ bool g_configured = false;
 std::shared_ptr<dict::Dict> open_table(const std::string& name) {
     auto it = g_tables.find(name);
     if (it != g_tables.end()) return it->second;
-    auto t = dict::open(name, O_RDONLY, dict::kLock | dict::kFoldFixed | dict::kUtf8Request);
+    auto t = dict::open_unwatched(name, O_RDONLY, dict::kLock | dict::kFoldFixed | dict::kUtf8Request);
     if (!t) util::msg_fatal("{}", t.error().text);
     std::shared_ptr<dict::Dict> shared(std::move(*t));
+    dict::watch_table(name, *shared);  // an access list's table goes by its bare name
     g_tables[name] = shared;
     return shared;
 }

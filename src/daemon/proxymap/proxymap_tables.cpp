@@ -2,14 +2,11 @@
 #include "proxymap_tables.h"
 
 #include "dict/dict_registry.h"
+#include "dict/dict_watch.h"
 #include "util/msg.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
 namespace pf::proxymap {
@@ -49,54 +46,20 @@ private:
     std::string reason_;
 };
 
-// The file a rebuild of the table replaces, for the types whose files the
-// reference watches.
-std::optional<std::string> watched_file(std::string_view type, std::string_view name) {
-    if (type == "hash" || type == "btree") return std::string(name) + ".db";
-    if (type == "cdb") return std::string(name) + ".cdb";
-    if (type == "lmdb") return std::string(name) + ".lmdb";
-    return std::nullopt;
-}
-
 }  // namespace
 
-// One open table and, for file tables, the file it was read from.
+// One open table.
 struct TableCache::Entry {
     dict::DictPtr table;
-    int watch_fd = -1;
-    time_t mtime = 0;
-    bool multi_writer = false;
-
-    ~Entry() {
-        if (watch_fd >= 0) ::close(watch_fd);
-    }
 };
 
-std::string flags_text(Flags flags) {
-    static const std::pair<Flags, const char*> kNames[] = {
-        {dict::kDupWarn, "warn_dup"},         {dict::kDupIgnore, "ignore_dup"},
-        {dict::kTryNoNul, "try0null"},        {dict::kTryNul, "try1null"},
-        {dict::kFixed, "fixed"},              {dict::kPattern, "pattern"},
-        {dict::kLock, "lock"},                {dict::kDupReplace, "replace"},
-        {dict::kSync, "sync_update"},         {dict::kNoRegSub, "no_regsub"},
-        {dict::kNoProxy, "no_proxy"},         {dict::kNoUnauth, "no_unauth"},
-        {dict::kFoldFixed, "fold_fix"},       {dict::kFoldMulti, "fold_mul"},
-        {dict::kBulkUpdate, "bulk_update"},   {dict::kMulWriter, "multi_writer"},
-        {dict::kUtf8Request, "utf8_request"}, {dict::kUtf8Active, "utf8_active"},
-        {dict::kSrcRhsIsFile, "src_rhs_is_file"},
-    };
-    std::string out;
-    for (const auto& [bit, name] : kNames) {
-        if (!(flags & bit)) continue;
-        if (!out.empty()) out += '|';
-        out += name;
-    }
-    return out;
-}
+std::string flags_text(Flags flags) { return dict::flags_text(flags); }
 
 TableCache::TableCache(ApprovedTables approved, bool writer, TableOpener opener)
     : approved_(std::move(approved)), writer_(writer), opener_(std::move(opener)) {
-    if (!opener_) opener_ = [](std::string_view n, int o, Flags f) { return dict::open(n, o, f); };
+    // The tables are listed for change detection under proxymap's own
+    // names (find), not as a parameter's tables.
+    if (!opener_) opener_ = [](std::string_view n, int o, Flags f) { return dict::open_unwatched(n, o, f); };
 }
 
 TableCache::~TableCache() = default;
@@ -134,17 +97,7 @@ TableCache::Found TableCache::find(std::string_view requested_name, Flags flags,
     auto opened = opener_(type_name, open_flags, table_flags);
     if (opened) {
         entry->table = std::move(*opened);
-        if (auto file = watched_file(type, name); file && !writer_) {
-            int fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC);
-            struct stat st {};
-            if (fd >= 0 && ::fstat(fd, &st) == 0) {
-                entry->watch_fd = fd;
-                entry->mtime = st.st_mtime;
-                entry->multi_writer = type == "lmdb" || (entry->table->flags() & dict::kMulWriter);
-            } else if (fd >= 0) {
-                ::close(fd);
-            }
-        }
+        if (!writer_) dict::watch_table(key, *entry->table);
     } else {
         util::msg_error("{}", opened.error().text);
         entry->table = std::make_unique<UnavailableTable>(std::string(type), std::string(name), open_flags, table_flags,
@@ -155,15 +108,6 @@ TableCache::Found TableCache::find(std::string_view requested_name, Flags flags,
     return {table, dict::ProxyStatus::ok};
 }
 
-std::optional<std::string> TableCache::changed_name() const {
-    for (const auto& [key, entry] : tables_) {
-        if (entry->watch_fd < 0) continue;
-        if (entry->mtime == 0) util::msg_warn("dict_changed_name: table {}: null time stamp", key);
-        struct stat st {};
-        if (::fstat(entry->watch_fd, &st) < 0) util::msg_fatal("dict_changed_name: fstat: {}", std::strerror(errno));
-        if ((!entry->multi_writer && st.st_mtime != entry->mtime) || st.st_nlink == 0) return key;
-    }
-    return std::nullopt;
-}
+std::optional<std::string> TableCache::changed_name() const { return dict::changed_table(); }
 
 }  // namespace pf::proxymap

@@ -9,14 +9,14 @@
 // whose every operation warns "<type>:<name> is unavailable. <reason>" and
 // fails with a temporary error, as the reference's surrogate tables.
 //
-// Change detection (the reference's dict_changed_name()): for tables kept
-// in a file that a rebuild replaces (hash, btree, cdb, lmdb), the file is
-// held open and its time stamp remembered; changed_name() names the first
-// table whose file has a new modification time (not for lmdb, which is
-// safe for several writers) or has been removed, so the read-only service
-// can exit and let master start a fresh process. Pattern and text tables
-// (regexp, pcre, cidr, texthash, ...) are read once and not watched, as
-// in the reference.
+// Change detection (the reference's dict_changed_name()): the read-only
+// service lists each table it opens with the process-wide watch list
+// (dict/dict_watch.h) under its name "type:name:<instance flags>";
+// changed_name() names the first table whose file has a new modification
+// time (not for lmdb, which is safe for several writers) or has been
+// removed, so the service can exit and let master start a fresh process.
+// Pattern and text tables (regexp, pcre, cidr, texthash, ...) are read
+// once and not watched, as in the reference.
 //
 // Flags: a request carries the client's table flags. As the reference,
 // the flags that select an instance (NUL handling, -F) are fixed at open;

@@ -10,6 +10,7 @@
 #include "daemon/qmgr/qmgr_events.h"
 #include "daemon/qmgr/qmgr_manager.h"
 #include "daemon/qmgr/qmgr_settings.h"
+#include "dict/dict_watch.h"
 #include "ipc/flush_client.h"
 #include "ipc/mail_server.h"
 #include "queue/queue_file.h"
@@ -33,6 +34,7 @@ qmgr::QueueManager* g_manager = nullptr;
 
 int main(int argc, char** argv) {
     ipc::ServerHooks hooks;
+    hooks.pre_accept = [](ipc::ServerContext&) { dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.post_init = [](ipc::ServerContext& ctx) {
         // The reference's qmgr neither exits after a number of triggers
         // nor after idle time.

@@ -13,6 +13,7 @@
 #include "config/mail_params.h"
 #include "daemon/qmqpd/qmqpd_peer.h"
 #include "daemon/qmqpd/qmqpd_session.h"
+#include "dict/dict_watch.h"
 #include "ipc/cleanup_flags.h"
 #include "ipc/mail_server.h"
 #include "ipc/services.h"
@@ -95,6 +96,7 @@ bool service(ipc::ServerContext&, int fd) {
 
 int main(int argc, char** argv) {
     ipc::ServerHooks hooks;
+    hooks.pre_accept = [](ipc::ServerContext&) { dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.pre_init = pre_init;
     hooks.post_init = post_init;
     return ipc::run_single_server(argc, argv, std::move(hooks), service);

@@ -12,6 +12,7 @@
 #include "daemon/smtp/smtp_cli_attr.h"
 #include "daemon/smtp/smtp_deliver.h"
 #include "daemon/smtp/smtp_settings.h"
+#include "dict/dict_watch.h"
 #include "ipc/deliver_agent.h"
 #include "ipc/mail_server.h"
 #include "util/msg.h"
@@ -46,6 +47,7 @@ bool smtp_service(ipc::ServerContext&, int fd) {
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     ipc::ServerHooks hooks;
+    hooks.pre_accept = [](ipc::ServerContext&) { dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.pre_init = [](ipc::ServerContext& ctx) {
         bool lmtp = ctx.program_name == "lmtp";
         state().agent = ipc::DeliveryAgentSettings::from_config(ctx.config);

@@ -18,6 +18,7 @@
 #include "daemon/smtpd/smtpd_anvil.h"
 #include "daemon/smtpd/smtpd_upstream.h"
 
+#include "dict/dict_watch.h"
 #include "ipc/cleanup_flags.h"
 #include "ipc/flush_client.h"
 #include "ipc/mail_server.h"
@@ -90,6 +91,7 @@ void unprivileged_overrides(config::Config& config) {
 
 int main(int argc, char** argv) {
     ipc::ServerHooks hooks;
+    hooks.pre_accept = [](ipc::ServerContext&) { dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.quiet_on_stdin = true;   // sendmail -bs: the reference logs to the mail log only
     hooks.pre_init = [](ipc::ServerContext& ctx) {
         smtpd::Server& s = server();

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "config/mail_params.h"
+#include "dict/dict_watch.h"
 #include "ipc/command_runner.h"
 #include "ipc/mail_server.h"
 #include "util/msg.h"
@@ -79,6 +80,7 @@ bool serve_client(ipc::ServerContext& ctx, int client_fd) {
 
 int main(int argc, char** argv) {
     ipc::ServerHooks hooks;
+    hooks.pre_accept = [](ipc::ServerContext&) { dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.keep_root = true;
     hooks.privileged = true;
     hooks.takes_args = true;  // the command to run: user=... argv=...

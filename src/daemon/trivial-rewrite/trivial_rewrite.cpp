@@ -9,6 +9,7 @@
 // anywhere.
 #include "config/mail_params.h"
 #include "dict/dict_utf8.h"
+#include "dict/dict_watch.h"
 #include "ipc/attr.h"
 #include "ipc/mail_server.h"
 #include "ipc/request_server.h"
@@ -30,15 +31,14 @@ namespace {
 constexpr int kRequestDeadline = 100;
 
 std::unique_ptr<pf::rewrite::Settings> g_settings;
-pf::rewrite::TableWatch g_tables;
 
 // Every 10 seconds: a rebuilt table means a restart (master starts a fresh
-// process; the clients reconnect), as the reference does.
+// process; the clients reconnect), as the reference does. Its clients stay
+// connected for long, so a check before each new client would not do. The
+// tables are the ones the settings opened (dict/dict_watch.h); indexed
+// files only, under the labels of the lists they came from.
 void check_tables() {
-    if (auto table = g_tables.changed()) {
-        pf::util::msg_info("table {} has changed -- restarting", *table);
-        std::exit(0);
-    }
+    pf::dict::exit_if_table_changed();
     pf::ipc::server_add_timer(10, check_tables);
 }
 // One request: the reply, or nullopt to drop the client (a request that
@@ -92,7 +92,6 @@ int main(int argc, char** argv) {
             pf::util::msg_set_utf8(utf8);
             pf::dict::set_utf8_support(utf8);
             g_settings = pf::rewrite::Settings::from_config(ctx.config);
-            g_tables = pf::rewrite::TableWatch::from_config(ctx.config);
         } catch (const std::exception& e) {
             pf::util::msg_fatal("{}", e.what());
         }

@@ -170,30 +170,6 @@ struct ResolveResult {
 ResolveResult resolve_address(std::string_view sender, std::string_view address, bool verify,
                               const ResolveSettings& settings, const RewriteSettings& rewrite);
 
-// The files of the indexed tables in use, to restart when one is rebuilt
-// (table_watch.cpp).
-class TableWatch {
-public:
-    static TableWatch from_config(const config::Config& config);
-    // Tables of one list parameter; patterns: a match list ("!" allowed).
-    void add_list(std::string_view value, std::string_view flags_text, bool patterns);
-    // The label of the first table whose file changed or went away.
-    std::optional<std::string> changed() const;
-    std::size_t size() const { return entries_.size(); }
-
-private:
-    struct Entry {
-        std::string label;
-        int fd = -1;  // owned
-        long long mtime = 0;
-        Entry() = default;
-        ~Entry();
-        Entry(Entry&& other) noexcept;
-        Entry& operator=(Entry&& other) noexcept;
-    };
-    std::vector<Entry> entries_;
-};
-
 // Reads everything from main.cf (throws std::runtime_error on a bad table).
 struct Settings {
     RewriteSettings rewrite;

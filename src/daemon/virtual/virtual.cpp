@@ -14,6 +14,7 @@
 #include "virtual_settings.h"
 
 #include "config/config.h"
+#include "dict/dict_watch.h"
 #include "ipc/deliver_agent.h"
 #include "ipc/deliver_completion.h"
 #include "ipc/deliver_queue_file.h"
@@ -58,6 +59,7 @@ int deliver_message(ipc::ServerContext& ctx, ipc::DeliveryRequest& request, ipc:
 int main(int argc, char** argv) {
     // Root stays the real uid for the recipients' sake.
     ipc::DeliveryAgentHooks hooks;
+    hooks.pre_accept = [](ipc::ServerContext&) { dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.keep_root = true;
     hooks.pre_init = [](ipc::ServerContext& ctx) {
         ::signal(SIGXFSZ, SIG_IGN);

@@ -5,10 +5,11 @@
 #include "daemon/trivial-rewrite/resolve.cpp"
 #include "daemon/trivial-rewrite/rewrite.cpp"
 #include "daemon/trivial-rewrite/settings.cpp"
-#include "daemon/trivial-rewrite/table_watch.cpp"
 #include "daemon/trivial-rewrite/transport.cpp"
 #include "daemon/trivial-rewrite/trivial_rewrite.h"
 
+#include "dict/dict_registry.h"
+#include "dict/dict_watch.h"
 #include "ipc/services.h"
 
 #include <gtest/gtest.h>
@@ -203,25 +204,38 @@ TEST(TrivialRewrite, Utf8DomainsNeedSmtputf8) {
     EXPECT_TRUE(r.flags & kResolveError);
 }
 
-// A rebuilt indexed table is noticed (new time stamp, or the file replaced);
-// tables read into memory are not watched.
-TEST(TrivialRewrite, TableWatchSeesRebuilds) {
+// The tables the settings open are watched under the labels of the lists
+// they come from (the reference's registry names); tables read into memory
+// are not watched; a rebuilt or removed file is noticed.
+TEST(TrivialRewrite, OpenedTablesAreWatched) {
     char dir[] = "/tmp/pf-rewrite-watch-XXXXXX";
     ASSERT_NE(::mkdtemp(dir), nullptr);
     std::string base = std::string(dir) + "/transport";
-    { std::ofstream(base + ".db") << "x"; }
+    {
+        auto d = pf::dict::open("hash:" + base, O_RDWR | O_CREAT | O_TRUNC, pf::dict::kBulkUpdate);
+        ASSERT_TRUE(d) << d.error().text;
+        ASSERT_EQ((*d)->update("example.com", "smtp:x"), pf::dict::ChangeStatus::done);
+        ASSERT_TRUE((*d)->close());
+    }
+    { std::ofstream(base) << "example.com smtp:y\n"; }
     timespec old[2] = {{1577836800, 0}, {1577836800, 0}};
     ASSERT_EQ(::utimensat(AT_FDCWD, (base + ".db").c_str(), old, 0), 0);
-    TableWatch w;
-    w.add_list("hash:" + base + ", texthash:" + base + ", inline:{a=b}", "lock|fold_fix", false);
-    EXPECT_EQ(w.size(), 1u);
-    EXPECT_FALSE(w.changed().has_value());
-    ASSERT_EQ(::utimensat(AT_FDCWD, (base + ".db").c_str(), nullptr, 0), 0);
-    EXPECT_EQ(w.changed().value_or("-"), "hash:" + base + "(0,lock|fold_fix)");
-    TableWatch removed;
-    removed.add_list("!hash:" + base, "lock|utf8_request", true);
-    EXPECT_FALSE(removed.changed().has_value());
-    ::unlink((base + ".db").c_str());
-    EXPECT_TRUE(removed.changed().has_value());
+    const std::size_t before = pf::dict::watched_tables();
+    {
+        TransportMaps transport("transport_maps", "hash:" + base + ", texthash:" + base + ", inline:{a=b}", false);
+        EXPECT_EQ(pf::dict::watched_tables(), before + 1);
+        EXPECT_FALSE(pf::dict::changed_table().has_value());
+        ASSERT_EQ(::utimensat(AT_FDCWD, (base + ".db").c_str(), nullptr, 0), 0);
+        EXPECT_EQ(pf::dict::changed_table().value_or("-"), "hash:" + base + "(0,lock|no_regsub|fold_fix|utf8_request)");
+    }
+    EXPECT_EQ(pf::dict::watched_tables(), before);
+    {
+        pf::mail::DomainList relay("relay_domains", "!hash:" + base, pf::mail::DomainList::Style::hostname, true);
+        EXPECT_EQ(pf::dict::watched_tables(), before + 1);
+        EXPECT_FALSE(pf::dict::changed_table().has_value());
+        ::unlink((base + ".db").c_str());
+        EXPECT_EQ(pf::dict::changed_table().value_or("-"), "hash:" + base + "(0,lock|utf8_request)");
+    }
+    ::unlink(base.c_str());
     ::rmdir(dir);
 }
