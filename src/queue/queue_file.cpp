@@ -229,7 +229,8 @@ std::expected<QueueFileWriter, std::string> QueueFileWriter::create(const QueueL
     constexpr std::size_t kBuffer = 16384;
     writer.buffer_ = std::make_unique_for_overwrite<char[]>(kBuffer);
     std::setvbuf(stream, writer.buffer_.get(), _IOFBF, kBuffer);
-    writer.offset_ = 0;  // a new, empty file
+    writer.offset_ = 0;  // writing starts at offset 0 (a pooled file's zeros follow)
+    writer.stale_size_ = pooled ? static_cast<long>(st.st_size) : 0;
     return writer;
 }
 
@@ -239,6 +240,7 @@ QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
       stream_(other.stream_),
       buffer_(std::move(other.buffer_)),
       committed_(other.committed_),
+      stale_size_(other.stale_size_),
       offset_(other.offset_) {
     other.stream_ = nullptr;
     other.committed_ = true;  // the moved-from writer owns nothing to remove
@@ -266,11 +268,26 @@ bool QueueFileWriter::write(char type, std::string_view data) {
     return true;
 }
 
+bool QueueFileWriter::cut_to_written() {
+    if (stream_ == nullptr || std::fflush(stream_) != 0) return false;
+    if (stale_size_ == 0) return true;
+    // The stream's position is the end of what was written: writers only
+    // append through the stream (the first record's rewrite uses pwrite).
+    long end = offset();
+    if (end < 0) return false;
+    if (end < stale_size_ && ::ftruncate(::fileno(stream_), static_cast<off_t>(end)) != 0) return false;
+    stale_size_ = 0;
+    return true;
+}
+
 std::expected<void, std::string> QueueFileWriter::commit(mode_t ready_mode) {
     if (stream_ == nullptr) return std::unexpected(std::string("queue file is closed"));
     int fd = ::fileno(stream_);
     if (std::fflush(stream_) != 0 || std::ferror(stream_))
         return std::unexpected(fmt::format("write queue file {}: {}", path_, std::strerror(errno)));
+    // Before the ready mode: a ready file never holds a pooled file's zeros.
+    if (!cut_to_written())
+        return std::unexpected(fmt::format("truncate queue file {}: {}", path_, std::strerror(errno)));
     if (::fchmod(fd, ready_mode) != 0)
         return std::unexpected(fmt::format("chmod queue file {}: {}", path_, std::strerror(errno)));
     if (::fsync(fd) != 0)

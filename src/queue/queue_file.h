@@ -80,7 +80,8 @@ public:
     // Creates the file in queue (making missing hash directories) with
     // mode kModeWriting; errno-style text on failure. With from_pool, the
     // file is taken from the pool of emptied queue files when it has one
-    // (queue_file_pool.h).
+    // (queue_file_pool.h): then it may hold zeros past what is written,
+    // which commit() and cut_to_written() remove.
     static std::expected<QueueFileWriter, std::string> create(const QueueLayout& layout, std::string_view queue,
                                                               bool from_pool = false);
     QueueFileWriter(QueueFileWriter&&) noexcept;
@@ -99,7 +100,12 @@ public:
     long offset();  // current write offset
 
     bool write(char type, std::string_view data);
-    // Flushes, fsyncs, sets kModeReady (or ready_mode); the file stays.
+    // Flushes and cuts the file at the stream's position when a pooled
+    // file's zeros lie beyond it (for readers of a file not committed,
+    // e.g. the bounce service); false on error.
+    bool cut_to_written();
+    // Flushes, cuts as cut_to_written(), sets kModeReady (or ready_mode),
+    // fsyncs; the file stays.
     std::expected<void, std::string> commit(mode_t ready_mode = kModeReady);
     // Removes the file now.
     void abandon();
@@ -113,6 +119,8 @@ private:
     // leaves in one write(2)); freed after the fclose.
     std::unique_ptr<char[]> buffer_;
     bool committed_ = false;
+    // The size of a pooled file when taken (zeros); 0 once cut, or new.
+    long stale_size_ = 0;
     // The write offset as write() advanced it; -1 when unknown (ftell asks
     // the kernel: one lseek per call, and cleanup asks per content line).
     long offset_ = -1;

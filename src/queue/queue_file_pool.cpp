@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <linux/falloc.h>
+
 namespace pf::queue {
 
 namespace {
@@ -62,16 +64,35 @@ void refill(PoolCursor& c) {
                     c.names.end());
 }
 
+// Makes the content of the open file fd read as zeros, keeping its blocks
+// where the filesystem can (see the header comment), else truncates it.
+bool empty_file(int fd, const struct stat& st) {
+    if (st.st_size <= 0) return true;
+    if (st.st_size > kKeepLimit) return ::ftruncate(fd, 0) == 0;
+    // Whole blocks: a partial block would be zeroed through the page cache
+    // (a write); the zeros past the end are never read.
+    const off_t block = st.st_blksize > 0 && st.st_blksize <= 65536 ? st.st_blksize : 4096;
+    const off_t length = (st.st_size + block - 1) / block * block;
+    if (::fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0, length) == 0) return true;
+    return ::ftruncate(fd, 0) == 0;
+}
+
 }  // namespace
 
 bool recycle_queue_file(const std::string& path, const std::string& pool_dir, std::string_view name) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) return false;
+    struct stat st {};
+    // Mode first: from here on the file is never "ready" again, whatever
+    // a crash keeps (see the header comment).
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+              ::fchmod(fd, kModePooled) == 0 && empty_file(fd, st);
+    ::close(fd);
+    if (!ok) return false;
     std::string pooled = pool_dir;
     pooled += '/';
     pooled += name;
-    if (::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, pooled.c_str(), RENAME_NOREPLACE) != 0) return false;
-    // The message's text goes now, not when the file is taken again.
-    (void)::truncate(pooled.c_str(), 0);
-    return true;
+    return ::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, pooled.c_str(), RENAME_NOREPLACE) == 0;
 }
 
 int take_pooled_file(const std::string& pool_dir, const std::string& temp, struct stat& st) {
@@ -100,16 +121,24 @@ int take_pooled_file(const std::string& pool_dir, const std::string& temp, struc
             c.next = c.names.size();
             continue;
         }
-        int fd = ::open(temp.c_str(), O_RDWR | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+        int fd = ::open(temp.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0) {
             (void)::unlink(temp.c_str());
             continue;
         }
-        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != ::geteuid() ||
-            ((st.st_mode & 07777) != 0600 && ::fchmod(fd, 0600) != 0)) {
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != ::geteuid()) {
             ::close(fd);
             (void)::unlink(temp.c_str());
             continue;
+        }
+        // Not emptied by recycle_queue_file: its content may be anything.
+        if ((st.st_mode & 07777) != kModePooled) {
+            if ((st.st_size != 0 && ::ftruncate(fd, 0) != 0) || ::fchmod(fd, kModePooled) != 0) {
+                ::close(fd);
+                (void)::unlink(temp.c_str());
+                continue;
+            }
+            st.st_size = 0;
         }
         return fd;
     }

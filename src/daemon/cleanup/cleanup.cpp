@@ -30,6 +30,7 @@
 #include "daemon/cleanup/cleanup_settings.h"
 
 #include "config/config.h"
+#include "dict/dict_watch.h"
 #include "ipc/attr.h"
 #include "ipc/mail_server.h"
 #include "ipc/rewrite_client.h"
@@ -104,7 +105,8 @@ constexpr std::size_t kMaxRecord = 1u << 26;
 // the queue file is flushed first, the bounce service reads its headers.
 unsigned bounce(Daemon& d, Connection& c) {
     CleanupSession& s = *c.session;
-    (void)std::fflush(c.writer->stream());
+    // Flushed, and without a pooled file's zeros after the records.
+    (void)c.writer->cut_to_written();
     // The reference's file stops at the size limit; the bounce service
     // reads what is there.
     if (s.size_cut() && d.settings->message_size_limit > 0)
@@ -312,6 +314,7 @@ void pre_init(ipc::ServerContext& ctx) {
 
 int main(int argc, char** argv) {
     pf::ipc::ServerHooks hooks;
+    hooks.pre_accept = [](pf::ipc::ServerContext&) { pf::dict::exit_if_table_changed(); };  // restart on a rebuilt table
     hooks.pre_init = pf::cleanup::pre_init;
     return pf::ipc::run_multi_server(argc, argv, std::move(hooks), pf::cleanup::handle_client);
 }

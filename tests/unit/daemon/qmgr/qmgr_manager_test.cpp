@@ -18,8 +18,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
+#include <string>
 
 namespace pf::qmgr {
 namespace {
@@ -213,8 +217,13 @@ TEST(QmgrManager, DeliveredFileGoesIntoThePoolEmptied) {
     h.start();
     ASSERT_TRUE(h.run_until([&] { return log.has(id + ": removed"); })) << log.all();
     EXPECT_FALSE(fs::exists(h.queue_path("active", id)));
-    ASSERT_TRUE(fs::exists(h.dir.path / "recycle" / id));
-    EXPECT_EQ(fs::file_size(h.dir.path / "recycle" / id), 0u);
+    const fs::path pooled = h.dir.path / "recycle" / id;
+    ASSERT_TRUE(fs::exists(pooled));
+    // Never ready again; its content zeros (blocks kept) or nothing.
+    EXPECT_EQ(fs::status(pooled).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+    std::ifstream in(pooled, std::ios::binary);
+    std::string left((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(left.find_first_not_of('\0'), std::string::npos);
 }
 
 TEST(QmgrManager, QueueFileWriterFileIsDelivered) {
