@@ -1,12 +1,20 @@
 // UTS #46 ToASCII of domain names through ICU, cached; see address_idna.h.
+// ICU is looked up in libicuuc at the first conversion (dlopen), as the
+// table keys' case folding does (dict/dict_utf8.cpp), so that a program
+// that converts no name never loads it: trivial-rewrite converts only with
+// smtputf8_enable = yes, when the daemon skeleton has already loaded
+// libicuuc before the chroot (dict::set_utf8_support), and the loader then
+// finds that copy by its soname.
 #include "mail/address_idna.h"
 
 #include "config/mail_params.h"
 #include "util/msg.h"
+#include "util/shared_library.h"
 #include "util/utf8.h"
 
 #include <unicode/uidna.h>
 #include <unicode/utypes.h>
+#include <unicode/uvernum.h>
 
 #include <list>
 #include <map>
@@ -30,6 +38,32 @@ Cache& cache() {
     return c;
 }
 
+// ICU's exported names carry its major version ("uidna_openUTS46_72"); its
+// headers define the plain names as macros for them, which these spell out.
+#define PF_IDNA_ICU_NAME_(x) #x
+#define PF_IDNA_ICU_NAME(x) PF_IDNA_ICU_NAME_(x)
+
+struct IcuIdna {
+    decltype(&::uidna_openUTS46) open;
+    decltype(&::uidna_close) close;
+    decltype(&::uidna_nameToASCII_UTF8) to_ascii;
+    decltype(&::u_errorName) error_name;
+};
+
+const IcuIdna& icu() {
+    static const IcuIdna f = [] {
+        static constexpr const char* kSoname = "libicuuc.so." PF_IDNA_ICU_NAME(U_ICU_VERSION_MAJOR_NUM);
+        void* lib = util::load_library(kSoname);
+        IcuIdna r{};
+        util::bind_library_function(r.open, lib, kSoname, PF_IDNA_ICU_NAME(uidna_openUTS46));
+        util::bind_library_function(r.close, lib, kSoname, PF_IDNA_ICU_NAME(uidna_close));
+        util::bind_library_function(r.to_ascii, lib, kSoname, PF_IDNA_ICU_NAME(uidna_nameToASCII_UTF8));
+        util::bind_library_function(r.error_name, lib, kSoname, PF_IDNA_ICU_NAME(u_errorName));
+        return r;
+    }();
+    return f;
+}
+
 // The names of the UIDNA_ERROR_* bits, comma-separated; unknown bits as a
 // hex number; ICU's error name when no bit is set.
 std::string idna_error_text(UErrorCode error, uint32_t errors) {
@@ -48,7 +82,7 @@ std::string idna_error_text(UErrorCode error, uint32_t errors) {
         {UIDNA_ERROR_BIDI, "UIDNA_ERROR_BIDI"},
         {UIDNA_ERROR_CONTEXTJ, "UIDNA_ERROR_CONTEXTJ"},
     };
-    if (errors == 0) return u_errorName(error);
+    if (errors == 0) return icu().error_name(error);
     std::string out;
     for (auto [bit, name] : kNames) {
         if (errors & bit) {
@@ -74,13 +108,14 @@ std::optional<std::string> convert(std::string_view name) {
     if (!util::all_ascii(name) && !util::valid_utf8(name)) return problem("malformed UTF-8");
     UErrorCode error = U_ZERO_ERROR;
     UIDNAInfo info = UIDNA_INFO_INITIALIZER;
-    UIDNA* idna = uidna_openUTS46(g_transitional ? UIDNA_DEFAULT : UIDNA_NONTRANSITIONAL_TO_ASCII, &error);
+    const IcuIdna& lib = icu();
+    UIDNA* idna = lib.open(g_transitional ? UIDNA_DEFAULT : UIDNA_NONTRANSITIONAL_TO_ASCII, &error);
     char buf[1024];
     int32_t n = 0;
     if (U_SUCCESS(error))
-        n = uidna_nameToASCII_UTF8(idna, name.data(), static_cast<int32_t>(name.size()), buf, sizeof buf - 1, &info,
+        n = lib.to_ascii(idna, name.data(), static_cast<int32_t>(name.size()), buf, sizeof buf - 1, &info,
                                    &error);
-    if (idna) uidna_close(idna);
+    if (idna) lib.close(idna);
     if (U_SUCCESS(error) && info.errors == 0 && n > 0) {
         std::string out(buf, static_cast<std::size_t>(n));
         if (!config::valid_hostname(out, false)) return problem("malformed ASCII label(s)");

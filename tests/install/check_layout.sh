@@ -37,6 +37,7 @@ for d in master postlogd pickup cleanup trivial-rewrite qmgr pipe discard error 
   need -x "lib/postfix/sbin/$d"
 done
 need -f lib/postfix/sbin/smtpd-tls.so
+need -f lib/postfix/sbin/smtp-tls.so
 [ "$(stat -c %i "$u/lib/postfix/sbin/lmtp")" = "$(stat -c %i "$u/lib/postfix/sbin/smtp")" ] ||
   { echo "install.layout: lmtp is not a hard link to smtp" >&2; missing=1; }
 need -L bin/mailq ../sbin/sendmail

@@ -192,7 +192,7 @@ private:
     bool quit_sent_ = false;
     // TLS (smtp_tls.cpp): the session once STARTTLS or wrapper mode
     // succeeded; its failures become session events.
-    std::unique_ptr<tls::Session> tls_;
+    std::unique_ptr<TlsClientSession> tls_;
     bool fallback_allowed_ = false;
     bool plaintext_ = false;
     std::string sender_;    // for the SASL password lookup

@@ -1,17 +1,24 @@
-// The SMTP client's TLS (see smtp_tls.h).
+// The SMTP client's TLS (see smtp_tls.h): policy, STARTTLS and the
+// checks; the OpenSSL calls are in smtp-tls.so (smtp_tls_module.h), loaded
+// here when the settings can ask for TLS.
 //
 // Trust: settings are configuration; server replies and certificates are
-// hostile (bounded reads; OpenSSL checks the certificates).
+// hostile (bounded reads; OpenSSL checks the certificates in the module).
+// The module is found beside this program.
 #include "daemon/smtp/smtp_tls.h"
 
 #include "config/config.h"
 #include "config/mail_params.h"
 #include "mail/maps.h"
+#include "tls/tls_log.h"
 #include "util/msg.h"
+#include "util/shared_library.h"
 #include "util/strings.h"
 
 #include <fmt/core.h>
-#include <openssl/x509v3.h>
+
+#include <climits>
+#include <unistd.h>
 
 namespace pf::smtp_agent {
 
@@ -32,7 +39,7 @@ std::string strip_colons_upper(std::string_view fp) {
 
 // Whether the peer certificate matches the policy (verify/secure: a
 // trusted chain and a name; fingerprint: a listed digest).
-bool certificate_matches(const tls::Session& s, const TlsPolicy& policy, const SmtpTlsSettings& settings,
+bool certificate_matches(const TlsClientSession& s, const TlsPolicy& policy, const SmtpTlsSettings& settings,
                          const std::string& host, const std::string& nexthop) {
     const tls::PeerInfo& p = s.peer();
     if (!p.cert_present) return false;
@@ -55,8 +62,6 @@ bool certificate_matches(const tls::Session& s, const TlsPolicy& policy, const S
                  policy.level == tls::Level::kSecure ? settings.secure_cert_match : settings.verify_cert_match,
                  ", \t\r\n:"))
             names.emplace_back(n);
-    X509* cert = SSL_get0_peer_certificate(s.ssl());
-    if (!cert) return false;
     std::string domain = nexthop.empty() ? host : nexthop;
     for (const auto& n : names) {
         std::string lower = util::to_lower(n);
@@ -74,9 +79,7 @@ bool certificate_matches(const tls::Session& s, const TlsPolicy& policy, const S
             want = lower;
         }
         if (want.empty()) continue;
-        if (!sub && X509_check_host(cert, want.c_str(), want.size(), 0, nullptr) == 1) return true;
-        if (sub && X509_check_host(cert, want.c_str(), want.size(), X509_CHECK_FLAG_SINGLE_LABEL_SUBDOMAINS, nullptr) == 1)
-            return true;
+        if (s.certificate_names(want, sub)) return true;
     }
     return false;
 }
@@ -119,10 +122,10 @@ std::string relay_addr(const std::string& relay) {
 
 // The handshake with the checks; the caller has the stream at a TLS start.
 TlsOutcome handshake(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
-                     std::unique_ptr<tls::Session>& out, const std::string& host, const std::string& relay,
+                     std::unique_ptr<TlsClientSession>& out, const std::string& host, const std::string& relay,
                      const std::string& nexthop, const std::string& helo = {}) {
     const bool mandatory = required(policy.level);
-    const tls::Context* ctx = mandatory ? settings.mandatory.get() : settings.opportunistic.get();
+    const TlsClientContext* ctx = mandatory ? settings.mandatory.get() : settings.opportunistic.get();
     if (!ctx) return {false, "4.7.5", "TLS is required, but our TLS engine is unavailable"};
     tls::StartOptions opts;
     opts.timeout = settings.starttls_timeout;
@@ -147,20 +150,35 @@ TlsOutcome handshake(const SmtpTlsSettings& settings, const TlsPolicy& policy, s
     key_field(opts.serverid, host);
     key_field(opts.serverid, relay_addr(relay));
     opts.helo = helo;
-    auto session = tls::Session::connect(*ctx, stream.fd(), opts);
+    auto session = ctx->connect(stream.fd(), opts);
     if (!session) return {false, "4.7.5", "Cannot start TLS: handshake failure", true};
     bool matched = must_match(policy.level) && certificate_matches(*session, policy, settings, host, nexthop);
     session->peer().verified = matched;
     // The fingerprint level goes through OpenSSL's DANE matching in the
     // reference: a mismatch is reported as that check's error.
     if (policy.level == tls::Level::kFingerprint && !matched)
-        util::msg_info("server certificate verification failed for {}: num={}:{}", relay, X509_V_ERR_DANE_NO_MATCH,
-                       X509_verify_cert_error_string(X509_V_ERR_DANE_NO_MATCH));
-    if (ctx->log_mask() & tls::kLogSummary) util::msg_info_text(session->summary_line(false));
+        util::msg_info("server certificate verification failed for {}: {}", relay, settings.dane_no_match);
+    if (ctx->log_mask() & tls::kLogSummary) util::msg_info_text(session->summary_line());
     stream.set_transport(session.get());
     out = std::move(session);
     if (must_match(policy.level) && !matched) return {false, "4.7.5", "Server certificate not verified"};
     return {};
+}
+
+// smtp-tls.so's entry point. The module is looked for in the directory of
+// the running program (/proc/self/exe, read before the chroot; lmtp is a
+// hard link beside smtp), where it is installed and built, else (no /proc)
+// in daemon_directory; a missing module is fatal as a table module that
+// does not load is ("load_library_symbols: dlopen failure loading ...").
+TlsModuleInit* tls_module(const config::Config& config) {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    std::string path = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : config.get("daemon_directory") + "/";
+    path.resize(path.rfind('/') + 1);
+    path += kTlsModuleFile;
+    TlsModuleInit* init = nullptr;
+    util::bind_library_function(init, util::load_library(path.c_str()), path.c_str(), kTlsModuleInit);
+    return init;
 }
 
 }  // namespace
@@ -203,11 +221,13 @@ std::shared_ptr<SmtpTlsSettings> SmtpTlsSettings::from_config(const config::Conf
         if (!m) util::msg_fatal("{}", m.error());
         t->policy_maps = std::make_shared<mail::Maps>(std::move(*m));
     }
+    // Only now can TLS be needed: load the module and build the contexts.
     if (t->level == tls::Level::kNone && !t->policy_maps && !t->wrappermode) return t;
-    tls::ContextSettings cs = tls::settings_from_config(config, tls::Role::kClient, p);
-    t->opportunistic = tls::make_context(cs);
-    cs.protocols = config.get(p + "_tls_mandatory_protocols");
-    t->mandatory = tls::make_context(cs);
+    TlsClientContexts contexts;
+    tls_module(config)(config, p, contexts);
+    t->opportunistic = std::move(contexts.opportunistic);
+    t->mandatory = std::move(contexts.mandatory);
+    t->dane_no_match = std::move(contexts.dane_no_match);
     t->engine_failed = !t->opportunistic || !t->mandatory;
     return t;
 }
@@ -263,7 +283,7 @@ TlsPolicy tls_policy_for(const SmtpTlsSettings& settings, std::string_view nexth
 }
 
 TlsOutcome smtp_starttls(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
-                         smtp::ServerFeatures& features, std::unique_ptr<tls::Session>& tls,
+                         smtp::ServerFeatures& features, std::unique_ptr<TlsClientSession>& tls,
                          const std::string& host, const std::string& namaddr, const std::string& relay,
                          const std::string& nexthop) {
     if (policy.error) return {false, "4.7.5", "TLS policy lookup problem"};
@@ -313,7 +333,7 @@ TlsOutcome smtp_starttls(const SmtpTlsSettings& settings, const TlsPolicy& polic
 }
 
 TlsOutcome smtp_tls_wrapper(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
-                            std::unique_ptr<tls::Session>& tls, const std::string& host, const std::string& relay,
+                            std::unique_ptr<TlsClientSession>& tls, const std::string& host, const std::string& relay,
                             const std::string& nexthop) {
     TlsPolicy p = policy;
     if (p.level == tls::Level::kNone || p.level == tls::Level::kMay) p.level = tls::Level::kEncrypt;

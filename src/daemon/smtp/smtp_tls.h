@@ -8,14 +8,17 @@
 // texts ("TLS is required, but was not offered by host X", "Cannot start
 // TLS: handshake failure", "Server certificate not verified", ...).
 //
+// The OpenSSL side (contexts, handshake, certificate names) is in the
+// module smtp-tls.so (smtp_tls_module.h), loaded by
+// SmtpTlsSettings::from_config only when the settings can ask for TLS.
+//
 // Trust: settings are configuration; the server is remote and hostile.
 #pragma once
 
+#include "daemon/smtp/smtp_tls_module.h"
 #include "smtp/smtp_client_reply.h"
 #include "smtp/smtp_stream.h"
-#include "tls/tls_context.h"
 #include "tls/tls_level.h"
-#include "tls/tls_session.h"
 
 #include <memory>
 #include <string>
@@ -38,9 +41,10 @@ struct SmtpTlsSettings {
     std::string ciphers, mandatory_ciphers, exclude_ciphers, mandatory_exclude_ciphers;
     std::string verify_cert_match, secure_cert_match, fingerprint_cert_match;
     std::shared_ptr<mail::Maps> policy_maps;        // null: none
-    std::shared_ptr<tls::Context> opportunistic;    // *_tls_protocols
-    std::shared_ptr<tls::Context> mandatory;        // *_tls_mandatory_protocols
-    bool engine_failed = false;                     // a context could not be built
+    std::shared_ptr<TlsClientContext> opportunistic;    // *_tls_protocols (smtp-tls.so)
+    std::shared_ptr<TlsClientContext> mandatory;        // *_tls_mandatory_protocols
+    std::string dane_no_match;                          // "num=N:text" (smtp-tls.so)
+    bool engine_failed = false;                         // a context could not be built
 
     static std::shared_ptr<SmtpTlsSettings> from_config(const config::Config& config, bool lmtp);
 };
@@ -70,13 +74,13 @@ struct TlsOutcome {
 // (features updated). tls receives the session when TLS is on. namaddr is
 // "host[addr]" and relay "host[addr]:port" (the log lines' names).
 TlsOutcome smtp_starttls(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
-                         smtp::ServerFeatures& features, std::unique_ptr<tls::Session>& tls,
+                         smtp::ServerFeatures& features, std::unique_ptr<TlsClientSession>& tls,
                          const std::string& host, const std::string& namaddr, const std::string& relay,
                          const std::string& nexthop);
 
 // Wrapper mode: the handshake right after connecting.
 TlsOutcome smtp_tls_wrapper(const SmtpTlsSettings& settings, const TlsPolicy& policy, smtp::SmtpStream& stream,
-                            std::unique_ptr<tls::Session>& tls, const std::string& host, const std::string& relay,
+                            std::unique_ptr<TlsClientSession>& tls, const std::string& host, const std::string& relay,
                             const std::string& nexthop);
 
 }  // namespace pf::smtp_agent
