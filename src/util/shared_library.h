@@ -11,7 +11,16 @@
 // the library up in the system's paths (the program's RUNPATH, ld.so.cache).
 #pragma once
 
+#include <string>
+#include <string_view>
+
 namespace pf::util {
+
+// The path of a daemon's own module, file, in the directory of the running
+// program (/proc/self/exe: read it before a chroot), where it is installed
+// and built; without /proc, in fallback_dir (daemon_directory). Used by
+// smtpd and smtp for their TLS modules.
+std::string module_beside_program(std::string_view fallback_dir, std::string_view file);
 
 // dlopen(soname, RTLD_NOW | RTLD_LOCAL); the loader keeps one copy per
 // process however often this is called. Fatal when it cannot be loaded:

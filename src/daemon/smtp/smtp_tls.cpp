@@ -171,11 +171,7 @@ TlsOutcome handshake(const SmtpTlsSettings& settings, const TlsPolicy& policy, s
 // in daemon_directory; a missing module is fatal as a table module that
 // does not load is ("load_library_symbols: dlopen failure loading ...").
 TlsModuleInit* tls_module(const config::Config& config) {
-    char buf[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    std::string path = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : config.get("daemon_directory") + "/";
-    path.resize(path.rfind('/') + 1);
-    path += kTlsModuleFile;
+    std::string path = util::module_beside_program(config.get("daemon_directory"), kTlsModuleFile);
     TlsModuleInit* init = nullptr;
     util::bind_library_function(init, util::load_library(path.c_str()), path.c_str(), kTlsModuleInit);
     return init;
