@@ -5,22 +5,16 @@
 #include "dict/dict_utf8.h"
 
 #include "util/msg.h"
-#include "util/shared_library.h"
+#include "util/icu_library.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
 #include <unicode/ucasemap.h>
-#include <unicode/uvernum.h>
 
 #include <memory>
 
 namespace pf::dict {
 namespace {
-
-// ICU's exported names carry its major version ("ucasemap_open_72"); its
-// headers define the plain names as macros for them, which these spell out.
-#define PF_ICU_NAME_(x) #x
-#define PF_ICU_NAME(x) PF_ICU_NAME_(x)
 
 struct IcuCaseFolding {
     decltype(&::ucasemap_open) open;
@@ -30,12 +24,10 @@ struct IcuCaseFolding {
 
 const IcuCaseFolding& icu() {
     static const IcuCaseFolding f = [] {
-        static constexpr const char* kSoname = "libicuuc.so." PF_ICU_NAME(U_ICU_VERSION_MAJOR_NUM);
-        void* lib = util::load_library(kSoname);
         IcuCaseFolding r{};
-        util::bind_library_function(r.open, lib, kSoname, PF_ICU_NAME(ucasemap_open));
-        util::bind_library_function(r.close, lib, kSoname, PF_ICU_NAME(ucasemap_close));
-        util::bind_library_function(r.fold, lib, kSoname, PF_ICU_NAME(ucasemap_utf8FoldCase));
+        util::bind_icu_function(r.open, PF_ICU_SYMBOL(ucasemap_open));
+        util::bind_icu_function(r.close, PF_ICU_SYMBOL(ucasemap_close));
+        util::bind_icu_function(r.fold, PF_ICU_SYMBOL(ucasemap_utf8FoldCase));
         return r;
     }();
     return f;

@@ -9,12 +9,11 @@
 
 #include "config/mail_params.h"
 #include "util/msg.h"
-#include "util/shared_library.h"
+#include "util/icu_library.h"
 #include "util/utf8.h"
 
 #include <unicode/uidna.h>
 #include <unicode/utypes.h>
-#include <unicode/uvernum.h>
 
 #include <list>
 #include <map>
@@ -38,11 +37,6 @@ Cache& cache() {
     return c;
 }
 
-// ICU's exported names carry its major version ("uidna_openUTS46_72"); its
-// headers define the plain names as macros for them, which these spell out.
-#define PF_IDNA_ICU_NAME_(x) #x
-#define PF_IDNA_ICU_NAME(x) PF_IDNA_ICU_NAME_(x)
-
 struct IcuIdna {
     decltype(&::uidna_openUTS46) open;
     decltype(&::uidna_close) close;
@@ -52,13 +46,11 @@ struct IcuIdna {
 
 const IcuIdna& icu() {
     static const IcuIdna f = [] {
-        static constexpr const char* kSoname = "libicuuc.so." PF_IDNA_ICU_NAME(U_ICU_VERSION_MAJOR_NUM);
-        void* lib = util::load_library(kSoname);
         IcuIdna r{};
-        util::bind_library_function(r.open, lib, kSoname, PF_IDNA_ICU_NAME(uidna_openUTS46));
-        util::bind_library_function(r.close, lib, kSoname, PF_IDNA_ICU_NAME(uidna_close));
-        util::bind_library_function(r.to_ascii, lib, kSoname, PF_IDNA_ICU_NAME(uidna_nameToASCII_UTF8));
-        util::bind_library_function(r.error_name, lib, kSoname, PF_IDNA_ICU_NAME(u_errorName));
+        util::bind_icu_function(r.open, PF_ICU_SYMBOL(uidna_openUTS46));
+        util::bind_icu_function(r.close, PF_ICU_SYMBOL(uidna_close));
+        util::bind_icu_function(r.to_ascii, PF_ICU_SYMBOL(uidna_nameToASCII_UTF8));
+        util::bind_icu_function(r.error_name, PF_ICU_SYMBOL(u_errorName));
         return r;
     }();
     return f;
